@@ -1,0 +1,126 @@
+/*
+ * ramps.h - the C core of ramps: kernels over raw buffers with explicit lengths.
+ *
+ * C sees only bytes, element counts and plain numbers; Python owns structure
+ * (dtypes, shapes, headers).  Every function returns RAMPS_OK or a negative
+ * error code, never aborts, and never modifies its inputs.  `threads` <= 0
+ * means "all available cores"; results are bit-identical for any thread count.
+ * Loops use `#pragma omp parallel for` and compile without OpenMP as well.
+ */
+#ifndef RAMPS_H
+#define RAMPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum ramps_status {
+    RAMPS_OK = 0,
+    RAMPS_EINVAL = -1,  /* an argument is out of its documented domain */
+    RAMPS_EBITPIX = -2, /* BITPIX not one of 8, 16, 32, 64, -32, -64 */
+    RAMPS_ERANGE = -3,  /* a value does not fit the target type (or is NaN) */
+    RAMPS_ENOMEM = -4,  /* an allocation failed */
+    RAMPS_EFORMAT = -5  /* malformed input bytes (FITS structure) */
+};
+
+/* Human-readable text for a status code (static storage, never NULL). */
+const char *ramps_strerror(int status);
+
+/* Number of threads a kernel will use for `threads` (1 without OpenMP). */
+int ramps_max_threads(int threads);
+
+/* Non-zero when the library was compiled with OpenMP. */
+int ramps_have_openmp(void);
+
+/* ---- decode: big-endian FITS bytes -> native values (decode.c) ---------- */
+
+/* The hot case: BITPIX=16, BSCALE=1, BZERO=32768 (stored uint16) -> float32.
+ * in holds 2*n bytes.  out[i] = (float)(bswap16(in[i]) ^ 0x8000). */
+int ramps_decode_u16_f32(const uint8_t *in, float *out, size_t n, int threads);
+
+/* Any BITPIX with scaling into float32 / float64:
+ * out[i] = (T)((double)raw[i] * bscale + bzero), computed in double and
+ * rounded once (no fused multiply-add).  in holds n*|bitpix|/8 bytes. */
+int ramps_decode_f32(const uint8_t *in, float *out, size_t n, int bitpix,
+                     double bscale, double bzero, int threads);
+int ramps_decode_f64(const uint8_t *in, double *out, size_t n, int bitpix,
+                     double bscale, double bzero, int threads);
+
+/* Exact integer route: out = bswap(in) ^ xor_mask, element width 1, 2, 4 or 8
+ * bytes (width 1 is a plain xor).  With xor_mask set to the sign bit this is
+ * the pseudo-unsigned BZERO convention (int16+32768 -> uint16, ...), with 0
+ * a plain byte swap.  Used for decoding and, with the mask swapped, encoding. */
+int ramps_swap_xor(const uint8_t *in, uint8_t *out, size_t n, int width,
+                   uint64_t xor_mask, int threads);
+
+/* ---- encode: native -> big-endian FITS bytes (encode.c) ----------------- */
+
+/* Floating input into any BITPIX: raw = (x - bzero) / bscale in double; for
+ * integer BITPIX rounded half-to-even, and RAMPS_ERANGE if a value is NaN or
+ * outside the type (out is then unspecified).  out holds n*|bitpix|/8 bytes. */
+int ramps_encode_f32(const float *in, uint8_t *out, size_t n, int bitpix,
+                     double bscale, double bzero, int threads);
+int ramps_encode_f64(const double *in, uint8_t *out, size_t n, int bitpix,
+                     double bscale, double bzero, int threads);
+
+/* Big-endian int16 with BZERO=32768 -> big-endian float32 bytes, no native
+ * intermediate (uncal SCI -> ramp SCI).  in: 2*n bytes, out: 4*n bytes. */
+int ramps_transcode_u16_f32be(const uint8_t *in, uint8_t *out, size_t n,
+                              int threads);
+
+/* ---- data quality (dq.c) ------------------------------------------------ */
+
+/* pixeldq: npix uint32; groupdq: nints*ngroups*npix uint8 (C order);
+ * out: nints*npix uint32.  out = pixeldq | OR_g (groupdq & mask). */
+int ramps_combine_dq_or(const uint32_t *pixeldq, const uint8_t *groupdq,
+                        uint32_t *out, size_t nints, size_t ngroups,
+                        size_t npix, uint8_t mask, int threads);
+
+/* Same shapes, with the integration-DQ rules of stcal's ramp fitting
+ * (see kernels.combine_dq for the rules and their flag values). */
+int ramps_combine_dq_stcal(const uint32_t *pixeldq, const uint8_t *groupdq,
+                           uint32_t *out, size_t nints, size_t ngroups,
+                           size_t npix, uint8_t mask, int threads);
+
+/* dq: nints*npix uint32 -> out: npix uint32, OR over integrations.  When
+ * and_bits is non-zero those bits are kept only where every integration
+ * has them (stcal keeps DO_NOT_USE only where all integrations are bad). */
+int ramps_collapse_dq(const uint32_t *dq, uint32_t *out, size_t nints,
+                      size_t npix, uint32_t and_bits, int threads);
+
+/* ---- variances (variance.c) --------------------------------------------- */
+
+/* out[i] = sqrt(a[i] + b[i] (+ c[i])), float32 arithmetic in that order;
+ * c may be NULL. */
+int ramps_err_f32(const float *a, const float *b, const float *c, float *out,
+                  size_t n, int threads);
+
+/* IEEE binary16 inputs (as uint16 bit patterns), summed and rooted in
+ * float32; out_f32 or out_f16 (exactly one non-NULL) receives the result,
+ * the float16 one rounded once to nearest-even.  c may be NULL. */
+int ramps_err_f16(const uint16_t *a, const uint16_t *b, const uint16_t *c,
+                  float *out_f32, uint16_t *out_f16, size_t n, int threads);
+
+/* binary16 <-> binary32 conversions, exposed for tests. */
+float ramps_half_to_float(uint16_t h);
+uint16_t ramps_float_to_half(float f);
+
+/* ---- FITS checksum (checksum.c) ----------------------------------------- */
+
+/* 32-bit ones'-complement sum of big-endian words (FITS standard, App. J),
+ * continuing from `initial`.  n (bytes) must be a multiple of 4. */
+int ramps_fits_checksum(const uint8_t *buf, size_t n, uint32_t initial,
+                        uint32_t *result, int threads);
+
+/* The 16-character ASCII encoding of a checksum value (App. J); out receives
+ * 16 characters and a terminating NUL.  complement: encode ~value. */
+void ramps_checksum_encode(uint32_t value, int complement, char out[17]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RAMPS_H */

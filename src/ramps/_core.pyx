@@ -1,0 +1,251 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""The only compiled module of ramps: checks lengths, releases the GIL, calls C.
+
+Everything here takes flat, C-contiguous typed buffers.  Dtype dispatch,
+shapes and friendly error messages live in :mod:`ramps.kernels`; this layer
+only guarantees that C is never handed a length its buffers cannot hold.
+"""
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
+
+
+cdef extern from "ramps.h" nogil:
+    const char *ramps_strerror(int status)
+    int ramps_max_threads(int threads)
+    int ramps_have_openmp()
+    int ramps_decode_u16_f32(const uint8_t *inp, float *out, size_t n, int threads)
+    int ramps_decode_f32(const uint8_t *inp, float *out, size_t n, int bitpix,
+                         double bscale, double bzero, int threads)
+    int ramps_decode_f64(const uint8_t *inp, double *out, size_t n, int bitpix,
+                         double bscale, double bzero, int threads)
+    int ramps_swap_xor(const uint8_t *inp, uint8_t *out, size_t n, int width,
+                       uint64_t xor_mask, int threads)
+    int ramps_encode_f32(const float *inp, uint8_t *out, size_t n, int bitpix,
+                         double bscale, double bzero, int threads)
+    int ramps_encode_f64(const double *inp, uint8_t *out, size_t n, int bitpix,
+                         double bscale, double bzero, int threads)
+    int ramps_transcode_u16_f32be(const uint8_t *inp, uint8_t *out, size_t n, int threads)
+    int ramps_combine_dq_or(const uint32_t *pixeldq, const uint8_t *groupdq, uint32_t *out,
+                            size_t nints, size_t ngroups, size_t npix, uint8_t mask,
+                            int threads)
+    int ramps_combine_dq_stcal(const uint32_t *pixeldq, const uint8_t *groupdq,
+                               uint32_t *out, size_t nints, size_t ngroups, size_t npix,
+                               uint8_t mask, int threads)
+    int ramps_collapse_dq(const uint32_t *dq, uint32_t *out, size_t nints, size_t npix,
+                          uint32_t and_bits, int threads)
+    int ramps_err_f32(const float *a, const float *b, const float *c, float *out,
+                      size_t n, int threads)
+    int ramps_err_f16(const uint16_t *a, const uint16_t *b, const uint16_t *c,
+                      float *out_f32, uint16_t *out_f16, size_t n, int threads)
+    float ramps_half_to_float(uint16_t h)
+    uint16_t ramps_float_to_half(float f)
+    int ramps_fits_checksum(const uint8_t *buf, size_t n, uint32_t initial,
+                            uint32_t *result, int threads)
+    void ramps_checksum_encode(uint32_t value, int complement, char out[17])
+
+
+class KernelError(RuntimeError):
+    """A C kernel returned an error code that the Python checks did not foresee."""
+
+
+cdef inline int _check(int status) except -1:
+    if status == 0:
+        return 0
+    msg = ramps_strerror(status).decode()
+    if status == -3:
+        raise OverflowError(msg)
+    if status == -1 or status == -2:
+        raise ValueError(msg)
+    raise KernelError(msg)
+
+
+cdef inline void _need(size_t have, size_t want, str what) except *:
+    if have != want:
+        raise ValueError(f"{what}: buffer holds {have} elements, {want} expected")
+
+
+# Pointers to element 0, or NULL for an empty buffer (C accepts NULL when n == 0).
+cdef inline const uint8_t *_u8(const uint8_t[::1] b) noexcept nogil:
+    return &b[0] if b.shape[0] else NULL
+cdef inline uint8_t *_wu8(uint8_t[::1] b) noexcept nogil:
+    return &b[0] if b.shape[0] else NULL
+cdef inline const uint16_t *_u16(const uint16_t[::1] b) noexcept nogil:
+    return &b[0] if b.shape[0] else NULL
+cdef inline const uint32_t *_u32(const uint32_t[::1] b) noexcept nogil:
+    return &b[0] if b.shape[0] else NULL
+cdef inline uint32_t *_wu32(uint32_t[::1] b) noexcept nogil:
+    return &b[0] if b.shape[0] else NULL
+cdef inline const float *_f32(const float[::1] b) noexcept nogil:
+    return &b[0] if b.shape[0] else NULL
+cdef inline float *_wf32(float[::1] b) noexcept nogil:
+    return &b[0] if b.shape[0] else NULL
+
+
+def have_openmp() -> bool:
+    """True when the C core was compiled with OpenMP."""
+    return bool(ramps_have_openmp())
+
+
+def max_threads(int threads=0) -> int:
+    """Threads a kernel uses for ``threads`` (0: all cores)."""
+    return ramps_max_threads(threads)
+
+
+def decode_u16_f32(const uint8_t[::1] src, float[::1] dst, int threads=0):
+    cdef size_t n = dst.shape[0]
+    _need(src.shape[0], 2 * n, "decode input bytes")
+    with nogil:
+        st = ramps_decode_u16_f32(_u8(src), _wf32(dst), n, threads)
+    _check(st)
+
+
+def decode_f32(const uint8_t[::1] src, float[::1] dst, int bitpix, double bscale,
+               double bzero, int threads=0):
+    cdef size_t n = dst.shape[0]
+    _need(src.shape[0], n * (abs(bitpix) // 8), "decode input bytes")
+    with nogil:
+        st = ramps_decode_f32(_u8(src), _wf32(dst), n, bitpix, bscale, bzero, threads)
+    _check(st)
+
+
+def decode_f64(const uint8_t[::1] src, double[::1] dst, int bitpix, double bscale,
+               double bzero, int threads=0):
+    cdef size_t n = dst.shape[0]
+    cdef double *d = &dst[0] if n else NULL
+    _need(src.shape[0], n * (abs(bitpix) // 8), "decode input bytes")
+    with nogil:
+        st = ramps_decode_f64(_u8(src), d, n, bitpix, bscale, bzero, threads)
+    _check(st)
+
+
+def swap_xor(const uint8_t[::1] src, uint8_t[::1] dst, int width, uint64_t mask,
+             int threads=0):
+    if width not in (1, 2, 4, 8):
+        raise ValueError(f"element width must be 1, 2, 4 or 8 bytes, not {width}")
+    cdef size_t n = dst.shape[0] // width
+    _need(dst.shape[0], n * width, "output bytes (whole elements)")
+    _need(src.shape[0], dst.shape[0], "input bytes")
+    with nogil:
+        st = ramps_swap_xor(_u8(src), _wu8(dst), n, width, mask, threads)
+    _check(st)
+
+
+def encode_f32(const float[::1] src, uint8_t[::1] dst, int bitpix, double bscale,
+               double bzero, int threads=0):
+    cdef size_t n = src.shape[0]
+    _need(dst.shape[0], n * (abs(bitpix) // 8), "encode output bytes")
+    with nogil:
+        st = ramps_encode_f32(_f32(src), _wu8(dst), n, bitpix, bscale, bzero, threads)
+    _check(st)
+
+
+def encode_f64(const double[::1] src, uint8_t[::1] dst, int bitpix, double bscale,
+               double bzero, int threads=0):
+    cdef size_t n = src.shape[0]
+    cdef const double *s = &src[0] if n else NULL
+    _need(dst.shape[0], n * (abs(bitpix) // 8), "encode output bytes")
+    with nogil:
+        st = ramps_encode_f64(s, _wu8(dst), n, bitpix, bscale, bzero, threads)
+    _check(st)
+
+
+def transcode_u16_f32be(const uint8_t[::1] src, uint8_t[::1] dst, int threads=0):
+    cdef size_t n = src.shape[0] // 2
+    _need(src.shape[0], 2 * n, "input bytes (whole int16 elements)")
+    _need(dst.shape[0], 4 * n, "output bytes")
+    with nogil:
+        st = ramps_transcode_u16_f32be(_u8(src), _wu8(dst), n, threads)
+    _check(st)
+
+
+def combine_dq(const uint32_t[::1] pixeldq, const uint8_t[::1] groupdq,
+               uint32_t[::1] out, size_t nints, size_t ngroups, uint8_t mask,
+               bint stcal, int threads=0):
+    cdef size_t npix = pixeldq.shape[0]
+    _need(groupdq.shape[0], nints * ngroups * npix, "groupdq")
+    _need(out.shape[0], nints * npix, "out")
+    with nogil:
+        if stcal:
+            st = ramps_combine_dq_stcal(_u32(pixeldq), _u8(groupdq), _wu32(out), nints,
+                                        ngroups, npix, mask, threads)
+        else:
+            st = ramps_combine_dq_or(_u32(pixeldq), _u8(groupdq), _wu32(out), nints,
+                                     ngroups, npix, mask, threads)
+    _check(st)
+
+
+def collapse_dq(const uint32_t[::1] dq, uint32_t[::1] out, size_t nints,
+                uint32_t and_bits, int threads=0):
+    cdef size_t npix = out.shape[0]
+    _need(dq.shape[0], nints * npix, "dq")
+    with nogil:
+        st = ramps_collapse_dq(_u32(dq), _wu32(out), nints, npix, and_bits, threads)
+    _check(st)
+
+
+def err_f32(const float[::1] a, const float[::1] b, c, float[::1] out, int threads=0):
+    cdef size_t n = out.shape[0]
+    cdef const float[::1] cv
+    cdef const float *cp = NULL
+    _need(a.shape[0], n, "variance 1")
+    _need(b.shape[0], n, "variance 2")
+    if c is not None:
+        cv = c
+        _need(cv.shape[0], n, "variance 3")
+        cp = _f32(cv)
+    with nogil:
+        st = ramps_err_f32(_f32(a), _f32(b), cp, _wf32(out), n, threads)
+    _check(st)
+
+
+def err_f16(const uint16_t[::1] a, const uint16_t[::1] b, c, out, bint out_is_f16,
+            int threads=0):
+    cdef size_t n = a.shape[0]
+    cdef const uint16_t[::1] cv
+    cdef const uint16_t *cp = NULL
+    cdef float[::1] o32
+    cdef uint16_t[::1] o16
+    cdef float *p32 = NULL
+    cdef uint16_t *p16 = NULL
+    _need(b.shape[0], n, "variance 2")
+    if c is not None:
+        cv = c
+        _need(cv.shape[0], n, "variance 3")
+        cp = _u16(cv)
+    if out_is_f16:
+        o16 = out
+        _need(o16.shape[0], n, "out")
+        p16 = &o16[0] if n else NULL
+    else:
+        o32 = out
+        _need(o32.shape[0], n, "out")
+        p32 = _wf32(o32)
+    if n == 0:
+        return
+    with nogil:
+        st = ramps_err_f16(_u16(a), _u16(b), cp, p32, p16, n, threads)
+    _check(st)
+
+
+def half_to_float(uint16_t h) -> float:
+    return ramps_half_to_float(h)
+
+
+def float_to_half(float f) -> int:
+    return ramps_float_to_half(f)
+
+
+def fits_checksum(const uint8_t[::1] buf, uint32_t initial=0, int threads=0) -> int:
+    cdef uint32_t result = 0
+    cdef size_t n = buf.shape[0]
+    if n % 4:
+        raise ValueError(f"checksum input must be a multiple of 4 bytes, got {n}")
+    with nogil:
+        st = ramps_fits_checksum(_u8(buf), n, initial, &result, threads)
+    _check(st)
+    return result
+
+
+def checksum_encode(uint32_t value, bint complement=True) -> str:
+    cdef char out[17]
+    ramps_checksum_encode(value, complement, out)
+    return out[:16].decode("ascii")
