@@ -53,6 +53,10 @@ static int valid_bitpix(int bitpix) {
         _Pragma("omp parallel for schedule(static) num_threads(nt)")            \
         for (ptrdiff_t i = 0; i < len; i++)                                     \
             out[i] = (T)(int16_t)ld_be16(in + 2 * i);                           \
+    } else if (!scaled && bitpix == 64) { /* direct: one rounding, not two */ \
+        _Pragma("omp parallel for schedule(static) num_threads(nt)")            \
+        for (ptrdiff_t i = 0; i < len; i++)                                     \
+            out[i] = (T)(int64_t)ld_be64(in + 8 * i);                           \
     } else if (!scaled) {                                                       \
         _Pragma("omp parallel for schedule(static) num_threads(nt)")            \
         for (ptrdiff_t i = 0; i < len; i++)                                     \

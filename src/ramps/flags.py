@@ -14,7 +14,7 @@ OUTLIER = 1 << 4
 PERSISTENCE = 1 << 5
 AD_FLOOR = 1 << 6
 CHARGELOSS = 1 << 7
-UNRELIABLE_ERROR = 1 << 8
+RESERVED = 1 << 8
 NON_SCIENCE = 1 << 9
 
 #: The group-level flags that stcal's ramp fitting carries into an integration's DQ.

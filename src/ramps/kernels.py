@@ -330,7 +330,7 @@ def combine_dq(
         raise ValueError(f"out has shape {out.shape}, expected {shape}")
     _core.combine_dq(pixeldq.reshape(-1), groupdq.reshape(-1), result.reshape(-1),
                      nints, ngroups, int(mask), rules == "stcal", _threads(threads))
-    return result.reshape(shape)
+    return result if out is not None else result.reshape(shape)
 
 
 def collapse_dq(
@@ -351,7 +351,7 @@ def collapse_dq(
         raise ValueError(f"out has shape {out.shape}, expected {shape}")
     _core.collapse_dq(dq.reshape(-1), result.reshape(-1), dq.shape[0],
                       DO_NOT_USE if rules == "stcal" else 0, _threads(threads))
-    return result.reshape(shape)
+    return result if out is not None else result.reshape(shape)
 
 
 def err_from_variances(
@@ -400,7 +400,7 @@ def err_from_variances(
         is16 = out_dtype == np.float16
         _core.err_f16(u16[0], u16[1], u16[2] if c is not None else None,
                       dst.view(np.uint16) if is16 else dst, is16, nt)
-    return result.reshape(first.shape)
+    return result if out is not None else result.reshape(first.shape)
 
 
 def fits_checksum(buf: Any, *, initial: int = 0, threads: int | None = None) -> int:

@@ -1,0 +1,392 @@
+"""Parse and format JWST science product file names.
+
+Two schemes exist (JWST pipeline docs, "File Naming Schemes"):
+
+Exposure-based names (stages 0-2), one exposure on one detector::
+
+    jw<ppppp><ooo><vvv>_<gg><s><aa>_<eeeee>[-seg<NNN>]_<detector>[_<acid>]_<prodType>.fits
+    jw02734002001_04101_00001-seg002_nrcalong_uncal.fits
+
+Source-based stage 3 names, combining many exposures::
+
+    jw<ppppp>-<acid>_<t<TargID>|s<SourceID>>[-epoch<X>]_<instr>_<optElements>[-<subarray>]_<prodType>[-<ACT_ID>].fits
+    jw01523-o010_t010_miri_f1800w-sub64_i2d.fits
+
+Rules chosen where the documentation is loose or ambiguous:
+
+* Names are all lower case (the docs say so); upper case is rejected.
+* Extensions ``.fits``, ``.asdf``, ``.ecsv`` and ``.json`` are accepted for both
+  schemes (stage 3 catalogs are ``.ecsv``); the extension is kept for round trips.
+* Numeric identifiers are kept as zero-padded strings, exactly as in the file
+  name and in the FITS header keywords (PROGRAM, OBSERVTN, VISIT, VISITGRP,
+  SEQ_ID, ACT_ID, EXPOSURE).  Only ``segment`` and ``epoch`` are ints.
+* ``activity`` is base 36: two characters from ``0-9a-z`` (e.g. ``0210n``).
+* The segment is ``-seg`` + exactly 3 digits, 1-indexed (``seg000`` is invalid).
+* ``detector`` is any lowercase alphanumeric word starting with a letter
+  (nrca1, nrcalong, mirimage, nrs1, nis, guider1, ...); not checked against a list.
+* Exposure names may carry an association candidate between detector and
+  product type (stage 3 intermediates such as ``..._mirifulong_o003_crf.fits``);
+  it is recognised only if it looks like one (``oNNN``, ``cNNNN``, ``aNNNN``,
+  ``rNNNN``) and something follows it.  Exposure product types may contain
+  ``_`` (step outputs such as ``dark_current``); stage 3 product types may not.
+* A first field containing ``-`` (``jw01523-o010``) selects the stage 3 scheme.
+* Stage 3 target/source: ``t`` + 3 digits, or ``s``/``b``/``v`` + 5 digits
+  (older docs) or 9 digits (current docs).  Epoch: ``-epoch`` + one digit.
+* Stage 3 instrument must be one of fgs, miri, nircam, niriss, nirspec.
+* Optical elements vs subarray: the optical-element field is split on ``-``.
+  Its last element is taken as the subarray only if there are at least two
+  elements and the last one looks like a subarray name: ``sub*`` (sub64,
+  subs200a1, substrip96, subgrism256, ...), ``full*``, MIRI ``mask<digits>``,
+  ``masklyot``, ``brightsky``, ``slitlessprism``, ``allslits`` or NIRISS
+  ``wfss<digits>r|c``.  NIRCam pupils such as ``maskrnd``/``maskbar`` therefore
+  stay optical elements.  Any other trailing element (e.g. ``nrm`` in
+  ``f480m-nrm``) is an optical element; formatting re-joins with ``-``, so the
+  name round-trips exactly whichever way an element is classified.
+* The docs example ``jw54321-o066_s000123456_nirspec_f170lp_g235m_s2d.fits``
+  separates optical elements with ``_``, contradicting the rule that ``_`` only
+  separates major fields; such names are rejected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass
+from typing import TypeVar, Union, overload
+
+__all__ = [
+    "EXTENSIONS",
+    "INSTRUMENTS",
+    "ExposureName",
+    "FileNameError",
+    "JWSTName",
+    "Stage3Name",
+    "parse",
+    "with_product_type",
+    "with_segment",
+]
+
+#: File extensions accepted by :func:`parse`.
+EXTENSIONS = (".fits", ".asdf", ".ecsv", ".json")
+#: Instrument names allowed in stage 3 names.
+INSTRUMENTS = frozenset({"fgs", "miri", "nircam", "niriss", "nirspec"})
+
+_CANDIDATE = re.compile(r"o\d{3}|[acr]\d{4}")
+_SOURCE = re.compile(r"t\d{3}|[sbv](?:\d{5}|\d{9})")
+_SUBARRAY = re.compile(
+    r"sub[a-z0-9]*|full[a-z0-9]*|mask\d+|masklyot|brightsky|slitlessprism|allslits|wfss\d+[rc]"
+)
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class FileNameError(ValueError):
+    """A string is not a valid JWST file name.
+
+    ``name`` is the offending string and ``problem`` says which part is wrong.
+    """
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"invalid JWST file name {name!r}: {problem}")
+        self.name = name
+        self.problem = problem
+
+
+def _check(value: object, pattern: str | re.Pattern[str], what: str, expected: str) -> str | None:
+    """Return a problem description if ``value`` is not a string fully matching ``pattern``."""
+    if isinstance(value, str) and re.fullmatch(pattern, value):
+        return None
+    return f"{what} {value!r} must be {expected}"
+
+
+def _check_int(value: object, what: str, low: int, high: int) -> str | None:
+    if value is None or (type(value) is int and low <= value <= high):
+        return None
+    return f"{what} {value!r} must be an integer in {low}..{high} (or None)"
+
+
+class _NameBase:
+    """Validation and formatting shared by both name records."""
+
+    def __post_init__(self) -> None:
+        problem = next(filter(None, self._problems()), None)
+        if problem:
+            try:
+                shown = self.format()
+            except Exception:
+                shown = repr(self)
+            raise FileNameError(shown, problem)
+
+    def _problems(self) -> list[str | None]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def format(self) -> str:  # pragma: no cover - overridden
+        """Return the file name (no directory)."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+@dataclass(frozen=True)
+class ExposureName(_NameBase):
+    """An exposure-based (stage 0-2) file name.
+
+    ``str(name)`` / ``name.format()`` reproduce the parsed name exactly.
+    """
+
+    program: str  #: 5 digits, e.g. "01523"
+    observation: str  #: 3 digits
+    visit: str  #: 3 digits
+    visit_group: str  #: 2 digits
+    parallel_sequence: str  #: 1 digit (1 = prime, 2-5 = parallel)
+    activity: str  #: 2 base-36 characters
+    exposure: str  #: 5 digits
+    detector: str  #: e.g. "nrcalong", "mirimage", "nrs1"
+    product_type: str  #: suffix, e.g. "uncal", "rate", "cal", "dark_current"
+    segment: int | None = None  #: 1..999 or None
+    asn_candidate: str | None = None  #: e.g. "o003" in ..._o003_crf.fits
+    extension: str = ".fits"
+
+    def _problems(self) -> list[str | None]:
+        return [
+            _check(self.program, r"\d{5}", "program", "5 digits"),
+            _check(self.observation, r"\d{3}", "observation", "3 digits"),
+            _check(self.visit, r"\d{3}", "visit", "3 digits"),
+            _check(self.visit_group, r"\d{2}", "visit group", "2 digits"),
+            _check(self.parallel_sequence, r"\d", "parallel sequence", "1 digit"),
+            _check(self.activity, r"[0-9a-z]{2}", "activity", "2 base-36 characters (0-9, a-z)"),
+            _check(self.exposure, r"\d{5}", "exposure", "5 digits"),
+            _check_int(self.segment, "segment", 1, 999),
+            _check(self.detector, r"[a-z][a-z0-9]*", "detector", "lowercase letters and digits"),
+            None if self.asn_candidate is None else _check(
+                self.asn_candidate, _CANDIDATE, "association candidate", "oNNN, cNNNN, aNNNN or rNNNN"),
+            _check(self.product_type, r"[a-z0-9]+(?:_[a-z0-9]+)*", "product type",
+                   "lowercase letters and digits (words joined by '_')"),
+            None if self.extension in EXTENSIONS else f"extension {self.extension!r} must be one of {EXTENSIONS}",
+        ]
+
+    @property
+    def base_name(self) -> str:
+        """Exposure and detector without segment, candidate, product type and extension.
+
+        All segments and products of one exposure on one detector share it,
+        e.g. ``jw02734002001_04101_00001_nrcalong``.
+        """
+        return (f"jw{self.program}{self.observation}{self.visit}"
+                f"_{self.visit_group}{self.parallel_sequence}{self.activity}"
+                f"_{self.exposure}_{self.detector}")
+
+    def format(self) -> str:
+        """Return the file name (no directory)."""
+        seg = "" if self.segment is None else f"-seg{self.segment:03d}"
+        acid = "" if self.asn_candidate is None else f"_{self.asn_candidate}"
+        return (f"jw{self.program}{self.observation}{self.visit}"
+                f"_{self.visit_group}{self.parallel_sequence}{self.activity}"
+                f"_{self.exposure}{seg}_{self.detector}{acid}_{self.product_type}{self.extension}")
+
+    def with_product_type(self, product_type: str, *, extension: str | None = None) -> ExposureName:
+        """Return a copy with another product type (and optionally extension)."""
+        return dataclasses.replace(self, product_type=product_type, extension=extension or self.extension)
+
+    def with_segment(self, segment: int | None) -> ExposureName:
+        """Return a copy with another segment number (``None`` removes it)."""
+        return dataclasses.replace(self, segment=segment)
+
+
+@dataclass(frozen=True)
+class Stage3Name(_NameBase):
+    """A source-based stage 3 file name.
+
+    ``str(name)`` / ``name.format()`` reproduce the parsed name exactly.
+    """
+
+    program: str  #: 5 digits
+    asn_candidate: str  #: e.g. "o010", "c1001", "a3001"
+    source: str  #: "t" + 3 digits or "s"/"b"/"v" + 5 or 9 digits, e.g. "t010", "s00001"
+    instrument: str  #: one of INSTRUMENTS
+    optical_elements: tuple[str, ...]  #: e.g. ("clear", "f277w")
+    product_type: str  #: e.g. "i2d", "x1d", "cat"
+    subarray: str | None = None  #: e.g. "sub64"
+    epoch: int | None = None  #: 0..9
+    activity: str | None = None  #: ACT_ID, 2 characters
+    extension: str = ".fits"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.optical_elements, list):
+            object.__setattr__(self, "optical_elements", tuple(self.optical_elements))
+        super().__post_init__()
+
+    def _problems(self) -> list[str | None]:
+        opt = self.optical_elements
+        if not isinstance(opt, tuple) or not opt or not all(isinstance(e, str) for e in opt):
+            opt_problem: str | None = f"optical elements {opt!r} must be a non-empty tuple of strings"
+        else:
+            opt_problem = next(filter(None, (_check(e, _WORD, "optical element", "lowercase letters and digits")
+                                             for e in opt)), None)
+            if opt_problem is None and len(opt) > 1 and _SUBARRAY.fullmatch(opt[-1]):
+                opt_problem = f"last optical element {opt[-1]!r} looks like a subarray; pass it as subarray"
+        return [
+            _check(self.program, r"\d{5}", "program", "5 digits"),
+            _check(self.asn_candidate, _CANDIDATE, "association candidate", "oNNN, cNNNN, aNNNN or rNNNN"),
+            _check(self.source, _SOURCE, "target/source id", "'t' + 3 digits or 's'/'b'/'v' + 5 or 9 digits"),
+            _check_int(self.epoch, "epoch", 0, 9),
+            None if isinstance(self.instrument, str) and self.instrument in INSTRUMENTS else
+            f"instrument {self.instrument!r} must be one of {', '.join(sorted(INSTRUMENTS))}",
+            opt_problem,
+            None if self.subarray is None else _check(
+                self.subarray, _SUBARRAY, "subarray",
+                "a subarray name (sub*, full*, mask<N>, masklyot, brightsky, ...)"),
+            _check(self.product_type, _WORD, "product type", "lowercase letters and digits"),
+            None if self.activity is None else _check(
+                self.activity, r"[0-9a-z]{2}", "activity id", "2 base-36 characters"),
+            None if self.extension in EXTENSIONS else f"extension {self.extension!r} must be one of {EXTENSIONS}",
+        ]
+
+    @property
+    def base_name(self) -> str:
+        """The product name root without product type, activity and extension.
+
+        This is what association files list as the product ``name``, e.g.
+        ``jw01523-o010_t010_miri_f1800w-sub64``.
+        """
+        epoch = "" if self.epoch is None else f"-epoch{self.epoch}"
+        sub = "" if self.subarray is None else f"-{self.subarray}"
+        return (f"jw{self.program}-{self.asn_candidate}_{self.source}{epoch}"
+                f"_{self.instrument}_{'-'.join(self.optical_elements)}{sub}")
+
+    @property
+    def source_kind(self) -> str:
+        """``"t"`` (APT target) or ``"s"``/``"b"``/``"v"`` (source, background, virtual)."""
+        return self.source[0]
+
+    @property
+    def source_number(self) -> int:
+        """The numeric target or source id."""
+        return int(self.source[1:])
+
+    def format(self) -> str:
+        """Return the file name (no directory)."""
+        act = "" if self.activity is None else f"-{self.activity}"
+        return f"{self.base_name}_{self.product_type}{act}{self.extension}"
+
+    def with_product_type(self, product_type: str, *, extension: str | None = None) -> Stage3Name:
+        """Return a copy with another product type (and optionally extension)."""
+        return dataclasses.replace(self, product_type=product_type, extension=extension or self.extension)
+
+
+JWSTName = Union[ExposureName, Stage3Name]
+_N = TypeVar("_N", ExposureName, Stage3Name)
+
+_EXPOSURE_LAYOUT = "jw<ppppp><ooo><vvv>_<gg><s><aa>_<eeeee>[-segNNN]_<detector>_<prodType>"
+_STAGE3_LAYOUT = "jw<ppppp>-<acid>_<tNNN|sNNNNN>[-epochN]_<instr>_<optElements>[-<subarray>]_<prodType>[-<ACT_ID>]"
+
+
+def parse(name_or_path: str | os.PathLike[str]) -> JWSTName:
+    """Parse a JWST file name (a path is accepted; only its base name is used).
+
+    Returns an :class:`ExposureName` or a :class:`Stage3Name`; raises
+    :class:`FileNameError` naming the string and the part that is wrong.
+    """
+    name = os.path.basename(os.fspath(name_or_path))
+    if name != name.lower():
+        raise FileNameError(name, "JWST file names are lower case")
+    ext = next((e for e in EXTENSIONS if name.endswith(e)), None)
+    if ext is None:
+        found = os.path.splitext(name)[1]
+        problem = f"extension {found!r} is not" if found else "missing extension; expected"
+        raise FileNameError(name, f"{problem} one of {', '.join(EXTENSIONS)}")
+    stem = name[: -len(ext)]
+    if not stem.startswith("jw"):
+        raise FileNameError(name, "must start with 'jw'")
+    fields = stem.split("_")
+    if "" in fields:
+        raise FileNameError(name, "empty field (doubled, leading or trailing '_')")
+    try:
+        if "-" in fields[0]:
+            return _parse_stage3(name, fields, ext)
+        return _parse_exposure(name, fields, ext)
+    except FileNameError as exc:
+        if exc.name == name:
+            raise
+        raise FileNameError(name, exc.problem) from None
+
+
+def _parse_exposure(name: str, fields: list[str], ext: str) -> ExposureName:
+    if len(fields) < 5:
+        raise FileNameError(name, f"expected {_EXPOSURE_LAYOUT}, found {len(fields)} '_'-separated fields")
+    ids, act, expo, detector, *rest = fields
+    m_ids = re.fullmatch(r"jw(.{5})(.{3})(.{3})", ids)
+    if not m_ids:
+        raise FileNameError(name, f"{ids!r} must be 'jw' + 11 digits (program 5, observation 3, visit 3)")
+    m_act = re.fullmatch(r"(.{2})(.)(.{2})", act)
+    if not m_act:
+        raise FileNameError(name, f"{act!r} must be 5 characters: visit group (2), parallel sequence (1), "
+                                  "activity (2)")
+    m_exp = re.fullmatch(r"([^-]*)(?:-seg(.*))?", expo)
+    if not m_exp:
+        raise FileNameError(name, f"exposure field {expo!r} must be 5 digits optionally followed by '-segNNN'")
+    segment = m_exp.group(2)
+    if segment is not None and not re.fullmatch(r"\d{3}", segment):
+        raise FileNameError(name, f"segment 'seg{segment}' must be 'seg' + 3 digits")
+    candidate = rest.pop(0) if len(rest) > 1 and _CANDIDATE.fullmatch(rest[0]) else None
+    return ExposureName(*m_ids.groups(), *m_act.groups(), m_exp.group(1), detector, "_".join(rest),
+                        segment=None if segment is None else int(segment), asn_candidate=candidate,
+                        extension=ext)
+
+
+def _parse_stage3(name: str, fields: list[str], ext: str) -> Stage3Name:
+    if len(fields) != 5:
+        raise FileNameError(name, f"expected {_STAGE3_LAYOUT} (5 '_'-separated fields), found {len(fields)}")
+    head, src, instrument, opt, prod = fields
+    program, candidate = head[2:].split("-", 1)
+    m_src = re.fullmatch(r"([^-]*)(?:-epoch(.*))?", src)
+    if not m_src:
+        raise FileNameError(name, f"target/source field {src!r} must be tNNN or sNNNNN, optionally "
+                                  "followed by '-epochN'")
+    epoch = m_src.group(2)
+    if epoch is not None and not re.fullmatch(r"\d", epoch):
+        raise FileNameError(name, f"epoch 'epoch{epoch}' must be 'epoch' + 1 digit")
+    elements = opt.split("-")
+    subarray = elements.pop() if len(elements) > 1 and _SUBARRAY.fullmatch(elements[-1]) else None
+    product_type, dash, activity = prod.partition("-")
+    return Stage3Name(program, candidate, m_src.group(1), instrument, tuple(elements), product_type,
+                      subarray=subarray, epoch=None if epoch is None else int(epoch),
+                      activity=activity if dash else None, extension=ext)
+
+
+def _as_name(name: str | os.PathLike[str] | JWSTName) -> JWSTName:
+    return name if isinstance(name, (ExposureName, Stage3Name)) else parse(name)
+
+
+@overload
+def with_product_type(name: _N, product_type: str, *, extension: str | None = None) -> _N: ...
+@overload
+def with_product_type(name: str | os.PathLike[str], product_type: str, *,
+                      extension: str | None = None) -> str: ...
+def with_product_type(name, product_type, *, extension=None):  # type: ignore[no-untyped-def]
+    """Return ``name`` with another product type, everything else unchanged.
+
+    A parsed record gives a record; a string or path gives the new file name
+    (base name only), e.g. ``with_product_type("jw..._uncal.fits", "ramp")``
+    -> ``"jw..._ramp.fits"``.  ``extension`` optionally changes the extension.
+    """
+    new = _as_name(name).with_product_type(product_type, extension=extension)
+    return new if isinstance(name, (ExposureName, Stage3Name)) else new.format()
+
+
+@overload
+def with_segment(name: ExposureName, segment: int | None) -> ExposureName: ...
+@overload
+def with_segment(name: str | os.PathLike[str], segment: int | None) -> str: ...
+def with_segment(name, segment):  # type: ignore[no-untyped-def]
+    """Return an exposure name with segment ``segment`` (1..999) or without one (``None``).
+
+    A record gives a record; a string or path gives the new file name.  Stage 3
+    names have no segments and raise :class:`FileNameError`.
+    """
+    parsed = _as_name(name)
+    if not isinstance(parsed, ExposureName):
+        raise FileNameError(parsed.format(), "stage 3 products are not segmented")
+    new = parsed.with_segment(segment)
+    return new if isinstance(name, ExposureName) else new.format()

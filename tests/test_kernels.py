@@ -1,0 +1,458 @@
+"""Parity of ramps.kernels against the numpy reference (tests/reference.py).
+
+One harness over generated inputs: edge values, lengths around vector widths
+and odd lengths, empty arrays, both accepted input forms, threads=1 vs 2
+bit-identical, inputs unchanged after each call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import reference as ref
+from ramps import kernels
+
+LENGTHS = [0, 1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 255, 1001, 4097]
+BIG = 7 * 10_001  # above the C kernels' single-thread cut-off (and divisible by 7)
+
+EDGE = {
+    8: [0, 1, 127, 128, 255],
+    16: [-32768, -32767, -1, 0, 1, 32767],
+    32: [-(2**31), -1, 0, 1, 2**31 - 1, 2**24 + 1],
+    64: [-(2**63), -1, 0, 1, 2**63 - 1, 2**53 + 1, 2**62 + 3],
+    -32: [0.0, -0.0, np.nan, np.inf, -np.inf, 1e-45, -1e-45, 1.1754942e-38, 3.4028235e38, 1.5],
+    -64: [0.0, -0.0, np.nan, np.inf, -np.inf, 5e-324, 1.7976931348623157e308, 1e-310, 2.5],
+}
+
+
+def stored(bitpix, n, seed=0):
+    """n big-endian values of BITPIX, edge values first, then random."""
+    rng = np.random.default_rng(seed + n + abs(bitpix))
+    disk = np.dtype(ref.DISK[bitpix])
+    if disk.kind == "f":
+        vals = rng.standard_normal(n) * 1e4
+    else:
+        info = np.iinfo(disk)
+        vals = rng.integers(info.min, info.max, size=n, endpoint=True, dtype=np.int64 if bitpix < 64 or True else None)
+    out = np.asarray(vals).astype(disk)
+    edge = np.array(EDGE[bitpix][:n]).astype(disk)
+    out[: len(edge)] = edge
+    return out
+
+
+def same(a, b):
+    """Equal values and dtype; NaN equal to NaN (payloads may differ)."""
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype.newbyteorder("=") == b.dtype.newbyteorder("="), (a.dtype, b.dtype)
+    np.testing.assert_array_equal(a.reshape(-1), b.reshape(-1))
+    if a.dtype.kind == "f":  # signed zeros too
+        np.testing.assert_array_equal(np.signbit(a.reshape(-1)), np.signbit(b.reshape(-1)))
+
+
+DECODE_CASES = [
+    (16, 1.0, 32768.0, np.float32),  # the hot case: uint16 ramps
+    (16, 1.0, 32768.0, np.float64),
+    (16, 1.0, 32768.0, np.uint16),
+    (16, 1.0, 0.0, np.int16),
+    (16, 1.0, 0.0, np.float32),
+    (16, 2.5, -3.0, np.float32),
+    (8, 1.0, 0.0, np.uint8),
+    (8, 1.0, -128.0, np.int8),
+    (8, 0.5, 1.0, np.float64),
+    (32, 1.0, 2147483648.0, np.uint32),
+    (32, 1.0, 0.0, np.int32),
+    (32, 1.0, 2147483648.0, np.float64),
+    (32, 1.0, 0.0, np.float32),
+    (64, 1.0, 0.0, np.int64),
+    (64, 1.0, 9223372036854775808.0, np.uint64),
+    (64, 1.0, 0.0, np.float32),
+    (64, 3.0, 1.0, np.float64),
+    (-32, 1.0, 0.0, np.float32),
+    (-32, 1.0, 0.0, np.float64),
+    (-32, 2.0, 10.0, np.float32),
+    (-64, 1.0, 0.0, np.float64),
+    (-64, 1.0, 0.0, np.float32),
+    (-64, 1e-3, 5.0, np.float64),
+]
+
+
+@pytest.mark.parametrize("n", LENGTHS)
+@pytest.mark.parametrize("bitpix,bscale,bzero,dtype", DECODE_CASES)
+def test_decode_parity(bitpix, bscale, bzero, dtype, n):
+    raw = stored(bitpix, n)
+    before = raw.copy()
+    expected = ref.decode(raw, bitpix, bscale=bscale, bzero=bzero, dtype=dtype)
+    as_array = kernels.decode(raw, bitpix, bscale=bscale, bzero=bzero, dtype=dtype)
+    as_bytes = kernels.decode(raw.tobytes(), bitpix, bscale=bscale, bzero=bzero, dtype=dtype)
+    same(as_array, expected)
+    same(as_bytes, expected)
+    np.testing.assert_array_equal(raw, before)
+
+
+@pytest.mark.parametrize("bitpix,bscale,bzero,dtype", DECODE_CASES)
+def test_decode_threads_identical_and_out(bitpix, bscale, bzero, dtype):
+    raw = stored(bitpix, BIG)
+    one = kernels.decode(raw, bitpix, bscale=bscale, bzero=bzero, dtype=dtype, threads=1)
+    out = np.empty((7, BIG // 7), dtype)
+    two = kernels.decode(raw, bitpix, bscale=bscale, bzero=bzero, dtype=dtype, out=out, threads=2)
+    assert two is out
+    assert one.view(np.uint8).tobytes() == two.view(np.uint8).tobytes()
+    same(one, ref.decode(raw, bitpix, bscale=bscale, bzero=bzero, dtype=dtype))
+
+
+def test_decode_hot_case_by_hand():
+    """Stored int16 -32768, 0, 32767 with BZERO=32768 are the counts 0, 32768, 65535.
+
+    On disk (big-endian) -32768 is 0x80 0x00; flipping the sign bit gives 0x0000 = 0.
+    """
+    raw = bytes([0x80, 0x00, 0x00, 0x00, 0x7F, 0xFF])
+    np.testing.assert_array_equal(kernels.decode(raw, 16, bzero=32768), [0.0, 32768.0, 65535.0])
+    np.testing.assert_array_equal(kernels.decode(raw, 16, bzero=32768, dtype=np.uint16),
+                                  np.array([0, 32768, 65535], np.uint16))
+
+
+@pytest.mark.parametrize("n", LENGTHS)
+@pytest.mark.parametrize("dtype,bitpix,bscale,bzero", [
+    (np.float32, -32, 1.0, 0.0),
+    (np.float64, -64, 1.0, 0.0),
+    (np.float64, -32, 1.0, 0.0),
+    (np.float32, -64, 1.0, 0.0),
+    (np.float32, -32, 2.0, 1.0),
+    (np.uint16, 16, 1.0, 32768.0),
+    (np.int16, 16, 1.0, 0.0),
+    (np.uint8, 8, 1.0, 0.0),
+    (np.int8, 8, 1.0, -128.0),
+    (np.uint32, 32, 1.0, 2147483648.0),
+    (np.int32, 32, 1.0, 0.0),
+    (np.int64, 64, 1.0, 0.0),
+    (np.uint64, 64, 1.0, 9223372036854775808.0),
+])
+def test_encode_parity(dtype, bitpix, bscale, bzero, n):
+    rng = np.random.default_rng(n)
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        arr = (rng.standard_normal(n) * 1e3).astype(dtype)
+        arr[: min(n, 5)] = np.array([0.0, -0.0, np.inf, -np.inf, 1e-40])[: min(n, 5)]
+    else:
+        info = np.iinfo(dtype)
+        arr = rng.integers(info.min, info.max, size=n, endpoint=True, dtype=dtype)
+        arr[: min(n, 2)] = np.array([info.min, info.max], dtype)[: min(n, 2)]
+    before = arr.copy()
+    got = kernels.encode(arr, bitpix, bscale=bscale, bzero=bzero)
+    assert got.tobytes() == ref.encode(arr, bitpix, bscale=bscale, bzero=bzero).tobytes()
+    np.testing.assert_array_equal(arr, before)
+    # and back again, exactly, for the lossless pairs (scaling can turn -0.0 into +0.0)
+    unscaled = bscale == 1.0 and bzero == 0.0
+    if dtype.kind in "iu" or unscaled and (bitpix == -64 or dtype == np.float32):
+        back = kernels.decode(got, bitpix, bscale=bscale, bzero=bzero, dtype=dtype)
+        same(back, arr)
+
+
+def test_encode_float_to_integer_rounds_half_even_and_checks_range():
+    """(x - 10) / 0.5 for x = 10.25, 10.75, 11.25 is 0.5, 1.5, 2.5 -> 0, 2, 2 (half to even)."""
+    x = np.array([10.25, 10.75, 11.25], np.float64)
+    got = kernels.encode(x, 16, bscale=0.5, bzero=10.0)
+    np.testing.assert_array_equal(np.frombuffer(got.tobytes(), ">i2"), [0, 2, 2])
+    for bad in (np.nan, 40000.0):
+        with pytest.raises(OverflowError, match="BITPIX=16"):
+            kernels.encode(np.array([1.0, bad], np.float32), 16)
+    with pytest.raises(OverflowError):
+        ref.encode(np.array([np.nan], np.float32), 16)
+
+
+@pytest.mark.parametrize("n", LENGTHS + [BIG])
+def test_transcode_parity(n):
+    raw = stored(16, n)
+    before = raw.copy()
+    got = kernels.transcode_u16_to_f32be(raw)
+    assert got.tobytes() == ref.transcode_u16_to_f32be(raw).tobytes()
+    # same bytes as decode then encode through native float32
+    assert got.tobytes() == kernels.encode(kernels.decode(raw, 16, bzero=32768), -32).tobytes()
+    np.testing.assert_array_equal(raw, before)
+    if n >= BIG:
+        assert kernels.transcode_u16_to_f32be(raw, threads=1).tobytes() == \
+            kernels.transcode_u16_to_f32be(raw, threads=2).tobytes()
+
+
+def dq_inputs(nints, ngroups, ny, nx, seed=0):
+    """Random DQ with realistic structure: sparse flags, saturation that persists."""
+    rng = np.random.default_rng(seed)
+    pixeldq = (rng.random((ny, nx)) < 0.1) * rng.integers(0, 2**32, (ny, nx), dtype=np.uint32)
+    pixeldq = pixeldq.astype(np.uint32)
+    groupdq = np.where(rng.random((nints, ngroups, ny, nx)) < 0.2,
+                       rng.integers(0, 256, (nints, ngroups, ny, nx)), 0).astype(np.uint8)
+    sat_from = rng.integers(0, ngroups + 2, (nints, ny, nx))
+    g = np.arange(ngroups)[None, :, None, None]
+    groupdq |= np.where(g >= sat_from[:, None], 2, 0).astype(np.uint8)
+    return pixeldq, groupdq
+
+
+DQ_SHAPES = [(0, 3, 4, 5), (1, 0, 4, 5), (2, 3, 0, 5), (1, 1, 1, 1), (2, 5, 3, 7),
+             (3, 4, 17, 33), (2, 10, 64, 129), (1, 2, 70, 70)]
+
+
+@pytest.mark.parametrize("shape", DQ_SHAPES)
+@pytest.mark.parametrize("rules", ["or", "stcal"])
+@pytest.mark.parametrize("mask", [0xFF, 0x07])
+def test_combine_dq_parity(shape, rules, mask):
+    pixeldq, groupdq = dq_inputs(*shape)
+    p0, g0 = pixeldq.copy(), groupdq.copy()
+    got = kernels.combine_dq(pixeldq, groupdq, rules=rules, mask=mask)
+    expected = ref.combine_dq(pixeldq, groupdq, rules=rules, mask=mask)
+    assert got.dtype == np.uint32 and got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(pixeldq, p0)
+    np.testing.assert_array_equal(groupdq, g0)
+
+
+@pytest.mark.parametrize("rules", ["or", "stcal"])
+def test_combine_dq_threads_and_out(rules):
+    pixeldq, groupdq = dq_inputs(3, 6, 96, 200, seed=5)
+    one = kernels.combine_dq(pixeldq, groupdq, rules=rules, threads=1)
+    out = np.empty_like(one)
+    two = kernels.combine_dq(pixeldq, groupdq, rules=rules, threads=2, out=out)
+    assert two is out
+    np.testing.assert_array_equal(one, two)
+
+
+def _stcal_pixel(groups, pixeldq=0):
+    """combine_dq of one pixel with the given group flags, one integration."""
+    gdq = np.array(groups, np.uint8).reshape(1, len(groups), 1, 1)
+    return int(kernels.combine_dq(np.array([[pixeldq]], np.uint32), gdq, rules="stcal")[0, 0, 0])
+
+
+def test_stcal_rule_pixeldq_kept():
+    """pixeldq flags pass through untouched: 2**20 (any bit) with clean groups -> 2**20."""
+    assert _stcal_pixel([0, 0, 0], pixeldq=2**20) == 2**20
+
+
+def test_stcal_rule_jump_and_persistence_copied():
+    """A JUMP_DET (4) in group 1 and PERSISTENCE (32) in group 2 -> 4 | 32 = 36."""
+    assert _stcal_pixel([0, 4, 32, 0]) == 36
+
+
+def test_stcal_rule_saturation_later_group():
+    """Saturation from group 2 on (groups 0, 1 good): SATURATED (2) only, pixel still usable."""
+    assert _stcal_pixel([0, 0, 2, 2]) == 2
+
+
+def test_stcal_rule_first_group_saturated():
+    """Group 0 saturated (so all are, as saturation persists): SATURATED | DO_NOT_USE = 3.
+
+    Also the rule on its own: group 0 saturated but a later group not (unusual,
+    after a reset anomaly) still gives DO_NOT_USE (1) | SATURATED (2) = 3.
+    """
+    assert _stcal_pixel([2, 2, 2]) == 3
+    assert _stcal_pixel([2, 0, 0]) == 3
+
+
+def test_stcal_rule_all_groups_unusable():
+    """Every group DO_NOT_USE or SATURATED, none saturated in group 0: 1 | 2 = 3.
+
+    groups [1, 1, 2]: DNU, DNU, SAT -> DO_NOT_USE (all unusable) | SATURATED (any) = 3.
+    groups [1, 1, 1]: DNU only -> 1 (DO_NOT_USE itself is not copied from groups
+    unless every group has it).
+    """
+    assert _stcal_pixel([1, 1, 2]) == 3
+    assert _stcal_pixel([1, 1, 1]) == 1
+    assert _stcal_pixel([1, 0, 1]) == 0
+
+
+def test_stcal_rule_not_copied():
+    """DROPOUT (8), AD_FLOOR (64), CHARGELOSS (128), OUTLIER (16) are dropped: 0."""
+    assert _stcal_pixel([8, 64, 128, 16]) == 0
+    # while the "or" rules keep every bit: 8|64|128|16 = 216
+    gdq = np.array([8, 64, 128, 16], np.uint8).reshape(1, 4, 1, 1)
+    assert kernels.combine_dq(np.zeros((1, 1), np.uint32), gdq)[0, 0, 0] == 216
+
+
+@pytest.mark.parametrize("shape", [(0, 3, 4), (1, 2, 2), (3, 17, 33), (5, 64, 130)])
+@pytest.mark.parametrize("rules", ["or", "stcal"])
+def test_collapse_dq_parity(shape, rules):
+    rng = np.random.default_rng(7)
+    dq = rng.integers(0, 8, shape, dtype=np.uint32) | (rng.random(shape) < 0.3).astype(np.uint32)
+    before = dq.copy()
+    got = kernels.collapse_dq(dq, rules=rules)
+    np.testing.assert_array_equal(got, ref.collapse_dq(dq, rules=rules))
+    np.testing.assert_array_equal(dq, before)
+
+
+def test_collapse_dq_stcal_by_hand():
+    """DO_NOT_USE in one of two integrations: dropped under stcal, kept under or.
+
+    ints [1|4, 2] -> or: 7; stcal: (4|2) = 6 since DO_NOT_USE is not in every integration.
+    """
+    dq = np.array([5, 2], np.uint32).reshape(2, 1, 1)
+    assert kernels.collapse_dq(dq)[0, 0] == 7
+    assert kernels.collapse_dq(dq, rules="stcal")[0, 0] == 6
+    assert kernels.collapse_dq(np.array([1, 1], np.uint32).reshape(2, 1, 1), rules="stcal")[0, 0] == 1
+
+
+def variances(dtype, n, k, seed=0):
+    rng = np.random.default_rng(seed + n)
+    vs = [(rng.random(n) * 100).astype(dtype) for _ in range(k)]
+    edge = [np.nan, np.inf, 0.0, -1.0, 1e-8, 6e-5]
+    for v in vs:
+        v[: min(n, len(edge))] = np.array(edge[: min(n, len(edge))], dtype)
+    if n > 6:
+        vs[0][6] = -np.inf
+        vs[1][6] = np.inf  # -inf + inf = nan
+    return vs
+
+
+@pytest.mark.parametrize("n", LENGTHS)
+@pytest.mark.parametrize("k", [2, 3])
+@pytest.mark.parametrize("dtype,out_dtype", [(np.float32, np.float32), (np.float16, np.float32),
+                                             (np.float16, np.float16)])
+def test_err_parity(dtype, out_dtype, k, n):
+    vs = variances(dtype, n, k)
+    before = [v.copy() for v in vs]
+    with np.errstate(invalid="ignore"):
+        expected = ref.err_from_variances(*vs, dtype=out_dtype)
+    got = kernels.err_from_variances(*vs, dtype=out_dtype)
+    assert got.dtype == np.dtype(out_dtype)
+    same(got, expected)
+    for v, b in zip(vs, before):
+        np.testing.assert_array_equal(v, b)
+
+
+@pytest.mark.parametrize("dtype,out_dtype", [(np.float32, np.float32), (np.float16, np.float16)])
+def test_err_threads_identical(dtype, out_dtype):
+    vs = [v.reshape(7, -1) for v in variances(dtype, BIG, 3)]
+    one = kernels.err_from_variances(*vs, dtype=out_dtype, threads=1)
+    out = np.empty(vs[0].shape, out_dtype)
+    two = kernels.err_from_variances(*vs, out=out, threads=2)
+    assert two is out and one.shape == (7, BIG // 7)
+    assert one.tobytes() == two.tobytes()
+
+
+def test_half_conversions_match_numpy_everywhere():
+    """All 65536 float16 patterns to float32 and back; 2**20 float32 values to float16."""
+    from ramps import _core
+
+    halves = np.arange(65536, dtype=np.uint32).astype(np.uint16)
+    as_f32 = np.array([_core.half_to_float(int(h)) for h in halves[::1]], np.float32)
+    same(as_f32, halves.view(np.float16).astype(np.float32))
+    rng = np.random.default_rng(3)
+    bits = rng.integers(0, 2**32, 2**16, dtype=np.uint64).astype(np.uint32)
+    floats = np.concatenate([bits.view(np.float32),
+                             halves.view(np.float16).astype(np.float32),
+                             np.float32([65504, 65519.99, 65520, 65536, 2**-25, 2**-24 * 1.5,
+                                         2**-25 * 1.0000001, 2**-14 * (1 - 2**-11)])])
+    got = np.array([_core.float_to_half(float(f)) for f in floats], np.uint16).view(np.float16)
+    with np.errstate(over="ignore", invalid="ignore"):
+        same(got, floats.astype(np.float16))
+
+
+@pytest.mark.parametrize("n", [0, 4, 8, 12, 2880, 2880 * 3 + 4, 4 * 300_001])
+def test_checksum_parity(n):
+    rng = np.random.default_rng(n)
+    buf = rng.integers(0, 256, n, dtype=np.uint8)
+    if n >= 8:
+        buf[:8] = 0xFF
+    before = buf.copy()
+    got = kernels.fits_checksum(buf)
+    assert got == ref.fits_checksum(buf)
+    assert kernels.fits_checksum(buf, threads=1) == kernels.fits_checksum(buf, threads=2) == got
+    np.testing.assert_array_equal(buf, before)
+    # incremental: any split at a multiple of 4 gives the same total
+    if n >= 8:
+        cut = (n // 8) * 4
+        assert kernels.fits_checksum(buf[cut:], initial=kernels.fits_checksum(buf[:cut])) == got
+        assert ref.fits_checksum(buf[cut:], initial=ref.fits_checksum(buf[:cut])) == got
+
+
+def test_checksum_by_hand():
+    """Two words 0x80000000: sum 0x1_0000_0000 carries end-around to 1. 0xFFFFFFFF stays -0."""
+    assert kernels.fits_checksum(bytes([0x80, 0, 0, 0, 0x80, 0, 0, 0])) == 1
+    assert kernels.fits_checksum(b"\xff\xff\xff\xff") == 0xFFFFFFFF
+    assert kernels.fits_checksum(b"") == 0
+
+
+def test_checksum_matches_astropy_file(tmp_path):
+    """DATASUM and CHECKSUM of a file astropy writes with checksum=True.
+
+    DATASUM is the sum of the data part; CHECKSUM encodes the complement of the
+    sum of the header (with CHECKSUM = '0000000000000000') continued from DATASUM.
+    """
+    from astropy.io import fits
+
+    rng = np.random.default_rng(0)
+    data = rng.integers(0, 65535, (37, 53), dtype=np.uint16)
+    path = tmp_path / "c.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(data, name="SCI"),
+                  fits.ImageHDU(rng.random((5, 7)).astype(np.float32), name="ERR")]
+                 ).writeto(path, checksum=True)
+    raw = path.read_bytes()
+    with fits.open(path) as hdul:
+        for hdu in hdul:
+            info = hdu.fileinfo()
+            start, dstart, dsize = info["hdrLoc"], info["datLoc"], info["datSpan"]
+            datasum = kernels.fits_checksum(raw[dstart:dstart + dsize])
+            assert str(datasum) == hdu.header["DATASUM"]
+            header = raw[start:dstart].replace(hdu.header["CHECKSUM"].encode(), b"0" * 16, 1)
+            total = kernels.fits_checksum(header, initial=datasum)
+            assert kernels.checksum_encode(total) == hdu.header["CHECKSUM"]
+            # the whole HDU now sums to -0 (all ones), the FITS verification rule
+            assert kernels.fits_checksum(raw[start:dstart + dsize]) == 0xFFFFFFFF
+
+
+BAD_CALLS = [
+    (lambda: kernels.decode(np.zeros(4, "<i2"), 16, bzero=32768), TypeError, "big-endian"),
+    (lambda: kernels.decode(np.zeros(4, ">f4"), 16), TypeError, "does not match BITPIX=16"),
+    (lambda: kernels.decode(np.zeros(3, np.uint8), 16), ValueError, "whole number"),
+    (lambda: kernels.decode(np.zeros(4, np.uint8), 12), ValueError, "BITPIX must be one of"),
+    (lambda: kernels.decode(np.zeros((4, 4), ">i2")[:, ::2], 16), ValueError, "C-contiguous"),
+    (lambda: kernels.decode(np.zeros(4, ">i2"), 16, bzero=32768, dtype=np.int16), TypeError,
+     "uint16"),
+    (lambda: kernels.decode(np.zeros(4, ">i2"), 16, out=np.empty(5, np.float32)), ValueError,
+     "5 elements, 4 expected"),
+    (lambda: kernels.decode(np.zeros(4, ">i2"), 16, out=np.empty(4, np.float64)), TypeError,
+     "dtype float64"),
+    (lambda: kernels.decode(np.zeros(4, ">i2"), 16, threads=0), ValueError, "threads"),
+    (lambda: kernels.decode([1, 2], 16), TypeError, "numpy array"),
+    (lambda: kernels.encode(np.zeros(4, ">f4"), -32), TypeError, "native byte order"),
+    (lambda: kernels.encode(np.zeros(4, np.uint16), 16), TypeError, "exactly"),
+    (lambda: kernels.encode(np.zeros(4, np.complex64), -32), TypeError, "supports"),
+    (lambda: kernels.combine_dq(np.zeros((2, 2), np.int32), np.zeros((1, 1, 2, 2), np.uint8)),
+     TypeError, "pixeldq must have dtype uint32"),
+    (lambda: kernels.combine_dq(np.zeros((2, 2), np.uint32), np.zeros((1, 2, 2), np.uint8)),
+     ValueError, "groupdq must be 4-D"),
+    (lambda: kernels.combine_dq(np.zeros((2, 3), np.uint32), np.zeros((1, 1, 2, 2), np.uint8)),
+     ValueError, "does not match"),
+    (lambda: kernels.combine_dq(np.zeros((2, 2), np.uint32), np.zeros((1, 1, 2, 2), np.uint8),
+                                rules="max"), ValueError, "rules"),
+    (lambda: kernels.combine_dq(np.zeros((2, 2), np.uint32), np.zeros((1, 1, 2, 2), np.uint8),
+                                out=np.empty((1, 4), np.uint32)), ValueError, "shape"),
+    (lambda: kernels.collapse_dq(np.zeros((2, 2), np.uint32)), ValueError, "3-D"),
+    (lambda: kernels.err_from_variances(np.zeros(3, np.float32)), TypeError, "2 or 3"),
+    (lambda: kernels.err_from_variances(np.zeros(3), np.zeros(3)), TypeError, "float32 or float16"),
+    (lambda: kernels.err_from_variances(np.zeros(3, np.float32), np.zeros(4, np.float32)),
+     ValueError, "shape"),
+    (lambda: kernels.err_from_variances(np.zeros(3, np.float32), np.zeros(3, np.float16)),
+     TypeError, "variance 2 must have dtype float32"),
+    (lambda: kernels.err_from_variances(np.zeros(3, np.float32), np.zeros(3, np.float32),
+                                        dtype=np.float16), TypeError, "float32 ERR"),
+    (lambda: kernels.err_from_variances(np.zeros(3, ">f4"), np.zeros(3, ">f4")), TypeError,
+     "native byte order"),
+    (lambda: kernels.fits_checksum(b"abc"), ValueError, "multiple of 4"),
+]
+
+
+@pytest.mark.parametrize("call,exc,match", BAD_CALLS)
+def test_bad_arguments_are_clear(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_flags_match_stdatamodels():
+    """Our flag values (and those compiled into csrc/dq.c) are stdatamodels' jwst dqflags."""
+    dqflags = pytest.importorskip("stdatamodels.jwst.datamodels.dqflags")
+    from ramps import flags
+
+    for name in ("DO_NOT_USE", "SATURATED", "JUMP_DET", "DROPOUT", "OUTLIER", "PERSISTENCE",
+                 "AD_FLOOR", "CHARGELOSS", "RESERVED", "NON_SCIENCE"):
+        assert getattr(flags, name) == dqflags.pixel[name], name
+    assert ref.DNU == flags.DO_NOT_USE and ref.SAT == flags.SATURATED
+    assert ref.JUMP == flags.JUMP_DET and ref.PERSIST == flags.PERSISTENCE
