@@ -23,6 +23,40 @@ static inline int ramps_nthreads(int threads, size_t n) {
 #endif
 }
 
+/* Parallel loops hand out chunks dynamically: on a shared machine a thread
+ * that is descheduled does not hold the others up, and since every element
+ * (or block) is computed the same way by any thread, results do not depend
+ * on the split.  Chunks are 4096..65536 elements, about 8 per thread. */
+static inline size_t ramps_chunk(size_t n, int nt) {
+    size_t c = n / ((size_t)(nt > 0 ? nt : 1) * 8);
+    if (c < 4096) c = 4096;
+    if (c > 65536) c = 65536;
+    return (c + 63) & ~(size_t)63;
+}
+
+/* x86-64 always has SSE2.  The kernels use it directly only where GCC's
+ * auto-vectoriser cannot: 32/64-bit byte swaps (pshufb is SSSE3, not in the
+ * x86-64 baseline) and sqrt (vectorised only with -fno-math-errno).  Every
+ * SSE2 path has a plain C twin computing the same bits. */
+#if defined(__SSE2__) && !defined(RAMPS_NO_SIMD)
+#include <emmintrin.h>
+#define RAMPS_SSE2 1
+/* bswap of each 32-bit lane: swap bytes within 16-bit lanes, then the halves */
+static inline __m128i ramps_bswap32_x4(__m128i v) {
+    v = _mm_or_si128(_mm_slli_epi16(v, 8), _mm_srli_epi16(v, 8));
+    v = _mm_shufflelo_epi16(v, _MM_SHUFFLE(2, 3, 0, 1));
+    return _mm_shufflehi_epi16(v, _MM_SHUFFLE(2, 3, 0, 1));
+}
+/* bswap of each 64-bit lane */
+static inline __m128i ramps_bswap64_x2(__m128i v) {
+    v = _mm_or_si128(_mm_slli_epi16(v, 8), _mm_srli_epi16(v, 8));
+    v = _mm_shufflelo_epi16(v, _MM_SHUFFLE(0, 1, 2, 3));
+    return _mm_shufflehi_epi16(v, _MM_SHUFFLE(0, 1, 2, 3));
+}
+#else
+#define RAMPS_SSE2 0
+#endif
+
 static inline uint16_t ld_be16(const uint8_t *p) {
     return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
 }

@@ -2,19 +2,33 @@
 #include "ramps.h"
 #include "common.h"
 
-int ramps_decode_u16_f32(const uint8_t *in, float *out, size_t n, int threads) {
-    const ptrdiff_t len = (ptrdiff_t)n;
-    if (n && (!in || !out)) return RAMPS_EINVAL;
-    const int nt = ramps_nthreads(threads, n);
-    (void)nt;
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (ptrdiff_t i = 0; i < len; i++) {
+/* Elements [lo, hi) of the hot decode; GCC vectorises this loop with SSE2
+ * (16-bit rotate, xor, widen, cvtdq2ps: ~10 instructions per 8 values). */
+static void dec_u16_f32(const uint8_t *in, float *out, size_t lo,
+                        size_t hi) {
+    for (size_t i = lo; i < hi; i++) {
         uint16_t v;
         memcpy(&v, in + 2 * i, 2);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         v = (uint16_t)(v << 8 | v >> 8);
 #endif
         out[i] = (float)(uint16_t)(v ^ 0x8000u);
+    }
+}
+
+int ramps_decode_u16_f32(const uint8_t *in, float *out, size_t n, int threads) {
+    if (n && (!in || !out)) return RAMPS_EINVAL;
+    const int nt = ramps_nthreads(threads, n);
+    if (nt <= 1) {
+        dec_u16_f32(in, out, 0, n);
+        return RAMPS_OK;
+    }
+    const size_t chunk = ramps_chunk(n, nt);
+    const ptrdiff_t nchunk = (ptrdiff_t)((n + chunk - 1) / chunk);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (ptrdiff_t c = 0; c < nchunk; c++) {
+        const size_t lo = (size_t)c * chunk;
+        dec_u16_f32(in, out, lo, lo + chunk < n ? lo + chunk : n);
     }
     return RAMPS_OK;
 }
@@ -86,23 +100,19 @@ int ramps_decode_f64(const uint8_t *in, double *out, size_t n, int bitpix,
     DECODE_BODY(double)
 }
 
-int ramps_swap_xor(const uint8_t *in, uint8_t *out, size_t n, int width,
-                   uint64_t xor_mask, int threads) {
-    const ptrdiff_t len = (ptrdiff_t)n;
-    if (n && (!in || !out)) return RAMPS_EINVAL;
-    const int nt = ramps_nthreads(threads, n);
-    (void)nt;
+/* Elements [lo, hi) of swap_xor for one width. */
+static void swap_xor_range(const uint8_t *in, uint8_t *out, size_t lo,
+                           size_t hi, int width, uint64_t xor_mask) {
+    size_t i = lo;
     switch (width) {
     case 1: {
         const uint8_t m = (uint8_t)xor_mask;
-#pragma omp parallel for schedule(static) num_threads(nt)
-        for (ptrdiff_t i = 0; i < len; i++) out[i] = in[i] ^ m;
+        for (; i < hi; i++) out[i] = in[i] ^ m;
         break;
     }
-    case 2: {
+    case 2: { /* vectorised by GCC: a 16-bit rotate is two shifts and an or */
         const uint16_t m = (uint16_t)xor_mask;
-#pragma omp parallel for schedule(static) num_threads(nt)
-        for (ptrdiff_t i = 0; i < len; i++) {
+        for (; i < hi; i++) {
             uint16_t v = (uint16_t)(ld_be16(in + 2 * i) ^ m);
             memcpy(out + 2 * i, &v, 2);
         }
@@ -110,22 +120,59 @@ int ramps_swap_xor(const uint8_t *in, uint8_t *out, size_t n, int width,
     }
     case 4: {
         const uint32_t m = (uint32_t)xor_mask;
-#pragma omp parallel for schedule(static) num_threads(nt)
-        for (ptrdiff_t i = 0; i < len; i++) {
+#if RAMPS_SSE2
+        const __m128i vm = _mm_set1_epi32((int)m);
+        for (; i + 8 <= hi; i += 8) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(in + 4 * i));
+            __m128i b = _mm_loadu_si128((const __m128i *)(in + 4 * i + 16));
+            a = _mm_xor_si128(ramps_bswap32_x4(a), vm);
+            b = _mm_xor_si128(ramps_bswap32_x4(b), vm);
+            _mm_storeu_si128((__m128i *)(out + 4 * i), a);
+            _mm_storeu_si128((__m128i *)(out + 4 * i + 16), b);
+        }
+#endif
+        for (; i < hi; i++) {
             uint32_t v = ld_be32(in + 4 * i) ^ m;
             memcpy(out + 4 * i, &v, 4);
         }
         break;
     }
-    case 8: {
-#pragma omp parallel for schedule(static) num_threads(nt)
-        for (ptrdiff_t i = 0; i < len; i++) {
+    default: { /* 8 */
+#if RAMPS_SSE2
+        const __m128i vm = _mm_set1_epi64x((long long)xor_mask);
+        for (; i + 4 <= hi; i += 4) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(in + 8 * i));
+            __m128i b = _mm_loadu_si128((const __m128i *)(in + 8 * i + 16));
+            a = _mm_xor_si128(ramps_bswap64_x2(a), vm);
+            b = _mm_xor_si128(ramps_bswap64_x2(b), vm);
+            _mm_storeu_si128((__m128i *)(out + 8 * i), a);
+            _mm_storeu_si128((__m128i *)(out + 8 * i + 16), b);
+        }
+#endif
+        for (; i < hi; i++) {
             uint64_t v = ld_be64(in + 8 * i) ^ xor_mask;
             memcpy(out + 8 * i, &v, 8);
         }
         break;
     }
-    default: return RAMPS_EINVAL;
+    }
+}
+
+int ramps_swap_xor(const uint8_t *in, uint8_t *out, size_t n, int width,
+                   uint64_t xor_mask, int threads) {
+    if (n && (!in || !out)) return RAMPS_EINVAL;
+    if (!(width == 1 || width == 2 || width == 4 || width == 8)) return RAMPS_EINVAL;
+    const int nt = ramps_nthreads(threads, n);
+    if (nt <= 1) {
+        swap_xor_range(in, out, 0, n, width, xor_mask);
+        return RAMPS_OK;
+    }
+    const size_t chunk = ramps_chunk(n, nt);
+    const ptrdiff_t nchunk = (ptrdiff_t)((n + chunk - 1) / chunk);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (ptrdiff_t c = 0; c < nchunk; c++) {
+        const size_t lo = (size_t)c * chunk;
+        swap_xor_range(in, out, lo, lo + chunk < n ? lo + chunk : n, width, xor_mask);
     }
     return RAMPS_OK;
 }

@@ -70,25 +70,41 @@ int ramps_encode_f64(const double *in, uint8_t *out, size_t n, int bitpix,
     ENCODE_BODY(double)
 }
 
+/* Elements [lo, hi) of the transcode: stored int16 + 32768 as a big-endian float. */
+static void transcode_range(const uint8_t *in, uint8_t *out, size_t lo, size_t hi) {
+    size_t i = lo;
+#if RAMPS_SSE2
+    const __m128i flip = _mm_set1_epi16((short)0x8000), zero = _mm_setzero_si128();
+    for (; i + 8 <= hi; i += 8) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(in + 2 * i));
+        v = _mm_or_si128(_mm_slli_epi16(v, 8), _mm_srli_epi16(v, 8)); /* native u16 */
+        v = _mm_xor_si128(v, flip);                                   /* + 32768 */
+        __m128i lo4 = _mm_castps_si128(_mm_cvtepi32_ps(_mm_unpacklo_epi16(v, zero)));
+        __m128i hi4 = _mm_castps_si128(_mm_cvtepi32_ps(_mm_unpackhi_epi16(v, zero)));
+        _mm_storeu_si128((__m128i *)(out + 4 * i), ramps_bswap32_x4(lo4));
+        _mm_storeu_si128((__m128i *)(out + 4 * i + 16), ramps_bswap32_x4(hi4));
+    }
+#endif
+    for (; i < hi; i++) {
+        const uint16_t v = (uint16_t)(ld_be16(in + 2 * i) ^ 0x8000u);
+        st_be32(out + 4 * i, f32_bits((float)v));
+    }
+}
+
 int ramps_transcode_u16_f32be(const uint8_t *in, uint8_t *out, size_t n,
                               int threads) {
-    const ptrdiff_t len = (ptrdiff_t)n;
     if (n && (!in || !out)) return RAMPS_EINVAL;
     const int nt = ramps_nthreads(threads, n);
-    (void)nt;
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (ptrdiff_t i = 0; i < len; i++) {
-        uint16_t v;
-        memcpy(&v, in + 2 * i, 2);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        v = (uint16_t)(v << 8 | v >> 8);
-        uint32_t b = f32_bits((float)(uint16_t)(v ^ 0x8000u));
-        b = __builtin_bswap32(b);
-        memcpy(out + 4 * i, &b, 4);
-#else
-        uint32_t b = f32_bits((float)(uint16_t)(v ^ 0x8000u));
-        memcpy(out + 4 * i, &b, 4);
-#endif
+    if (nt <= 1) {
+        transcode_range(in, out, 0, n);
+        return RAMPS_OK;
+    }
+    const size_t chunk = ramps_chunk(n, nt);
+    const ptrdiff_t nchunk = (ptrdiff_t)((n + chunk - 1) / chunk);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (ptrdiff_t c = 0; c < nchunk; c++) {
+        const size_t lo = (size_t)c * chunk;
+        transcode_range(in, out, lo, lo + chunk < n ? lo + chunk : n);
     }
     return RAMPS_OK;
 }

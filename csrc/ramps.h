@@ -119,6 +119,69 @@ int ramps_fits_checksum(const uint8_t *buf, size_t n, uint32_t initial,
  * 16 characters and a terminating NUL.  complement: encode ~value. */
 void ramps_checksum_encode(uint32_t value, int complement, char out[17]);
 
+/* ---- FITS structure index (fits_scan.c) --------------------------------- */
+
+#define RAMPS_FITS_MAX_AXES 9              /* NAXIS above this: RAMPS_EFORMAT */
+#define RAMPS_FITS_MAX_HEADER_BLOCKS 10000 /* no END within 28.8 MB: RAMPS_EFORMAT */
+
+enum ramps_hdu_kind {
+    RAMPS_HDU_PRIMARY = 0,
+    RAMPS_HDU_IMAGE = 1,
+    RAMPS_HDU_BINTABLE = 2, /* also A3DTABLE */
+    RAMPS_HDU_TABLE = 3,
+    RAMPS_HDU_OTHER = 4     /* any other XTENSION */
+};
+
+/* The layout of one HDU, from its header's structural keywords. */
+typedef struct {
+    uint64_t header_offset; /* file offset of the first header card */
+    uint64_t data_offset;   /* header_offset + header size (a multiple of 2880) */
+    uint64_t data_size;     /* |BITPIX|/8 * GCOUNT * (PCOUNT + prod NAXISn), unpadded;
+                               0 when NAXIS = 0 (astropy's rule) */
+    uint64_t naxis[RAMPS_FITS_MAX_AXES]; /* NAXIS1..NAXISn in file order, 0 beyond */
+    int64_t pcount, gcount;              /* 0 and 1 when absent */
+    int64_t blank;                       /* valid when has_blank */
+    double bscale, bzero;                /* 1 and 0 when absent */
+    int32_t naxis_count, bitpix;
+    int32_t extver;                      /* 1 when absent or not an integer */
+    int32_t kind;                        /* enum ramps_hdu_kind */
+    int32_t has_bscale, has_bzero, has_blank; /* images only: tables ignore them */
+    int32_t zimage;            /* ZIMAGE = T: a tile-compressed image (BINTABLE) */
+    int32_t groups;            /* random groups: primary, GROUPS = T, NAXIS1 = 0 */
+    int32_t extname_truncated; /* EXTNAME (with CONTINUE cards) longer than 71 */
+    int32_t nonascii;          /* non-printable bytes in values or comments */
+    char extname[72];          /* trimmed, NUL-terminated; empty when absent */
+} ramps_hdu_info;
+
+/* Where and why a header is malformed. */
+typedef struct {
+    uint64_t offset;   /* file offset of the offending card (or of the HDU) */
+    char message[160]; /* e.g. "NAXIS2 = -5 is not a non-negative integer" */
+} ramps_fits_error;
+
+/* Index the HDUs whose headers lie in buf: n bytes read from file offset
+ * base_offset, which must be an HDU boundary (offset 0 holds the primary
+ * header, SIMPLE = T; any other offset an XTENSION header).  Only header
+ * bytes are read: each HDU's data is skipped by arithmetic and need not be
+ * in buf, so a caller may feed header regions alone.
+ *
+ * Fills out[0 .. *n_found) and stops at the first of: max_hdus HDUs; the next
+ * header starting at or beyond the end of buf; the next header not complete
+ * in buf (no END card among its whole cards).  *next_offset is then the file
+ * offset of the next header, where a later call resumes: if it lies inside
+ * buf, that header needs more bytes (or the file ends inside it).
+ *
+ * Returns RAMPS_OK, RAMPS_EINVAL for bad arguments, or RAMPS_EFORMAT for a
+ * malformed header: out[0 .. *n_found) are the valid HDUs before it,
+ * *next_offset is where the bad header starts, out[*n_found] holds what was
+ * parsed of it (header_offset, extname, extver when present) and err (may be
+ * NULL) says where and why.  Bytes outside printable ASCII in the first 8
+ * columns of a card are an error; elsewhere they are counted (nonascii).
+ * Never reads outside buf[0 .. n). */
+int ramps_fits_scan(const uint8_t *buf, size_t n, uint64_t base_offset,
+                    ramps_hdu_info *out, size_t max_hdus, size_t *n_found,
+                    uint64_t *next_offset, ramps_fits_error *err);
+
 #ifdef __cplusplus
 }
 #endif

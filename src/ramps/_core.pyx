@@ -249,3 +249,76 @@ def checksum_encode(uint32_t value, bint complement=True) -> str:
     cdef char out[17]
     ramps_checksum_encode(value, complement, out)
     return out[:16].decode("ascii")
+
+
+# ---- FITS structure index (fits_scan.c) -------------------------------------
+
+from libc.stdint cimport int32_t, int64_t
+from libc.stdlib cimport malloc, free
+
+cdef extern from "ramps.h" nogil:
+    ctypedef struct ramps_hdu_info:
+        uint64_t header_offset, data_offset, data_size
+        uint64_t naxis[9]
+        int64_t pcount, gcount, blank
+        double bscale, bzero
+        int32_t naxis_count, bitpix, extver, kind
+        int32_t has_bscale, has_bzero, has_blank, zimage, groups
+        int32_t extname_truncated, nonascii
+        char extname[72]
+    ctypedef struct ramps_fits_error:
+        uint64_t offset
+        char message[160]
+    int ramps_fits_scan(const uint8_t *buf, size_t n, uint64_t base_offset,
+                        ramps_hdu_info *out, size_t max_hdus, size_t *n_found,
+                        uint64_t *next_offset, ramps_fits_error *err)
+
+#: The fields of each HDU tuple that fits_scan returns, in order.  naxis is in
+#: FITS order; bscale, bzero and blank are None when absent.
+FITS_SCAN_FIELDS = ("header_offset", "data_offset", "data_size", "naxis", "bitpix",
+                    "extver", "kind", "pcount", "gcount", "bscale", "bzero", "blank",
+                    "extname", "extname_truncated", "zimage", "groups", "nonascii")
+
+
+cdef tuple _hdu_tuple(ramps_hdu_info *h):
+    cdef int32_t k = h.naxis_count if 0 <= h.naxis_count <= 9 else 0
+    return (h.header_offset, h.data_offset, h.data_size,
+            tuple([h.naxis[i] for i in range(k)]), h.bitpix, h.extver, h.kind,
+            h.pcount, h.gcount,
+            h.bscale if h.has_bscale else None, h.bzero if h.has_bzero else None,
+            h.blank if h.has_blank else None,
+            h.extname.decode("latin-1"), bool(h.extname_truncated), bool(h.zimage),
+            bool(h.groups), h.nonascii)
+
+
+def fits_scan(const uint8_t[::1] buf, uint64_t base_offset=0, size_t max_hdus=4096):
+    """Index the HDUs whose headers lie in ``buf``, read from file offset ``base_offset``.
+
+    Returns ``(hdus, next_offset, error)``: a list of tuples (FITS_SCAN_FIELDS),
+    the file offset where the next header starts (scanning resumes there), and
+    None, or for a malformed header ``(offset, message, partial)``: the file
+    offset of the bad card, what is wrong, and the bad HDU's tuple as far as
+    it was parsed (its header starts at next_offset).
+    """
+    cdef size_t n = buf.shape[0]
+    cdef size_t cap = min(max_hdus, n // 2880 + 1)
+    cdef size_t found = 0
+    cdef uint64_t next_offset = base_offset
+    cdef ramps_fits_error err
+    cdef int st
+    cdef ramps_hdu_info *out = <ramps_hdu_info *>malloc((cap + 1) * sizeof(ramps_hdu_info))
+    if out == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            st = ramps_fits_scan(_u8(buf), n, base_offset, out, cap, &found,
+                                 &next_offset, &err)
+        if st != 0 and st != -5:
+            _check(st)
+        hdus = [_hdu_tuple(&out[i]) for i in range(found)]
+        error = None
+        if st == -5:
+            error = (err.offset, err.message.decode("latin-1"), _hdu_tuple(&out[found]))
+        return hdus, next_offset, error
+    finally:
+        free(out)

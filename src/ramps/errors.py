@@ -1,0 +1,49 @@
+"""The exceptions of ramps.
+
+Every error ramps raises about a file derives from :class:`RampsError`; the
+ones about a file's contents are :class:`FormatError` (also a ValueError) and
+name the file, the extension when known, and the problem.
+"""
+
+from __future__ import annotations
+
+__all__ = ["RampsError", "FormatError", "TruncatedFileError", "ClosedError", "FormatWarning"]
+
+
+class RampsError(Exception):
+    """Base class of the errors ramps raises."""
+
+
+class FormatError(RampsError, ValueError):
+    """The file is not valid FITS, or its structure is malformed.
+
+    Attributes
+    ----------
+    path : str
+        The file (a source's ``name``).
+    extension : str or None
+        The extension concerned, ``"SCI,2"`` or an HDU index such as ``"3"``;
+        None when the problem is not in one extension.
+    problem : str
+        What is wrong.
+    """
+
+    def __init__(self, path: str, problem: str, extension: str | None = None) -> None:
+        self.path, self.problem, self.extension = str(path), problem, extension
+        where = self.path if extension is None else f"{self.path}[{extension}]"
+        super().__init__(f"{where}: {problem}")
+
+    def __reduce__(self):
+        return type(self), (self.path, self.problem, self.extension)
+
+
+class TruncatedFileError(FormatError):
+    """The file ends before the bytes its structure announces."""
+
+
+class ClosedError(RampsError, ValueError):
+    """An operation on a closed source or file."""
+
+
+class FormatWarning(UserWarning):
+    """A file departs from the FITS standard in a way ramps can read past."""

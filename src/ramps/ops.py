@@ -1,0 +1,129 @@
+"""The hot operations on whole products: DQ combining and ERR recomputation.
+
+Each finds the right extensions of a product (or a path), runs one C kernel
+over them with every core, and returns the array, or writes it into a product
+file (atomically) when asked.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import kernels
+from .product import Product, open as open_product
+
+__all__ = ["combine_dq", "recompute_err", "VARIANCE_EXTENSIONS"]
+
+#: Variance extensions whose sum is ERR**2, in the order they are summed.
+VARIANCE_EXTENSIONS = ("VAR_POISSON", "VAR_RNOISE", "VAR_FLAT")
+
+
+def _as_product(product: Product | str | os.PathLike) -> tuple[Product, bool]:
+    if isinstance(product, Product):
+        return product, False
+    return open_product(product), True
+
+
+def _native(p: Product, name: str, ver: int = 1) -> np.ndarray:
+    """An extension as a native-order, C-contiguous array (a view when possible)."""
+    info = p._hdu(name, ver)
+    arr = p[name, ver]
+    if arr.dtype.isnative and arr.flags.c_contiguous:
+        return arr
+    return p.read(name, ver, dtype=info.physical_dtype.newbyteorder("="))
+
+
+def combine_dq(
+    product: Product | str | os.PathLike,
+    *,
+    rules: str = "or",
+    mask: int = 0xFF,
+    out: np.ndarray | None = None,
+    into: str | os.PathLike | None = None,
+    output: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    threads: int | None = None,
+) -> np.ndarray | Path:
+    """One DQ plane per integration from a ramp's PIXELDQ and GROUPDQ.
+
+    Returns the uint32 (nints, ny, nx) array (in ``out`` when given).  With
+    ``output=`` a path, writes a product instead and returns its path: a copy
+    of the rateints-shaped product ``into`` with its DQ replaced, or, without
+    ``into``, a ``rateints``-kind file holding the DQ extension alone.
+    See :func:`ramps.kernels.combine_dq` for ``rules`` and ``mask``.
+    """
+    p, owned = _as_product(product)
+    try:
+        dq = kernels.combine_dq(_native(p, "PIXELDQ"), _native(p, "GROUPDQ"), rules=rules,
+                                mask=mask, out=out, threads=threads)
+        if output is None:
+            return dq
+        return _write_extension(output, {"DQ": dq}, into, p, overwrite)
+    finally:
+        if owned:
+            p.close()
+
+
+def recompute_err(
+    product: Product | str | os.PathLike,
+    *,
+    out: np.ndarray | None = None,
+    output: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    threads: int | None = None,
+) -> np.ndarray | Path:
+    """ERR = sqrt(VAR_POISSON + VAR_RNOISE [+ VAR_FLAT]) from the variances present.
+
+    Works on rate, rateints, cal, calints (and any product with two or three
+    VAR_* extensions of SCI's shape).  Returns the float32 array, or with
+    ``output=`` writes a copy of the product with ERR replaced.
+    """
+    p, owned = _as_product(product)
+    try:
+        present = [n for n in VARIANCE_EXTENSIONS if (n, 1) in p._by_key]
+        if len(present) < 2:
+            raise ValueError(f"{p.path}: ERR needs at least two of {', '.join(VARIANCE_EXTENSIONS)}"
+                             f"; found {', '.join(present) or 'none'}")
+        arrays = [_native(p, n) for n in present]
+        shapes = {a.shape for a in arrays}
+        if len(shapes) > 1:
+            detail = ", ".join(f"{n} {a.shape}" for n, a in zip(present, arrays))
+            raise ValueError(f"{p.path}: variance extensions differ in shape: {detail}")
+        err = kernels.err_from_variances(*arrays, out=out, threads=threads)
+        if output is None:
+            return err
+        return _write_extension(output, {"ERR": err}, p.path, p, overwrite)
+    finally:
+        if owned:
+            p.close()
+
+
+def _write_extension(output: Any, replace: dict[str, np.ndarray], base: Any, source: Product,
+                     overwrite: bool) -> Path:
+    """Write ``base`` (a product path) with some extensions replaced, or them alone."""
+    from .writer import write
+
+    if base is None:
+        meta = dict(source.meta)
+        return write(output, "rateints", replace, header=None, meta=meta or None,
+                     overwrite=overwrite, require=False)
+    with open_product(base) as b:
+        arrays: dict[Any, Any] = {}
+        for e in b.extensions[1:]:
+            if e.name == "ASDF":
+                continue
+            key = (e.name, e.ver)
+            if e.name in replace and e.ver == 1:
+                arrays[key] = replace[e.name]
+            elif e.type == "IMAGE":
+                arrays[key] = b.read(e.name, e.ver)
+            else:
+                arrays[key] = b.table(e.name, e.ver)
+        for name, arr in replace.items():
+            arrays.setdefault((name, 1), arr)
+        return write(output, b.kind, arrays, header=b.primary_header, meta=b.meta or None,
+                     overwrite=overwrite)

@@ -1,0 +1,546 @@
+"""`Product`: the one object a user holds for a JWST FITS science product.
+
+``ramps.open(path)`` indexes the file's structure with the C scanner (no astropy
+header parsing), matches it to the product spec of its kind, and hands out
+arrays on demand: image data are memory-mapped and either returned as
+read-only views (no conversion needed) or converted by the C kernels
+(BZERO-scaled integers, ``dtype=`` requests) in one pass over all cores.
+Headers become astropy Headers only when asked; the ASDF extension becomes a
+tree only when ``p.meta`` is touched.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+
+from . import kernels, specs
+from .errors import ClosedError, FormatError, RampsError
+from .fitsindex import HDUInfo, read_header, scan
+from .sources import ByteSource, open_source
+
+__all__ = ["Product", "ExtensionInfo", "LazyImage", "ValidationError", "open", "validate"]
+
+#: Input bytes decoded per step of a whole-array read: big enough to keep both
+#: cores busy, small enough that consumed input pages are released promptly.
+CHUNK_BYTES = 32 << 20
+
+_FITS_SOURCE = re.compile(r"fits:(?:(?P<name>[ -~]+),)?(?P<ver>[0-9]+)$")
+
+
+class ValidationError(RampsError, ValueError):
+    """A product does not match the spec of its kind."""
+
+
+@dataclass(frozen=True)
+class ExtensionInfo:
+    """One HDU as a user sees it: what ``Product.extensions`` lists."""
+
+    name: str
+    ver: int
+    type: str
+    dtype: np.dtype | None
+    shape: tuple[int, ...]
+
+
+def _key(name: str | tuple[str, int], ver: int | None = None) -> tuple[str, int]:
+    if isinstance(name, tuple):
+        name, ver = name
+    return str(name).upper(), 1 if ver is None else int(ver)
+
+
+class LazyImage:
+    """A lazy, read-only view of an image extension in a chosen dtype.
+
+    ``img[i]`` (or a slice of the first axis) decodes only those planes;
+    ``numpy.asarray(img)`` or ``img.read(out=...)`` decodes everything in one pass.
+    """
+
+    def __init__(self, product: "Product", name: str, ver: int, dtype: Any):
+        self._product, self._name, self._ver = product, name, ver
+        self._info = product._hdu(name, ver)
+        self.dtype = np.dtype(dtype)
+        self.shape = self._info.shape
+        self.ndim = len(self.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0] if self.shape else 0
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+    def __repr__(self) -> str:
+        return (f"<LazyImage {self._name},{self._ver} of {self._product.path} "
+                f"shape={self.shape} dtype={self.dtype}>")
+
+    def read(self, out: np.ndarray | None = None, threads: int | None = None) -> np.ndarray:
+        """Decode the whole array (into ``out`` when given)."""
+        return self._product.read(self._name, self._ver, dtype=self.dtype, out=out,
+                                  threads=threads)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        arr = self.read()
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        first, rest = (key[0], key[1:]) if isinstance(key, tuple) and key else (key, ())
+        if not self.shape:
+            return self.read()[key]
+        n = self.shape[0]
+        if isinstance(first, (int, np.integer)):
+            i = int(first) + n if first < 0 else int(first)
+            if not 0 <= i < n:
+                raise IndexError(f"index {first} out of range for axis 0 of size {n}")
+            plane = self._product._read_planes(self._info, i, 1, self.dtype)[0]
+            return plane[rest] if rest else plane
+        if isinstance(first, slice):
+            start, stop, step = first.indices(n)
+            if step == 1:
+                block = self._product._read_planes(self._info, start, max(stop - start, 0),
+                                                   self.dtype)
+            else:
+                idx = range(start, stop, step)
+                block = np.stack([self._product._read_planes(self._info, i, 1, self.dtype)[0]
+                                  for i in idx]) if len(idx) else np.empty(
+                                      (0,) + self.shape[1:], self.dtype)
+            return block[(slice(None),) + tuple(rest)] if rest else block
+        return self.read()[key]
+
+
+class Product:
+    """A JWST FITS product opened for reading.
+
+    Attributes
+    ----------
+    path : str
+        The file (or the source's name).
+    kind : str
+        The product kind (``uncal``, ``ramp``, ``rate`` ...), detected from the
+        DATAMODL keyword, then the file-name suffix, then the structure.
+    spec : ProductSpec
+        The spec of that kind.
+    """
+
+    def __init__(self, source: ByteSource, *, kind: str | None = None):
+        self._source = source
+        self.path = source.name
+        self._closed = False
+        self._headers: dict[int, Any] = {}
+        self._meta: dict | None = None
+        self._hdus: list[HDUInfo] = scan(source)
+        if not self._hdus:
+            raise FormatError(self.path, "no HDUs found")
+        self._by_key = {}
+        for info in self._hdus[1:]:
+            self._by_key.setdefault((info.name.upper(), info.ver), info)
+        self.kind = kind or self._detect_kind()
+        self.spec = specs.get_spec(self.kind)
+
+    # -- life cycle -------------------------------------------------------
+    def close(self) -> None:
+        """Release the file and its memory map.  Arrays already handed out stay valid."""
+        if not self._closed:
+            self._closed = True
+            self._source.close()
+
+    def __enter__(self) -> "Product":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClosedError(f"{self.path}: product is closed")
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"{len(self._hdus)} HDUs"
+        return f"<Product {self.kind} {self.path} ({state})>"
+
+    # -- structure --------------------------------------------------------
+    @property
+    def extensions(self) -> list[ExtensionInfo]:
+        """(EXTNAME, EXTVER, HDU type, dtype, shape) of every HDU, primary first.
+
+        Tables report ``dtype=None`` and their shape as ``(nrows,)``, as astropy does."""
+        out = []
+        for h in self._hdus:
+            image = h.kind in ("IMAGE", "PRIMARY")
+            out.append(ExtensionInfo(h.name, h.ver, h.kind,
+                                     h.physical_dtype if image and h.shape else None,
+                                     h.shape if image else h.shape[:1]))
+        return out
+
+    def __contains__(self, key: Any) -> bool:
+        return _key(key) in self._by_key
+
+    def _hdu(self, name: str, ver: int = 1) -> HDUInfo:
+        name, ver = _key(name, ver)
+        try:
+            return self._by_key[(name, ver)]
+        except KeyError:
+            raise KeyError(f"{self.path}: no extension {name},{ver} "
+                           f"(has {', '.join(f'{n},{v}' for n, v in self._by_key)})") from None
+
+    def versions(self, name: str) -> list[int]:
+        """The EXTVERs present for EXTNAME ``name``, sorted."""
+        name = name.upper()
+        return sorted(v for n, v in self._by_key if n == name)
+
+    def header(self, name: str | int = 0, ver: int = 1):
+        """The astropy Header of an HDU (by EXTNAME[, EXTVER] or index; 0 is primary)."""
+        self._check_open()
+        info = self._hdus[name] if isinstance(name, int) else self._hdu(name, ver)
+        if info.index not in self._headers:
+            self._headers[info.index] = read_header(self._source, info)
+        return self._headers[info.index]
+
+    @property
+    def primary_header(self):
+        return self.header(0)
+
+    # -- arrays -----------------------------------------------------------
+    def __getitem__(self, key: str | tuple[str, int]) -> np.ndarray:
+        """An extension's data: images as arrays (a read-only view over the file when the
+        stored values need no conversion), tables as numpy structured arrays."""
+        self._check_open()
+        info = self._hdu(*_key(key))
+        if info.kind in ("BINTABLE", "TABLE"):
+            return self.table(info.name, info.ver).as_array()
+        if info.bscale == 1.0 and info.bzero == 0.0:
+            return self._source.view(info.data_offset, info.data_size).view(
+                info.dtype).reshape(info.shape)
+        return self.read(info.name, info.ver)
+
+    def _table_hdu(self, info: HDUInfo):
+        from astropy.io import fits
+
+        raw = self._source.read(info.header_offset, info.header_size + info.data_size)
+        pad = (-len(raw)) % 2880
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fits.BinTableHDU.fromstring(raw + b"\0" * pad)
+
+    def table(self, name: str, ver: int = 1):
+        """A table extension (INT_TIMES, GROUP, EXTRACT1D ...) as an astropy Table."""
+        from astropy.table import Table
+
+        self._check_open()
+        info = self._hdu(name, ver)
+        if info.kind not in ("BINTABLE", "TABLE"):
+            raise TypeError(f"{self.path}[{name},{ver}]: is an {info.kind}, not a table")
+        return Table(self._table_hdu(info).data)
+
+    def read(self, name: str | tuple[str, int], ver: int = 1, *, dtype: Any = None,
+             out: np.ndarray | None = None, raw: bool = False,
+             threads: int | None = None) -> np.ndarray:
+        """Decode a whole image extension into native numbers, in one pass, all cores.
+
+        ``dtype``: float32, float64, or the exact physical integer type (default:
+        the physical dtype: uint16 for stored int16 with BZERO=32768 ...).
+        ``raw=True`` is the physical integer data whatever ``dtype`` says would be.
+        ``out``: a C-contiguous array of that dtype and the extension's shape (or
+        size) to fill; a caller that reuses it allocates nothing.
+        """
+        self._check_open()
+        name, ver = _key(name, ver)
+        info = self._hdu(name, ver)
+        if info.kind not in ("IMAGE", "PRIMARY"):
+            raise TypeError(f"{self.path}[{name},{ver}]: is a {info.kind}, not an image")
+        target = info.physical_dtype if raw or dtype is None else np.dtype(dtype)
+        n = int(np.prod(info.shape, dtype=np.int64))
+        if out is None:
+            out = np.empty(info.shape, target)
+        elif out.size != n:
+            raise ValueError(f"{self.path}[{name},{ver}]: out holds {out.size} elements, "
+                             f"the extension {n} (shape {info.shape})")
+        self._decode_into(info, 0, n, target, out, threads)
+        return out
+
+    def _decode_into(self, info: HDUInfo, first: int, count: int, dtype: np.dtype,
+                     out: np.ndarray, threads: int | None) -> None:
+        """Decode elements [first, first+count) of ``info`` into flat ``out``, chunk by
+        chunk, releasing each chunk's input pages once consumed."""
+        item = info.dtype.itemsize
+        if not out.flags.c_contiguous:
+            raise ValueError(f"{self.path}[{info.name},{info.ver}]: out must be C-contiguous")
+        flat = out.reshape(-1)
+        step = max(CHUNK_BYTES // item, 1)
+        release = getattr(self._source, "advise_dontneed", None)
+        for i0 in range(0, count, step):
+            m = min(step, count - i0)
+            offset = info.data_offset + (first + i0) * item
+            src = self._source.view(offset, m * item)
+            try:
+                kernels.decode(src, info.bitpix, bscale=info.bscale, bzero=info.bzero,
+                               dtype=dtype, out=flat[i0:i0 + m], threads=threads)
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"{self.path}[{info.name},{info.ver}]: {e}") from None
+            if release is not None and m * item >= (1 << 20):
+                release(offset, m * item)
+
+    def _read_planes(self, info: HDUInfo, start: int, count: int, dtype: np.dtype
+                     ) -> np.ndarray:
+        self._check_open()
+        plane = int(np.prod(info.shape[1:], dtype=np.int64))
+        out = np.empty((count,) + tuple(info.shape[1:]), dtype)
+        self._decode_into(info, start * plane, count * plane, dtype, out, None)
+        return out
+
+    def lazy(self, name: str, ver: int = 1, dtype: Any = None) -> LazyImage:
+        """A :class:`LazyImage` of an image extension (default dtype: float32 for
+        integer data, the stored float type otherwise)."""
+        info = self._hdu(name, ver)
+        if dtype is None:
+            phys = info.physical_dtype
+            dtype = phys if phys.kind == "f" else np.float32
+        return LazyImage(self, info.name, info.ver, np.dtype(dtype).newbyteorder("="))
+
+    @property
+    def sci(self) -> LazyImage:
+        """The SCI extension as a lazy float32 (or stored float) array: ``p.sci[i]``
+        decodes integration ``i`` only; ``numpy.asarray(p.sci)`` decodes it all."""
+        return self.lazy("SCI")
+
+    # -- metadata ---------------------------------------------------------
+    @property
+    def meta(self) -> dict:
+        """The data-model metadata: the ``meta`` tree of the ASDF extension (parsed
+        on first use), or an empty dict when the file has none."""
+        tree = self.asdf_tree
+        return tree.get("meta", {}) if isinstance(tree, dict) else {}
+
+    @property
+    def asdf_tree(self) -> dict:
+        """The whole ASDF tree of the ``ASDF`` extension, arrays linked to extensions
+        as :class:`LazyImage` objects (``source: fits:SCI,1`` entries)."""
+        self._check_open()
+        if self._meta is None:
+            self._meta = self._load_asdf()
+        return self._meta
+
+    def asdf_bytes(self) -> bytes | None:
+        """The raw bytes of the ASDF file kept in the ``ASDF`` extension."""
+        self._check_open()
+        if ("ASDF", 1) not in self._by_key:
+            return None
+        info = self._hdu("ASDF")
+        tab = self._table_hdu(info)
+        if "ASDF_METADATA" not in tab.columns.names:
+            raise FormatError(self.path, "no ASDF_METADATA column", "ASDF,1")
+        return np.asarray(tab.data["ASDF_METADATA"][0]).astype(np.uint8).tobytes()
+
+    def _load_asdf(self) -> dict:
+        import asdf
+
+        blob = self.asdf_bytes()
+        if blob is None:
+            return {}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with asdf.open(io.BytesIO(blob), lazy_load=False, memmap=False,
+                               ignore_unrecognized_tag=True,
+                               ignore_missing_extensions=True) as af:
+                    tree = _link_arrays(dict(af.tree), self)
+        except Exception as e:  # asdf raises many types for corrupt input
+            raise FormatError(self.path, f"corrupt ASDF metadata: {type(e).__name__}: {e}",
+                              "ASDF,1") from None
+        return tree
+
+    # -- checks -----------------------------------------------------------
+    def validate(self, strict: bool = False) -> list[str]:
+        """Check the file against its spec; returns the problems found (empty if
+        none); ``strict=True`` raises :class:`ValidationError` on the first.
+
+        Checks: primary HDU with NAXIS=0; SCI at HDU 1; required image extensions
+        present (tables the seed lists, GROUP and INT_TIMES, may be absent, as
+        stdatamodels omits empty ones); HDU types; dtypes (with the accepted
+        alternatives of the spec); dimensions consistent across extensions by
+        named axis (PIXELDQ is SCI's last two axes, GROUPDQ equals SCI ...);
+        EXTVER sets 1..n complete for multi-source products.
+        """
+        self._check_open()
+        return _validate(self, strict)
+
+    def _detect_kind(self) -> str:
+        from . import naming
+
+        datamodl = self._primary_value("DATAMODL")
+        candidates: tuple[str, ...] = ()
+        if datamodl:
+            candidates = specs.kinds_for_model(str(datamodl))
+        suffix = None
+        try:
+            suffix = naming.parse(self.path).product_type
+        except Exception:
+            m = re.search(r"_([a-z0-9]+)\.fits$", os.path.basename(self.path))
+            suffix = m.group(1) if m else None
+        if len(candidates) == 1:
+            return candidates[0]
+        if suffix in specs.PRODUCTS and (not candidates or suffix in candidates):
+            return suffix
+        pool = candidates or tuple(k for k, s in specs.PRODUCTS.items() if s.format == "fits")
+        return _best_structural_match(self, pool)
+
+    def _primary_value(self, keyword: str) -> Any:
+        try:
+            return self.header(0).get(keyword)
+        except Exception:
+            return None
+
+
+def _link_arrays(node: Any, product: Product) -> Any:
+    """Replace ``fits:NAME,VER`` ndarray entries of an ASDF tree with lazy images."""
+    if isinstance(node, dict):
+        return {k: _link_arrays(v, product) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_link_arrays(v, product) for v in node]
+    src = getattr(node, "_source", None)
+    if isinstance(src, str):
+        m = _FITS_SOURCE.match(src)
+        if m and m.group("name"):
+            key = (m.group("name").upper(), int(m.group("ver")))
+            if key in product._by_key:
+                return product.lazy(*key, dtype=product._by_key[key].physical_dtype)
+    return node
+
+
+def _best_structural_match(p: Product, pool: tuple[str, ...]) -> str:
+    names = {n for n, _ in p._by_key}
+    sci = p._by_key.get(("SCI", 1))
+    best, best_score = None, None
+    for kind in pool:
+        spec = specs.PRODUCTS[kind]
+        if spec.format != "fits":
+            continue
+        required = {e.name for e in spec.required}
+        if not required <= names:
+            continue
+        score = len(names & set(spec.names))
+        ext = spec.extension("SCI") if "SCI" in spec.names else None
+        if sci is not None and ext is not None:
+            if ext.accepted_dims and any(d is not None and len(d) == len(sci.shape)
+                                         for d in ext.accepted_dims):
+                score += 10
+            if ext.accepted_dtypes and str(sci.physical_dtype) in ext.accepted_dtypes:
+                score += 5
+        score -= len(set(spec.names) - names) * 0.1
+        if best_score is None or score > best_score:
+            best, best_score = kind, score
+    if best is None:
+        raise FormatError(p.path, "cannot tell the product kind: no DATAMODL keyword, "
+                          "no known file-name suffix, and no product spec fits the structure")
+    return best
+
+
+def _validate(p: Product, strict: bool) -> list[str]:
+    problems: list[str] = []
+
+    def problem(ext: str | None, text: str) -> None:
+        msg = f"{p.path}[{ext}]: {text}" if ext else f"{p.path}: {text}"
+        if strict:
+            raise ValidationError(msg)
+        problems.append(msg)
+
+    primary = p._hdus[0]
+    if primary.kind != "PRIMARY":
+        problem("PRIMARY", "first HDU is not a primary HDU")
+    elif primary.shape:
+        problem("PRIMARY", f"primary HDU has data (NAXIS={len(primary.shape)}); expected NAXIS=0")
+    spec = p.spec
+    if "SCI" in spec.names:
+        if len(p._hdus) < 2 or p._hdus[1].name.upper() != "SCI":
+            got = p._hdus[1].name if len(p._hdus) > 1 else "nothing"
+            problem("SCI", f"SCI must be HDU 1, found {got!r} there")
+    vers = sorted({v for n, v in p._by_key if n == "SCI"}) or [1]
+    if spec.multi_source:
+        for name in {n for n, _ in p._by_key}:
+            have = p.versions(name)
+            if name != "ASDF" and have != list(range(1, len(have) + 1)):
+                problem(name, f"EXTVER set {have} is not 1..{len(have)}")
+    for ver in vers if spec.multi_source else [1]:
+        axes: dict[str, int] = {}
+        for ext in spec.extensions:
+            key = (ext.name, ver if spec.multi_source and ext.name != "ASDF" else 1)
+            info = p._by_key.get(key)
+            label = f"{ext.name},{key[1]}"
+            if info is None:
+                # tables the seed lists (GROUP, INT_TIMES) are omitted by stdatamodels
+                # when empty, so only a missing image is a problem
+                if ext.required and ext.is_image:
+                    problem(label, f"required extension missing from this {spec.kind} product")
+                continue
+            want_type = ext.hdu_type
+            if info.kind != want_type:
+                problem(label, f"HDU type {info.kind}, expected {want_type}")
+                continue
+            if not ext.is_image:
+                continue
+            dt = str(info.physical_dtype)
+            if ext.accepted_dtypes and dt not in ext.accepted_dtypes:
+                problem(label, f"dtype {dt} (BITPIX={info.bitpix}, BZERO={info.bzero:g}), "
+                        f"expected {' or '.join(ext.accepted_dtypes)}")
+            dims_ok = [d for d in ext.accepted_dims if d is not None and len(d) == len(info.shape)]
+            if ext.accepted_dims and not dims_ok:
+                want = " or ".join("(" + ", ".join(map(str, d)) + ")"
+                                   for d in ext.accepted_dims if d is not None)
+                problem(label, f"{len(info.shape)}-D shape {info.shape}, expected {want}")
+                continue
+            if not dims_ok:
+                continue
+            dims = dims_ok[0]
+            for axis, size in zip(dims, info.shape):
+                if isinstance(axis, int):
+                    if size != axis:
+                        problem(label, f"axis of size {size}, expected {axis}")
+                    continue
+                if axis in specs.DERIVED_AXES and "ncols" in axes:
+                    base, div = specs.DERIVED_AXES[axis]
+                    expect = axes[base] // div
+                    if size != expect:
+                        problem(label, f"{axis} is {size}, expected {base}/{div} = {expect}")
+                    continue
+                if axis in axes and axes[axis] != size:
+                    problem(label, f"shape {info.shape} is inconsistent with SCI: {axis} is "
+                            f"{size} here but {axes[axis]} in an earlier extension")
+                axes.setdefault(axis, size)
+    return problems
+
+
+def open(path: str | os.PathLike | Any, *, kind: str | None = None) -> Product:
+    """Open a JWST FITS product (a path or a seekable binary file object).
+
+    The structure is indexed at once; arrays, headers and metadata are read
+    lazily.  Raises :class:`ramps.errors.FormatError` (naming the file and
+    extension) for input that is not FITS, is truncated or is malformed.
+    """
+    source = open_source(path)
+    try:
+        return Product(source, kind=kind)
+    except BaseException:
+        source.close()
+        raise
+
+
+def validate(path: str | os.PathLike, *, strict: bool = False) -> list[str]:
+    """Open ``path`` and check it against the spec of its kind (see Product.validate)."""
+    with open(path) as p:
+        return p.validate(strict=strict)

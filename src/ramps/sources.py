@@ -1,0 +1,221 @@
+"""Byte sources: where a file's bytes come from, behind one small interface.
+
+The product layer reads through :class:`ByteSource` only (``read`` and
+``view`` of exact byte ranges), so a local memory map, an in-memory buffer
+or a remote file object answering range requests are interchangeable:
+
+* :class:`MmapSource` maps a local file; ``view`` is zero-copy.
+* :class:`FileObjectSource` wraps any seekable binary file object
+  (``io.BytesIO``, an fsspec/S3/HTTP file, ...); each ``read`` is one
+  seek + read, i.e. one range request on a remote file.
+
+Reads are exact: asking for bytes past the end raises
+:class:`~ramps.errors.TruncatedFileError` naming the file; any use after
+``close()`` raises :class:`~ramps.errors.ClosedError`.
+"""
+
+from __future__ import annotations
+
+import io
+import mmap
+import os
+import threading
+from typing import Any, BinaryIO, Protocol, runtime_checkable
+
+import numpy as np
+
+from .errors import ClosedError, TruncatedFileError
+
+__all__ = ["ByteSource", "MmapSource", "FileObjectSource", "open_source"]
+
+
+@runtime_checkable
+class ByteSource(Protocol):
+    """Random access to the bytes of one file."""
+
+    name: str  #: the file, for error messages
+    size: int  #: total bytes
+
+    @property
+    def closed(self) -> bool: ...
+
+    def read(self, offset: int, size: int) -> bytes:
+        """Exactly ``size`` bytes from ``offset`` (TruncatedFileError if the file is shorter)."""
+
+    def view(self, offset: int, size: int) -> np.ndarray:
+        """The same bytes as a read-only uint8 array: zero-copy when memory-mapped."""
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> ByteSource: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class _Source:
+    """Shared behaviour: range checks, closed state, context manager."""
+
+    name: str
+    size: int
+    _closed: bool = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check(self, offset: int, size: int) -> None:
+        if self._closed:
+            raise ClosedError(f"{self.name}: I/O on a closed source")
+        offset, size = int(offset), int(size)
+        if offset < 0 or size < 0:
+            raise ValueError(f"{self.name}: invalid range (offset {offset}, size {size})")
+        if offset + size > self.size:
+            raise TruncatedFileError(
+                self.name,
+                f"needs bytes {offset}..{offset + size} but the file has only {self.size} bytes "
+                f"({offset + size - self.size} missing): truncated?",
+            )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"{self.size} bytes"
+        return f"<{type(self).__name__} {self.name!r} ({state})>"
+
+
+class MmapSource(_Source):
+    """A local file, memory-mapped read-only.
+
+    ``view`` returns read-only numpy arrays over the map itself (no copy).
+    ``close()`` may be called while such views exist: the map is then
+    unmapped when the last view is garbage collected (views stay valid), and
+    the source itself refuses further reads at once.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.name = os.fspath(path)
+        with open(path, "rb") as f:
+            self.size = os.fstat(f.fileno()).st_size
+            # mmap cannot map 0 bytes; the map keeps its own descriptor.
+            self._mmap = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if self.size else None
+
+    def read(self, offset: int, size: int) -> bytes:
+        self._check(offset, size)
+        return self._mmap[offset : offset + size] if size else b""
+
+    def view(self, offset: int, size: int) -> np.ndarray:
+        self._check(offset, size)
+        if not size:
+            return np.empty(0, dtype=np.uint8)
+        return np.frombuffer(self._mmap, dtype=np.uint8, count=size, offset=offset)
+
+    def advise_dontneed(self, offset: int, size: int) -> None:
+        """Release the pages of a consumed byte range (best effort, no-op where unsupported).
+
+        Only whole pages inside the range are released; a later read of them
+        faults them back in from the file.
+        """
+        m = self._mmap
+        if self._closed or m is None or not hasattr(mmap, "MADV_DONTNEED"):
+            return
+        page = mmap.PAGESIZE
+        start = -(-max(int(offset), 0) // page) * page
+        end = min(int(offset) + int(size), self.size)
+        if end < self.size:
+            end = end // page * page
+        if end > start:
+            try:
+                m.madvise(mmap.MADV_DONTNEED, start, end - start)
+            except (OSError, ValueError):
+                pass
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        m, self._mmap = self._mmap, None
+        if m is not None:
+            try:
+                m.close()
+            except BufferError:
+                pass  # views exist: the map closes when the last one is collected
+
+
+class FileObjectSource(_Source):
+    """Any seekable binary file object; each read is one seek + read (one range request).
+
+    Parameters
+    ----------
+    fileobj
+        Opened for binary reading, seekable.
+    name
+        For error messages; defaults to ``fileobj.name`` when it has one.
+    owns
+        Close ``fileobj`` on ``close()``.  By default the caller keeps it.
+    """
+
+    def __init__(self, fileobj: BinaryIO, name: str | None = None, *, owns: bool = False) -> None:
+        if not (hasattr(fileobj, "read") and hasattr(fileobj, "seek")):
+            raise TypeError(f"expected a binary file object, got {type(fileobj).__name__}")
+        if hasattr(fileobj, "seekable") and not fileobj.seekable():
+            raise ValueError("the file object is not seekable")
+        if name is None:
+            fname = getattr(fileobj, "name", None)
+            name = os.fspath(fname) if isinstance(fname, (str, os.PathLike)) else f"<{type(fileobj).__name__}>"
+        self.name = str(name)
+        self._file, self._owns = fileobj, owns
+        self._lock = threading.Lock()
+        fileobj.seek(0, io.SEEK_END)
+        self.size = int(fileobj.tell())
+
+    def read(self, offset: int, size: int) -> bytes:
+        self._check(offset, size)
+        parts, left = [], size
+        with self._lock:
+            self._file.seek(offset)
+            while left > 0:
+                chunk = self._file.read(left)
+                if not chunk:
+                    break
+                parts.append(chunk)
+                left -= len(chunk)
+        if left:
+            raise TruncatedFileError(
+                self.name, f"expected {size} bytes at offset {offset}, read {size - left}: the file shrank?"
+            )
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def view(self, offset: int, size: int) -> np.ndarray:
+        return np.frombuffer(self.read(offset, size), dtype=np.uint8)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            if self._owns:
+                self._file.close()
+
+
+def open_source(path_or_fileobj: Any) -> ByteSource:
+    """A ByteSource for a path (memory-mapped), a binary file object, or a ByteSource (as is)."""
+    obj = path_or_fileobj
+    if isinstance(obj, (str, os.PathLike)):
+        try:
+            return MmapSource(obj)
+        except (ValueError, OSError) as exc:  # not mappable (a pipe, a special file)
+            if not os.path.exists(obj) or os.path.isdir(obj):
+                raise
+            f = open(obj, "rb")
+            try:
+                return FileObjectSource(f, os.fspath(obj), owns=True)
+            except Exception:
+                f.close()
+                raise exc from None
+    if isinstance(obj, ByteSource):
+        return obj
+    if hasattr(obj, "read") and hasattr(obj, "seek"):
+        return FileObjectSource(obj)
+    raise TypeError(f"cannot read bytes from a {type(obj).__name__}: pass a path, a file object or a ByteSource")

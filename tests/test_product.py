@@ -1,0 +1,293 @@
+"""ramps.open on files that stdatamodels and astropy write: kinds, arrays, headers, meta,
+lazy SCI, validation, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+import ramps
+from ramps import FormatError
+
+dm = pytest.importorskip("stdatamodels.jwst.datamodels")
+
+RNG = np.random.default_rng(42)
+
+
+def _meta(m, nints=2, ngroups=3):
+    m.meta.instrument.name = "NIRCAM"
+    m.meta.instrument.detector = "NRCALONG"
+    m.meta.exposure.type = "NRC_TSGRISM"
+    m.meta.exposure.nints = nints
+    m.meta.exposure.ngroups = ngroups
+    m.meta.observation.date = "2024-01-01"
+    m.meta.observation.time = "00:00:00"
+    return m
+
+
+def f32(*shape):
+    return RNG.random(shape, dtype=np.float32)
+
+
+def _save(model, path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.save(path)
+    return path
+
+
+MODELS = {
+    "uncal": lambda: dm.Level1bModel(data=RNG.integers(0, 65536, (2, 3, 8, 16), dtype=np.uint16)),
+    "ramp": lambda: dm.RampModel(data=f32(2, 3, 8, 16),
+                                 pixeldq=RNG.integers(0, 2**32, (8, 16), dtype=np.uint32),
+                                 groupdq=RNG.integers(0, 256, (2, 3, 8, 16), dtype=np.uint8)),
+    "rate": lambda: dm.ImageModel(data=f32(8, 16), err=f32(8, 16),
+                                  dq=RNG.integers(0, 2**32, (8, 16), dtype=np.uint32),
+                                  var_poisson=f32(8, 16), var_rnoise=f32(8, 16)),
+    "rateints": lambda: dm.CubeModel(data=f32(4, 8, 16), err=f32(4, 8, 16),
+                                     dq=RNG.integers(0, 9, (4, 8, 16), dtype=np.uint32),
+                                     var_poisson=f32(4, 8, 16), var_rnoise=f32(4, 8, 16)),
+    "s3d": lambda: dm.IFUCubeModel(data=f32(6, 8, 9), err=f32(6, 8, 9),
+                                   dq=np.zeros((6, 8, 9), np.uint32), weightmap=f32(6, 8, 9)),
+}
+MODEL_CLASS = {"uncal": "Level1bModel", "ramp": "RampModel", "rate": "ImageModel",
+               "rateints": "CubeModel", "s3d": "IFUCubeModel"}
+ATTR_EXT = {"data": "SCI", "err": "ERR", "dq": "DQ", "pixeldq": "PIXELDQ", "groupdq": "GROUPDQ",
+            "var_poisson": "VAR_POISSON", "var_rnoise": "VAR_RNOISE", "weightmap": "WMAP"}
+
+
+@pytest.fixture(scope="module")
+def sdm_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("sdm")
+    out = {}
+    for kind, make in MODELS.items():
+        model = _meta(make())
+        path = d / f"jw01234001001_01101_00001_nrcalong_{kind}.fits"
+        _save(model, path)
+        out[kind] = (path, {a: np.array(getattr(model, a)) for a in ATTR_EXT
+                            if a in model.instance})
+    return out
+
+
+@pytest.mark.parametrize("kind", list(MODELS))
+def test_stdatamodels_file_opens_as_its_kind(sdm_files, kind):
+    path, arrays = sdm_files[kind]
+    with ramps.open(path) as p:
+        assert p.kind == kind
+        assert p.meta["model_type"] == MODEL_CLASS[kind]
+        assert p.meta["exposure"]["nints"] == 2
+        assert p.meta["instrument"]["name"] == "NIRCAM"
+        assert p.validate() == []
+        for attr, expected in arrays.items():
+            ext = ATTR_EXT[attr]
+            got = p[ext]
+            assert got.shape == expected.shape, ext
+            np.testing.assert_array_equal(got, expected, err_msg=ext)
+            assert p.read(ext).dtype == expected.dtype.newbyteorder("=")
+
+
+def test_kind_from_name_when_datamodl_is_ambiguous(sdm_files, tmp_path):
+    """ImageModel could be rate, cal, i2d ...: the file-name suffix decides."""
+    path, _ = sdm_files["rate"]
+    target = tmp_path / "jw01234001001_01101_00001_nrcalong_cal.fits"
+    target.write_bytes(path.read_bytes())
+    with ramps.open(target) as p:
+        assert p.kind == "cal"
+
+
+def test_uncal_sci_lazy_float32(sdm_files):
+    path, arrays = sdm_files["uncal"]
+    counts = arrays["data"]
+    with ramps.open(path) as p:
+        assert p["SCI"].dtype == np.uint16
+        lazy = p.sci
+        assert lazy.shape == counts.shape and lazy.dtype == np.float32
+        np.testing.assert_array_equal(lazy[1], counts[1].astype(np.float32))
+        np.testing.assert_array_equal(lazy[0, 2], counts[0, 2].astype(np.float32))
+        np.testing.assert_array_equal(lazy[-1:], counts[-1:].astype(np.float32))
+        np.testing.assert_array_equal(np.asarray(lazy), counts.astype(np.float32))
+        out = np.empty(counts.shape, np.float32)
+        assert p.read("SCI", dtype="float32", out=out) is out
+        np.testing.assert_array_equal(out, counts)
+        np.testing.assert_array_equal(p.read("SCI", raw=True), counts)
+        # the same through astropy (which applies BZERO itself)
+        with fits.open(path) as h:
+            np.testing.assert_array_equal(p.read("SCI"), h["SCI"].data)
+
+
+def test_float_images_are_read_only_views(sdm_files):
+    path, arrays = sdm_files["rate"]
+    with ramps.open(path) as p:
+        sci = p["SCI"]
+        assert not sci.flags.writeable
+        with pytest.raises(ValueError):
+            sci[0, 0] = 1
+        np.testing.assert_array_equal(sci, arrays["data"])
+
+
+def test_extensions_and_headers(sdm_files):
+    path, _ = sdm_files["ramp"]
+    with ramps.open(path) as p, fits.open(path) as h:
+        ours = [(e.name, e.ver, e.type, e.shape) for e in p.extensions]
+        theirs = [("PRIMARY", 1, "PRIMARY", ())] + [
+            (x.name, x.ver, x.header["XTENSION"].strip(), x.data.shape) for x in h[1:]]
+        assert ours == theirs
+        assert [str(e.dtype) for e in p.extensions if e.type == "IMAGE"] == \
+            ["float32", "uint32", "uint8"]
+        assert p.header("PIXELDQ")["BZERO"] == 2147483648
+        assert p.primary_header["DATAMODL"] == "RampModel"
+        assert p.header("SCI") == h["SCI"].header
+
+
+def test_tables(tmp_path):
+    rows = np.zeros(3, dtype=[("integration_number", ">i4"), ("int_start_MJD_UTC", ">f8")])
+    rows["integration_number"] = [1, 2, 3]
+    path = tmp_path / "t.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(np.zeros((2, 2), np.float32), name="SCI"),
+                  fits.BinTableHDU(rows, name="INT_TIMES")]).writeto(path)
+    with ramps.open(path, kind="rateints") as p:
+        np.testing.assert_array_equal(p["INT_TIMES"]["integration_number"], [1, 2, 3])
+        assert list(p.table("INT_TIMES").colnames) == ["integration_number", "int_start_MJD_UTC"]
+
+
+def test_closed_product_raises(sdm_files):
+    path, _ = sdm_files["rate"]
+    p = ramps.open(path)
+    kept = p["SCI"]
+    p.close()
+    assert p.closed
+    with pytest.raises(ramps.ClosedError, match="closed"):
+        p["SCI"]
+    with pytest.raises(ramps.ClosedError):
+        p.header("SCI")
+    assert kept.shape == (8, 16)  # arrays handed out before close stay valid
+
+
+def test_file_object_source_reads_the_same(sdm_files):
+    import io
+
+    path, arrays = sdm_files["ramp"]
+    with ramps.open(io.BytesIO(path.read_bytes())) as p:
+        assert p.kind == "ramp"
+        np.testing.assert_array_equal(p.read("GROUPDQ"), arrays["groupdq"])
+
+
+# --- validation -----------------------------------------------------------------
+
+def _write(path, hdus, datamodl=None):
+    prim = fits.PrimaryHDU()
+    if datamodl:
+        prim.header["DATAMODL"] = datamodl
+    fits.HDUList([prim] + hdus).writeto(path)
+    return path
+
+
+def test_validate_finds_problems(tmp_path):
+    path = _write(tmp_path / "bad_ramp.fits", [
+        fits.ImageHDU(np.zeros((2, 3, 8, 16), np.float32), name="SCI"),
+        fits.ImageHDU(np.zeros((8, 15), np.uint32), name="PIXELDQ"),
+        fits.ImageHDU(np.zeros((2, 3, 8, 16), np.int16), name="GROUPDQ"),
+    ], "RampModel")
+    problems = ramps.validate(path)
+    assert any("PIXELDQ" in m and "inconsistent" in m for m in problems), problems
+    assert any("GROUPDQ" in m and "dtype int16" in m for m in problems), problems
+    assert all(str(path) in m for m in problems)
+    with pytest.raises(ramps.ValidationError, match="PIXELDQ|GROUPDQ"):
+        ramps.validate(path, strict=True)
+
+
+def test_validate_missing_sci(tmp_path):
+    path = _write(tmp_path / "x_rate.fits", [
+        fits.ImageHDU(np.zeros((4, 4), np.float32), name="ERR"),
+        fits.ImageHDU(np.zeros((4, 4), np.uint32), name="DQ")], "ImageModel")
+    problems = ramps.validate(path)
+    assert any("SCI" in m and "HDU 1" in m for m in problems)
+    assert any("SCI" in m and "missing" in m for m in problems)
+
+
+def test_validate_extver_gap(tmp_path):
+    hdus = []
+    for v in (1, 3):
+        for name in ("SCI", "DQ", "ERR"):
+            h = fits.ImageHDU(np.zeros((5, 7), np.uint32 if name == "DQ" else np.float32), name=name)
+            h.ver = v
+            hdus.append(h)
+    path = _write(tmp_path / "mos_cal.fits", hdus, "MultiSlitModel")
+    problems = ramps.validate(path)
+    assert any("EXTVER set [1, 3]" in m for m in problems), problems
+
+
+# --- bad input --------------------------------------------------------------------
+
+def test_not_fits(tmp_path):
+    path = tmp_path / "x.fits"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(3000))
+    with pytest.raises(FormatError, match=str(path)):
+        ramps.open(path)
+
+
+def test_truncated(sdm_files, tmp_path):
+    path, _ = sdm_files["uncal"]
+    raw = path.read_bytes()
+    cut = tmp_path / "cut_uncal.fits"
+    cut.write_bytes(raw[:2880 * 2 + 100])
+    with pytest.raises(FormatError, match="cut_uncal.fits.*SCI"):
+        ramps.open(cut)
+
+
+def test_wrong_bitpix_for_kind(tmp_path):
+    path = _write(tmp_path / "f_uncal.fits", [
+        fits.ImageHDU(np.zeros((1, 2, 4, 4), np.float64), name="SCI")], "Level1bModel")
+    with ramps.open(path) as p:
+        problems = p.validate()
+    assert any("SCI" in m and "float64" in m and "uint16" in m for m in problems), problems
+
+
+def test_corrupt_asdf_extension(sdm_files, tmp_path):
+    path, _ = sdm_files["rate"]
+    with fits.open(path) as h:
+        blob = h["ASDF"].data["ASDF_METADATA"][0].copy()
+        blob[40:200] = ord("%")
+        col = fits.Column(name="ASDF_METADATA", format=f"{blob.size}B", array=blob[None])
+        h["ASDF"] = fits.BinTableHDU.from_columns([col], name="ASDF")
+        bad = tmp_path / "corrupt_rate.fits"
+        h.writeto(bad)
+    with ramps.open(bad) as p:
+        assert p.kind == "rate"
+        with pytest.raises(FormatError, match=r"corrupt_rate.fits\[ASDF,1\].*corrupt"):
+            p.meta
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc peak RSS")
+def test_uncal_to_float32_peak_memory(tmp_path):
+    """Reading a 4-D uncal to float32 peaks at the output plus a small constant.
+
+    The file is ~200 MB of uint16 (400 MB float32). The reader decodes in chunks
+    and releases consumed input pages, so page-cache pages mapped from the file
+    do not add up in the process's RSS.
+    """
+    shape = (10, 10, 256, 2048) if os.environ.get("RAMPS_LARGE_TESTS") else (5, 10, 256, 2048)
+    path = tmp_path / "big_uncal.fits"
+    data = np.random.default_rng(0).integers(0, 65536, shape, dtype=np.uint16)
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(data, name="SCI")]).writeto(path)
+    expected_sum = float(data.astype(np.float64).sum())
+    del data
+    code = f"""
+import resource, numpy as np, ramps
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with ramps.open({str(path)!r}) as p:
+    a = p.read("SCI", dtype="float32")
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(base * 1024, peak * 1024, a.nbytes, float(a.sum(dtype=np.float64)))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    base, peak, nbytes, total = out.stdout.split()
+    base, peak, nbytes = int(base), int(peak), int(nbytes)
+    assert float(total) == expected_sum
+    assert peak - base <= nbytes + 80 * 2**20, (peak - base, nbytes)
