@@ -26,12 +26,22 @@ _EXPORTS = {
     "FormatError": "errors",
     "TruncatedFileError": "errors",
     "ClosedError": "errors",
+    "write": "writer",
+    "combine_dq": "ops",
+    "recompute_err": "ops",
+    "open_exposure": "segments",
+    "Exposure": "segments",
+    "SegmentError": "segments",
 }
+_SUBMODULES = {"associations", "cli", "convert", "errors", "fitsindex", "flags", "kernels",
+               "naming", "ops", "product", "segments", "sources", "specs", "writer"}
 
 __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'ramps' has no attribute {name!r}")

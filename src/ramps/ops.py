@@ -51,9 +51,8 @@ def combine_dq(
     """One DQ plane per integration from a ramp's PIXELDQ and GROUPDQ.
 
     Returns the uint32 (nints, ny, nx) array (in ``out`` when given).  With
-    ``output=`` a path, writes a product instead and returns its path: a copy
-    of the rateints-shaped product ``into`` with its DQ replaced, or, without
-    ``into``, a ``rateints``-kind file holding the DQ extension alone.
+    ``output=`` a path, writes a copy of the rateints-shaped product ``into``
+    (same exposure) with its DQ replaced, and returns the output path.
     See :func:`ramps.kernels.combine_dq` for ``rules`` and ``mask``.
     """
     p, owned = _as_product(product)
@@ -104,13 +103,12 @@ def recompute_err(
 
 def _write_extension(output: Any, replace: dict[str, np.ndarray], base: Any, source: Product,
                      overwrite: bool) -> Path:
-    """Write ``base`` (a product path) with some extensions replaced, or them alone."""
+    """Write a copy of product ``base`` with some extensions replaced (atomically)."""
     from .writer import write
 
     if base is None:
-        meta = dict(source.meta)
-        return write(output, "rateints", replace, header=None, meta=meta or None,
-                     overwrite=overwrite, require=False)
+        raise ValueError(f"{source.path}: writing needs a product to hold the result "
+                         "(into=, e.g. the rateints of the same exposure)")
     with open_product(base) as b:
         arrays: dict[Any, Any] = {}
         for e in b.extensions[1:]:
@@ -118,12 +116,16 @@ def _write_extension(output: Any, replace: dict[str, np.ndarray], base: Any, sou
                 continue
             key = (e.name, e.ver)
             if e.name in replace and e.ver == 1:
+                want = b._hdu(e.name).shape
+                if replace[e.name].shape != want:
+                    raise ValueError(f"{b.path}[{e.name},1]: shape {want} does not match the "
+                                     f"new {e.name} {replace[e.name].shape} from {source.path}")
                 arrays[key] = replace[e.name]
             elif e.type == "IMAGE":
                 arrays[key] = b.read(e.name, e.ver)
             else:
-                arrays[key] = b.table(e.name, e.ver)
+                arrays[key] = b[e.name, e.ver]
         for name, arr in replace.items():
             arrays.setdefault((name, 1), arr)
-        return write(output, b.kind, arrays, header=b.primary_header, meta=b.meta or None,
-                     overwrite=overwrite)
+        return write(output, b.kind, arrays, header=b.primary_header,
+                     meta={"meta": dict(b.meta)} if b.meta else None, overwrite=overwrite)

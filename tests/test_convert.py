@@ -1,0 +1,267 @@
+"""The ramps.convert and ramps.info commands, run as subprocesses on files the tests write;
+segments; associations."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+import ramps
+from ramps import segments
+from ramps.writer import write
+
+dm = pytest.importorskip("stdatamodels.jwst.datamodels")
+
+NAME = "jw02734002001_04101_00001{seg}_nrcalong_{kind}.fits"
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "ramps.convert", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def counts(nints, ngroups=3, ny=16, nx=32, seed=0):
+    return np.random.default_rng(seed).integers(0, 65536, (nints, ngroups, ny, nx),
+                                                dtype=np.uint16)
+
+
+def write_uncal(path, data, *, seg=None, nints_total=None, int_times=True):
+    """An uncal like SDP writes: SCI uint16, INT_TIMES, metadata; segment keywords."""
+    nints = data.shape[0]
+    meta = {"meta": {"instrument": {"name": "NIRCAM", "detector": "NRCALONG"},
+                     "exposure": {"type": "NRC_TSGRISM", "nints": nints_total or nints,
+                                  "ngroups": data.shape[1]},
+                     "observation": {"date": "2026-01-01", "time": "00:00:00"},
+                     "model_type": "Level1bModel"}}
+    header = {}
+    start = 1
+    if seg is not None:
+        num, tot, start = seg
+        header = {"EXSEGNUM": num, "EXSEGTOT": tot, "INTSTART": start,
+                  "INTEND": start + nints - 1}
+        meta["meta"]["exposure"].update(segment_number=num, segment_total=tot,
+                                        integration_start=start,
+                                        integration_end=start + nints - 1)
+    arrays = {"SCI": data}
+    if int_times:
+        t = np.zeros(nints, dtype=[("integration_number", ">i4"), ("int_start_MJD_UTC", ">f8"),
+                                   ("int_mid_MJD_UTC", ">f8"), ("int_end_MJD_UTC", ">f8"),
+                                   ("int_start_BJD_TDB", ">f8"), ("int_mid_BJD_TDB", ">f8"),
+                                   ("int_end_BJD_TDB", ">f8")])
+        t["integration_number"] = np.arange(start, start + nints)
+        arrays["INT_TIMES"] = t
+    return write(path, "uncal", arrays, header=header, meta=meta, overwrite=True)
+
+
+def test_uncal_to_ramp_opens_in_stdatamodels(tmp_path):
+    data = counts(3)
+    src = write_uncal(tmp_path / NAME.format(seg="", kind="uncal"), data)
+    r = run(src)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / NAME.format(seg="", kind="ramp")
+    assert f"-> {out}" in r.stdout and "GB/s" in r.stdout
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with dm.RampModel(str(out)) as m:
+            np.testing.assert_array_equal(m.data, data.astype(np.float32))
+            assert m.data.dtype.newbyteorder("=") == np.float32
+            assert m.meta.exposure.nints == 3 and m.meta.instrument.name == "NIRCAM"
+            assert not m.groupdq.any() and not m.pixeldq.any()
+            np.testing.assert_array_equal(m.int_times["integration_number"], [1, 2, 3])
+            m.validate()
+    with ramps.open(out) as p:
+        assert p.kind == "ramp" and p.validate() == []
+        assert ("ERR", 1) in p
+
+
+def test_no_err_and_existing_output(tmp_path):
+    src = write_uncal(tmp_path / NAME.format(seg="", kind="uncal"), counts(1))
+    assert run(src, "--no-err").returncode == 0
+    out = tmp_path / NAME.format(seg="", kind="ramp")
+    with ramps.open(out) as p:
+        assert ("ERR", 1) not in p
+    before = out.read_bytes()
+    r = run(src)
+    assert r.returncode == 1 and "exists" in r.stderr and str(out) in r.stderr
+    assert out.read_bytes() == before
+    assert run(src, "--overwrite").returncode == 0
+    with ramps.open(out) as p:
+        assert ("ERR", 1) in p
+
+
+def _segmented(tmp_path, data, sizes):
+    paths, start = [], 1
+    for k, n in enumerate(sizes, 1):
+        part = data[start - 1:start - 1 + n]
+        paths.append(write_uncal(tmp_path / NAME.format(seg=f"-seg{k:03d}", kind="uncal"), part,
+                                 seg=(k, len(sizes), start), nints_total=data.shape[0]))
+        start += n
+    return paths
+
+
+def test_segments_convert_and_merge(tmp_path):
+    """Three uncal segments -> three ramp segments; --merge -> one ramp equal to the whole."""
+    data = counts(7, seed=3)
+    _segmented(tmp_path, data, [3, 3, 1])
+    glob = str(tmp_path / "*_uncal.fits")
+    with segments.open_exposure(glob) as exp:
+        assert exp.nints == 7 and exp.ranges == [(1, 3), (4, 6), (7, 7)]
+        np.testing.assert_array_equal(exp.read("SCI"), data)
+        np.testing.assert_array_equal(exp.integration(4), data[4].astype(np.float32))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert run(glob, "-o", out).returncode == 0
+    segs = sorted(out.glob("*_ramp.fits"))
+    assert [p.name for p in segs] == [NAME.format(seg=f"-seg{k:03d}", kind="ramp")
+                                      for k in (1, 2, 3)]
+    with segments.open_exposure(segs) as exp:
+        np.testing.assert_array_equal(exp.read("SCI", dtype=np.float32), data)
+    merged = tmp_path / "merged"
+    merged.mkdir()
+    r = run(glob, "--merge", "-o", merged)
+    assert r.returncode == 0, r.stderr
+    (one,) = merged.glob("*.fits")
+    assert one.name == NAME.format(seg="", kind="ramp")
+    with ramps.open(one) as p:
+        np.testing.assert_array_equal(p.read("SCI"), data.astype(np.float32))
+        assert "EXSEGNUM" not in p.primary_header
+        np.testing.assert_array_equal(p["INT_TIMES"]["integration_number"], np.arange(1, 8))
+
+
+def test_split_into_segments(tmp_path):
+    """--max-segment-size splits one uncal's ramp into -segNNN files with keywords set."""
+    data = counts(5, seed=4)
+    src = write_uncal(tmp_path / NAME.format(seg="", kind="uncal"), data)
+    per_int = 3 * 16 * 32 * 9  # SCI float32 + GROUPDQ uint8 + ERR float32
+    r = run(src, "--max-segment-size", 2 * per_int + 64 * 2880 + 16 * 32 * 4 + 100)
+    assert r.returncode == 0, r.stderr
+    segs = sorted(tmp_path.glob("*-seg*_ramp.fits"))
+    assert len(segs) == 3
+    with segments.open_exposure(segs) as exp:
+        assert exp.ranges == [(1, 2), (3, 4), (5, 5)]
+        np.testing.assert_array_equal(exp.read("SCI"), data.astype(np.float32))
+        h = exp.products[1].primary_header
+        assert (h["EXSEGNUM"], h["EXSEGTOT"], h["INTSTART"], h["INTEND"]) == (2, 3, 3, 4)
+
+
+def test_incomplete_segments_rejected(tmp_path):
+    data = counts(4)
+    paths = _segmented(tmp_path, data, [2, 2])
+    with pytest.raises(segments.SegmentError, match=r"segment\(s\) \[2\] of 2 missing"):
+        segments.open_exposure(paths[:1])
+
+
+def test_truncated_input_among_good_ones(tmp_path):
+    good = write_uncal(tmp_path / "jw01234001001_01101_00001_nrcalong_uncal.fits", counts(2))
+    bad = tmp_path / "jw01234001001_01101_00002_nrcalong_uncal.fits"
+    raw = write_uncal(bad, counts(2, seed=1)).read_bytes()
+    bad.write_bytes(raw[: 2 * 2880 + 3000])  # primary, SCI header, part of the SCI data
+    out = tmp_path / "out"
+    out.mkdir()
+    r = run(good, bad, "-o", out)
+    assert r.returncode == 1
+    assert bad.name in r.stderr and "truncated" in r.stderr.lower()
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["jw01234001001_01101_00001_nrcalong_ramp.fits"]  # no partial file
+
+
+def test_usage_errors():
+    assert run().returncode == 2
+    assert run("--threads", "0", "x.fits").returncode == 2
+    assert run("--bogus").returncode == 2
+
+
+def test_dry_run_writes_nothing(tmp_path):
+    src = write_uncal(tmp_path / NAME.format(seg="", kind="uncal"), counts(1))
+    r = run(src, "--dry-run")
+    assert r.returncode == 0 and "dry run" in r.stdout
+    assert not (tmp_path / NAME.format(seg="", kind="ramp")).exists()
+
+
+def test_association_with_missing_member(tmp_path):
+    src = write_uncal(tmp_path / NAME.format(seg="", kind="uncal"), counts(1))
+    asn = {"asn_type": "tso-spec2", "asn_id": "a3001", "asn_pool": "pool",
+           "products": [{"name": "prod", "members": [
+               {"expname": src.name, "exptype": "science"},
+               {"expname": "jw02734002001_04101_00009_nrcalong_uncal.fits", "exptype": "science"},
+               {"expname": "missing_background.fits", "exptype": "background"}]}]}
+    path = tmp_path / "asn.json"
+    path.write_text(json.dumps(asn))
+    r = run(path)
+    assert r.returncode == 1
+    assert "jw02734002001_04101_00009_nrcalong_uncal.fits" in r.stderr
+    assert "missing_background" not in r.stderr  # only science members are converted
+    assert (tmp_path / NAME.format(seg="", kind="ramp")).exists()
+
+
+def test_combine_dq_into_rateints(tmp_path):
+    """ramp --combine-dq writes the per-integration DQ into the rateints beside it."""
+    rng = np.random.default_rng(9)
+    nints, ngroups, ny, nx = 2, 4, 8, 10
+    pixeldq = rng.integers(0, 4, (ny, nx), dtype=np.uint32)
+    groupdq = rng.integers(0, 8, (nints, ngroups, ny, nx), dtype=np.uint8)
+    meta = {"meta": {"exposure": {"nints": nints, "ngroups": ngroups}}}
+    ramp = write(tmp_path / NAME.format(seg="", kind="ramp"), "ramp",
+                 {"SCI": rng.random((nints, ngroups, ny, nx), dtype=np.float32),
+                  "PIXELDQ": pixeldq, "GROUPDQ": groupdq}, meta=meta)
+    f = rng.random((nints, ny, nx), dtype=np.float32)
+    write(tmp_path / NAME.format(seg="", kind="rateints"), "rateints",
+          {"SCI": f, "ERR": f, "DQ": np.zeros((nints, ny, nx), np.uint32),
+           "VAR_POISSON": f, "VAR_RNOISE": f}, meta=meta)
+    out = tmp_path / "out"
+    out.mkdir()
+    r = run(ramp, "--combine-dq", "--dq-rules", "stcal", "-o", out)
+    assert r.returncode == 0, r.stderr
+    with ramps.open(out / NAME.format(seg="", kind="rateints")) as p:
+        expected = ramps.kernels.combine_dq(pixeldq, groupdq, rules="stcal")
+        np.testing.assert_array_equal(p.read("DQ"), expected)
+        np.testing.assert_array_equal(p.read("SCI"), f)
+
+
+def test_recompute_err(tmp_path):
+    rng = np.random.default_rng(2)
+    v = [rng.random((6, 7), dtype=np.float32) for _ in range(3)]
+    src = write(tmp_path / "jw01234001001_01101_00001_nrcalong_cal.fits", "cal",
+                {"SCI": v[0], "ERR": np.zeros((6, 7), np.float32), "DQ": np.zeros((6, 7), np.uint32),
+                 "VAR_POISSON": v[0], "VAR_RNOISE": v[1], "VAR_FLAT": v[2]})
+    err = ramps.ops.recompute_err(src)
+    np.testing.assert_array_equal(err, np.sqrt(v[0] + v[1] + v[2]))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert run(src, "--recompute-err", "-o", out).returncode == 0
+    with ramps.open(out / src.name) as p:
+        np.testing.assert_array_equal(p.read("ERR"), np.sqrt(v[0] + v[1] + v[2]))
+
+
+def test_info_command(tmp_path):
+    src = write_uncal(tmp_path / NAME.format(seg="", kind="uncal"), counts(1))
+    r = subprocess.run([sys.executable, "-m", "ramps.info", str(src)], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    assert "kind: uncal" in r.stdout and "SCI" in r.stdout and "uint16" in r.stdout
+    assert "valid" in r.stdout and "program='02734'" in r.stdout
+
+
+def test_convert_peak_memory_is_bounded(tmp_path):
+    """Converting a ~300 MB uncal (a 1.35 GB ramp) peaks well under 512 MB of RSS."""
+    shape = (6, 10, 256, 2048) if not os.environ.get("RAMPS_LARGE_TESTS") else (20, 10, 256, 2048)
+    data = np.random.default_rng(0).integers(0, 65536, shape, dtype=np.uint16)
+    src = write_uncal(tmp_path / NAME.format(seg="", kind="uncal"), data)
+    del data
+    code = ("import resource, sys; from ramps.cli import convert_main; rc = convert_main("
+            f"[{str(src)!r}, '-q']); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024); sys.exit(rc)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    peak = int(r.stdout.split()[-1])
+    assert peak < 512 * 2**20, f"peak RSS {peak / 2**20:.0f} MB"
+    out = tmp_path / NAME.format(seg="", kind="ramp")
+    assert out.stat().st_size > 4 * src.stat().st_size
