@@ -291,3 +291,56 @@ print(base * 1024, peak * 1024, a.nbytes, float(a.sum(dtype=np.float64)))
     base, peak, nbytes = int(base), int(peak), int(nbytes)
     assert float(total) == expected_sum
     assert peak - base <= nbytes + 80 * 2**20, (peak - base, nbytes)
+
+
+def test_multispec_x1d_from_stdatamodels(tmp_path):
+    """MultiSpecModel: one EXTRACT1D table per source, EXTVER 1..n."""
+    from asdf.tags.core.ndarray import asdf_datatype_to_numpy_dtype
+
+    model = dm.MultiSpecModel()
+    model.meta.instrument.name = "NIRSPEC"
+    for i in range(3):
+        spec = dm.SpecModel()
+        cols = spec.schema["properties"]["spec_table"]["datatype"]
+        table = np.zeros(5, dtype=[(c["name"], asdf_datatype_to_numpy_dtype(c["datatype"]))
+                                   for c in cols])
+        table["WAVELENGTH"] = np.arange(5) + 10 * i
+        table["FLUX"] = RNG.random(5)
+        spec.spec_table = table
+        model.spec.append(spec)
+    path = _save(model, tmp_path / "jw01234-o001_s00001_nirspec_clear-prism_x1d.fits")
+    with ramps.open(path) as p:
+        assert p.kind == "x1d"
+        assert p.versions("EXTRACT1D") == [1, 2, 3]
+        assert p.validate() == []
+        for i in range(3):
+            got = p["EXTRACT1D", i + 1]
+            np.testing.assert_array_equal(got["WAVELENGTH"], np.arange(5) + 10 * i)
+            np.testing.assert_array_equal(got["FLUX"], model.spec[i].spec_table["FLUX"])
+        assert len(p.asdf_tree["spec"]) == 3
+
+
+def test_multislit_cal_from_stdatamodels(tmp_path):
+    """MultiSlitModel: SCI, DQ, ERR, VAR_* repeated per slit with EXTVER 1..n."""
+    model = dm.MultiSlitModel()
+    _meta(model)
+    slits = []
+    for i in range(4):
+        arrays = dict(data=f32(5, 7), dq=RNG.integers(0, 9, (5, 7), dtype=np.uint32),
+                      err=f32(5, 7), var_poisson=f32(5, 7), var_rnoise=f32(5, 7),
+                      var_flat=f32(5, 7))
+        slit = dm.SlitModel(**arrays)
+        slit.name = f"S{i}"
+        model.slits.append(slit)
+        slits.append(arrays)
+    path = _save(model, tmp_path / "jw01234001001_01101_00001_nrs1_cal.fits")
+    with ramps.open(path) as p:
+        assert p.kind == "cal"
+        assert p.versions("SCI") == [1, 2, 3, 4]
+        assert p.validate() == []
+        for i, arrays in enumerate(slits, 1):
+            for attr, ext in [("data", "SCI"), ("dq", "DQ"), ("err", "ERR"),
+                              ("var_flat", "VAR_FLAT")]:
+                np.testing.assert_array_equal(p[ext, i], arrays[attr], err_msg=f"{ext},{i}")
+        assert [s["name"] for s in p.asdf_tree["slits"]] == ["S0", "S1", "S2", "S3"]
+        np.testing.assert_array_equal(np.asarray(p.asdf_tree["slits"][2]["data"]), slits[2]["data"])

@@ -408,18 +408,26 @@ class Product:
 
 
 def _link_arrays(node: Any, product: Product) -> Any:
-    """Replace ``fits:NAME,VER`` ndarray entries of an ASDF tree with lazy images."""
-    if isinstance(node, dict):
+    """Replace ``fits:NAME,VER`` ndarray entries of an ASDF tree with lazy images.
+
+    asdf hands such an entry over as an NDArrayType (``_source``) or, when it
+    cannot resolve the source, as a tagged dict with a ``source`` key."""
+    src = getattr(node, "_source", None)
+    if isinstance(node, dict) and isinstance(node.get("source"), str) and "shape" in node:
+        src = node["source"]
+    elif isinstance(node, dict):
         return {k: _link_arrays(v, product) for k, v in node.items()}
     if isinstance(node, list):
         return [_link_arrays(v, product) for v in node]
-    src = getattr(node, "_source", None)
     if isinstance(src, str):
         m = _FITS_SOURCE.match(src)
         if m and m.group("name"):
             key = (m.group("name").upper(), int(m.group("ver")))
-            if key in product._by_key:
-                return product.lazy(*key, dtype=product._by_key[key].physical_dtype)
+            info = product._by_key.get(key)
+            if info is not None and info.kind in ("BINTABLE", "TABLE"):
+                return product[key]  # tables are small: read them now
+            if info is not None:
+                return product.lazy(*key, dtype=info.physical_dtype)
     return node
 
 
