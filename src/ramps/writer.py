@@ -38,9 +38,15 @@ schema knows fill the matching ``meta`` entry (``meta`` wins on conflict),
 the others are written after the schema cards and recorded under
 ``extra_fits.PRIMARY.header`` as stdatamodels does.  The tree then also gets
 the ``_fits_hash`` stdatamodels stores, so it skips re-reading the headers on
-open.  Without ``stdatamodels`` the header is the caller's cards plus
-``DATAMODL``; the tree still carries ``meta`` (no ``_fits_hash``, so
-stdatamodels reads the header keywords as well).
+open.  Without ``stdatamodels`` (or with ``RAMPS_NO_STDATAMODELS=1``) the
+header is the caller's cards plus ``DATAMODL`` and arrays are placed by a
+built-in EXTNAME -> attribute table (tested against the schemas); the tree
+still carries ``meta`` (no ``_fits_hash``, so stdatamodels reads the header
+keywords as well).
+
+Above :data:`FLOW_NODES_ABOVE` array nodes (a 300-slit MOS file has 2,100),
+those nodes are written in YAML flow style to spare asdf's per-node
+validation; see :func:`_asdf_blob`.  POSIX only (``os.pwrite``, ``fchmod``).
 """
 
 from __future__ import annotations
@@ -51,9 +57,11 @@ import errno
 import functools
 import hashlib
 import io
+import json
 import math
 import os
 import re
+import sys
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -167,12 +175,12 @@ class StreamedArray:
         it is handed over in views of ``chunk_bytes``, never copied.
         """
         view = _byte_view(raw)
-        self = cls(shape, dtype, lambda: (view[i:i + chunk_bytes]
-                                          for i in range(0, view.size, chunk_bytes)))
-        if view.size != self.nbytes:
-            raise ValueError(f"raw holds {view.size} bytes; shape {self.shape} of "
-                             f"{self.dtype} needs {self.nbytes}")
-        return self
+        source = cls(shape, dtype, lambda: (view[i:i + chunk_bytes]
+                                            for i in range(0, view.size, chunk_bytes)))
+        if view.size != source.nbytes:
+            raise ValueError(f"raw holds {view.size} bytes; shape {source.shape} of "
+                             f"{source.dtype} needs {source.nbytes}")
+        return source
 
     @classmethod
     def u16_to_f32(
@@ -227,20 +235,36 @@ def fits_dtype(dtype: Any) -> tuple[int, int]:
 # ---------------------------------------------------------------------------
 # Header cards
 # ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=8192, typed=True)
 def _card(key: str, value: Any = None, comment: str = "") -> str:
+    """The 80-char image(s) of one card, exactly as astropy formats it (memoized)."""
+    try:
+        return _cached_card(key, value, comment)
+    except TypeError:  # unhashable value: astropy will say what is wrong with it
+        return _card_image(key, value, comment)
+
+
+def _card_image(key: str, value: Any = None, comment: str = "") -> str:
     """The 80-char image(s) of one card, exactly as astropy formats it.
 
-    Integers, booleans and short ASCII strings are formatted here (astropy's
-    fixed format); anything else goes through ``astropy.io.fits.Card``.
+    Integers, booleans, finite floats and ASCII strings that fit one card are
+    formatted here (astropy 8's fixed format; the tests compare); anything
+    else (long strings, HIERARCH, commentary cards) goes through
+    ``astropy.io.fits.Card``.
     """
     if len(key) <= 8 and key not in _COMMENTARY and key.isascii():
         if isinstance(value, bool):
             val = f"{'T' if value else 'F':>20}"
         elif isinstance(value, int):
             val = f"{value:>20d}"
+        elif isinstance(value, float) and math.isfinite(value):
+            text = str(value).replace("e", "E")  # astropy.io.fits.card._format_float
+            if len(text) > 20:
+                cut = text.find("E")
+                text = text[:20] if cut < 0 else text[:20 - (len(text) - cut)] + text[cut:]
+            val = f"{text:>20}"
         elif isinstance(value, str) and value.isascii() and value.isprintable():
-            val = f"{chr(39) + f'{value.replace(chr(39), chr(39) * 2):8}' + chr(39):20}"
+            quoted = "'" + f"{value.replace(QUOTE, QUOTE * 2):8}" + "'"
+            val = f"{quoted:20}" if value else "''"
         else:
             val = None
         if val is not None:
@@ -255,6 +279,10 @@ def _card(key: str, value: Any = None, comment: str = "") -> str:
             return fits.Card(key, value, comment).image
         except (ValueError, TypeError) as exc:
             raise ValueError(f"cannot write {key}={value!r} to a FITS header: {exc}") from None
+
+
+QUOTE = "'"
+_cached_card = functools.lru_cache(maxsize=8192, typed=True)(_card_image)
 
 
 _END = f"{'END':80}"
@@ -274,26 +302,29 @@ def _image_cards(bitpix: int, bzero: int, shape: tuple[int, ...], name: str, ver
     cards += [_card("PCOUNT", 0, "number of parameters"), _card("GCOUNT", 1, "number of groups")]
     if bzero:
         cards += [_card("BSCALE", 1, ""), _card("BZERO", bzero, "")]
-    return cards + [_card("EXTNAME", name, "extension name"), _card("EXTVER", ver, "extension value")]
+    return cards + [_card("EXTNAME", name, "extension name"),
+                    _card("EXTVER", ver, "extension value")]
 
 
 def _header_value(value: Any) -> Any:
     """A tree value as stdatamodels puts it in a header (None: not writable)."""
-    if isinstance(value, datetime.datetime):
+    # stdatamodels.fits_support._save_from_schema's datetime_callback
+    if isinstance(value, datetime.datetime) or _is_time(value):
         from astropy.time import Time
 
-        value = Time(value)
-    if type(value).__name__ == "Time":
-        from astropy.time import Time
-
-        return str(Time(value, format="iso"))
+        return str(Time(Time(value), format="iso"))
     if isinstance(value, np.generic):
         value = value.item()
     return value if isinstance(value, (str, bool, int, float)) else None
 
 
+def _is_time(value: Any) -> bool:
+    time = sys.modules.get("astropy.time")  # not imported: cannot be a Time
+    return time is not None and isinstance(value, time.Time)
+
+
 def _caller_cards(header: Any) -> list[tuple[str, Any, str]]:
-    """Normalize ``header`` (astropy Header, mapping or iterable of cards) to (key, value, comment)."""
+    """``header`` (astropy Header, mapping or iterable of cards) as (key, value, comment)."""
     if header is None:
         return []
     if hasattr(header, "cards"):
@@ -317,7 +348,14 @@ def _caller_cards(header: Any) -> list[tuple[str, Any, str]]:
 # ---------------------------------------------------------------------------
 # stdatamodels schema (optional)
 # ---------------------------------------------------------------------------
-_NDARRAY_TAG = "tag:stsci.edu:asdf/core/ndarray-1.1.0"
+@functools.lru_cache(maxsize=None)
+def _ndarray_tag() -> str:
+    """The ndarray tag stdatamodels.fits_support uses with this asdf version."""
+    import asdf
+
+    newer = asdf.versioning.default_version > "1.5.0"
+    return f"tag:stsci.edu:asdf/core/ndarray-{'1.1.0' if newer else '1.0.0'}"
+
 
 #: EXTNAME -> model attribute, used when stdatamodels is not installed (the
 #: tests check it against the schemas of every model in ramps.specs).
@@ -492,7 +530,8 @@ class _Hdu:
 def _is_table(value: Any) -> bool:
     if isinstance(value, np.ndarray):
         return value.dtype.names is not None
-    return type(value).__name__ in ("Table", "QTable") and hasattr(value, "colnames")
+    table = sys.modules.get("astropy.table")  # not imported: cannot be a Table
+    return table is not None and isinstance(value, table.Table)
 
 
 def _table_hdu(value: Any, name: str, ver: int) -> _Hdu:
@@ -513,20 +552,28 @@ def _table_hdu(value: Any, name: str, ver: int) -> _Hdu:
     end = next(i for i in range(0, len(raw), 80) if raw[i:i + 80] == _END.encode())
     cards = [raw[i:i + 80].decode("ascii") for i in range(0, end, 80)]
     data = raw[end + 80 + (-(end + 80) % BLOCK):]
-    return _Hdu(name, ver, cards, "bytes", data, len(data), node=_ndarray_node(name, ver, dtype, shape))
+    return _Hdu(name, ver, cards, "bytes", data, len(data),
+                node=_ndarray_node(name, ver, dtype, shape))
+
+
+@functools.lru_cache(maxsize=256)
+def _asdf_datatype(dtype: np.dtype) -> tuple[Any, str]:
+    from asdf.tags.core import ndarray
+
+    return ndarray.numpy_dtype_to_asdf_datatype(dtype, include_byteorder=True,
+                                                 override_byteorder="big")
 
 
 def _ndarray_node(name: str, ver: int, dtype: np.dtype, shape: tuple[int, ...]) -> Any:
-    # stdatamodels.fits_support._create_tagged_dict_for_fits_array
+    """The tree node of an array kept in HDU (name, ver); as
+    stdatamodels.fits_support._create_tagged_dict_for_fits_array makes it."""
     from asdf import tagged
-    from asdf.tags.core import ndarray
 
-    datatype, byteorder = ndarray.numpy_dtype_to_asdf_datatype(
-        dtype, include_byteorder=True, override_byteorder="big")
+    datatype, byteorder = _asdf_datatype(dtype)
     return tagged.TaggedDict(
-        {"source": f"fits:{name},{ver}", "shape": list(shape), "datatype": datatype,
+        {"source": f"fits:{name},{ver}", "shape": list(shape), "datatype": copy.deepcopy(datatype),
          "byteorder": byteorder},
-        tag=_NDARRAY_TAG,
+        tag=_ndarray_tag(),
     )
 
 
@@ -536,8 +583,8 @@ def _normalize_arrays(arrays: Mapping, spec: ProductSpec) -> dict[tuple[str, int
                         f"got {type(arrays).__name__}")
     out: dict[tuple[str, int], Any] = {}
     for key, value in arrays.items():
-        name, ver = (key, 1) if isinstance(key, str) else tuple(key) if isinstance(
-            key, tuple) and len(key) == 2 else (None, None)
+        name, ver = (key, 1) if isinstance(key, str) else (
+            key if isinstance(key, tuple) and len(key) == 2 else (None, None))
         if not isinstance(name, str) or not isinstance(ver, (int, np.integer)) or ver < 1:
             raise TypeError(f"array key {key!r}: expected 'EXTNAME' or ('EXTNAME', EXTVER >= 1)")
         name, ver = name.strip().upper(), int(ver)
@@ -608,9 +655,12 @@ def _plan(spec: ProductSpec, arrays: dict[tuple[str, int], Any]) -> list[tuple[s
     if vers != list(range(1, len(vers) + 1)):
         raise ValueError(f"EXTVERs must run 1..n without gaps, got {vers}")
     has_sci = "SCI" in spec.names
+    groups: dict[int, dict[str, Any]] = {v: {} for v in vers}
+    for (n, v), a in arrays.items():
+        groups[v][n] = a
     order: list[tuple[str, int, Any]] = []
-    for ver in vers:
-        group = {n: a for (n, v), a in arrays.items() if v == ver}
+    for ver, group in groups.items():
+        names = ", ".join(group) or "none"
         sci, axes = group.get("SCI"), {}
         if has_sci:
             if sci is None:
@@ -625,7 +675,7 @@ def _plan(spec: ProductSpec, arrays: dict[tuple[str, int], Any]) -> list[tuple[s
             if value is None:
                 if ext.required and ext.is_image:
                     raise ValueError(f"{spec.kind!r} needs a {ext.name} extension (EXTVER {ver});"
-                                     f" got {', '.join(n for n, v in arrays if v == ver) or 'none'}")
+                                     f" got {names}")
                 continue
             if ext.is_image:
                 if _is_table(value):
@@ -657,11 +707,24 @@ def _image_hdu(name: str, ver: int, value: Any) -> _Hdu:
 # The tree
 # ---------------------------------------------------------------------------
 def _copy_tree(node: Any) -> Any:
+    """Copy the containers of a tree, dropping references to FITS arrays (the
+    writer links the arrays it writes; any other reference would dangle)."""
     if isinstance(node, Mapping):
-        return {k: _copy_tree(v) for k, v in node.items()}
+        return {k: _copy_tree(v) for k, v in node.items() if not _fits_array_ref(v)}
     if isinstance(node, (list, tuple)):
-        return [_copy_tree(v) for v in node]
+        return [_copy_tree(v) for v in node if not _fits_array_ref(v)]
     return node
+
+
+def _fits_array_ref(node: Any) -> bool:
+    """An ASDF ndarray entry (tagged dict or asdf NDArrayType) with a ``fits:`` source."""
+    if isinstance(node, dict):  # asdf's TaggedDict is a dict with a _tag
+        tag = getattr(node, "_tag", None)
+        source = node.get("source") if tag and "core/ndarray-" in tag else None
+    else:  # only look at NDArrayType's own attribute: others would load the data
+        ndarray = sys.modules.get("asdf.tags.core.ndarray")
+        source = node._source if ndarray and isinstance(node, ndarray.NDArrayType) else None
+    return isinstance(source, str) and source.startswith("fits:")
 
 
 def _get(tree: Any, path: Path_) -> Any:
@@ -693,9 +756,13 @@ def _put(tree: dict, path: tuple, value: Any) -> None:
     tree[path[-1]] = value
 
 
-def _resolve_model(spec: ProductSpec, meta: Mapping, cards: list, vers: set[int]) -> str:
-    model = (meta.get("meta") or {}).get("model_type") or next(
-        (v for k, v, _ in cards if k == "DATAMODL"), None)
+def _resolve_model(spec: ProductSpec, tree: Mapping, cards: list, vers: set[int]) -> str:
+    """meta.model_type, else a header DATAMODL the kind allows (a header copied
+    from an uncal says Level1bModel), else the spec's model (multi-source with
+    EXTVER > 1)."""
+    model = (tree.get("meta") or {}).get("model_type") or next(
+        (str(v).rsplit(".", 1)[-1] for k, v, _ in cards
+         if k == "DATAMODL" and str(v).rsplit(".", 1)[-1] in spec.models), None)
     if model is None:
         multi = [m for m in spec.models if m in _CONTAINERS]
         model = multi[0] if max(vers, default=1) > 1 and multi else spec.model
@@ -794,10 +861,10 @@ def _write_hdu(sink: _Sink, hdu: _Hdu, checksum: bool, buf: list, threads: Optio
         written = sink.data(hdu.payload)
         hdu.nbytes = written
     if written != hdu.nbytes:
-        raise ValueError(f"{hdu.name},{hdu.ver}: the chunk source yielded "
-                         f"{'more than ' if written > hdu.nbytes else ''}{written} bytes, "
-                         f"expected {hdu.nbytes} for shape {tuple(hdu.payload.shape)} "
-                         f"of {np.dtype(hdu.payload.dtype)}")
+        what = (f"more than the {hdu.nbytes} bytes expected" if written > hdu.nbytes
+                else f"{written} bytes, expected {hdu.nbytes}")
+        raise ValueError(f"{hdu.name},{hdu.ver}: the chunk source yielded {what} for shape "
+                         f"{tuple(hdu.payload.shape)} of {np.dtype(hdu.payload.dtype)}")
     datasum = sink.finish()
     if not checksum:
         return head
@@ -839,15 +906,62 @@ def _encoded_chunks(hdu: _Hdu, buf: list, threads: Optional[int]) -> Iterator[An
         yield out
 
 
-def _asdf_hdu(tree: dict) -> _Hdu:
-    """The ASDF BINTABLE, as stdatamodels.fits_support._create_asdf_hdu writes it."""
+#: With more ndarray nodes than this in the tree, they are written in YAML flow
+#: style (see _asdf_blob); at or below it asdf writes them itself, block style.
+FLOW_NODES_ABOVE = 64
+
+
+def _asdf_blob(tree: dict) -> bytes:
+    """The ASDF file holding ``tree``, written by the asdf library.
+
+    asdf validates every tagged node on write (about 0.3 ms per ndarray node,
+    no switch in asdf 6), which for a 300-slit MultiSlitModel (2,100 nodes)
+    costs a second.  So above :data:`FLOW_NODES_ABOVE` nodes, asdf writes
+    the tree with each ndarray node replaced by a unique token, and the
+    tokens are then replaced by the node in YAML flow style with the verbatim
+    tag: ``!<tag:stsci.edu:asdf/core/ndarray-1.1.0> {"source": "fits:SCI,1",
+    ...}``.  The tree is the same (the tests read it back with asdf, which
+    validates it); only the YAML layout of those nodes differs.  Should the
+    tokens not come back one for one, the plain asdf write is used.
+    """
     import asdf
 
-    bio = io.BytesIO()
-    af = asdf.AsdfFile()
-    af.tree = tree
-    af.write_to(bio)
-    blob = bio.getvalue()
+    def dump(t: dict) -> bytes:
+        bio = io.BytesIO()
+        af = asdf.AsdfFile()
+        af.tree = t
+        af.write_to(bio)
+        return bio.getvalue()
+
+    token, tag = f"RAMPSNDARRAY{os.urandom(8).hex()}N", _ndarray_tag()
+    nodes: list[Any] = []
+
+    def swap(node: Any) -> Any:
+        if getattr(node, "_tag", None) == tag and isinstance(node.get("source"), str):
+            nodes.append(node)
+            return f"{token}{len(nodes) - 1}"
+        if isinstance(node, dict) and type(node) is dict:
+            return {k: swap(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [swap(v) for v in node]
+        return node
+
+    light = swap(tree)
+    if len(nodes) <= FLOW_NODES_ABOVE:
+        return dump(tree)
+    parts = re.split(token + r"(\d+)", dump(light).decode("utf-8"))
+    if len(parts) != 2 * len(nodes) + 1 or sorted(int(i) for i in parts[1::2]) != list(
+            range(len(nodes))):
+        return dump(tree)
+    out = [parts[0]]
+    for i in range(1, len(parts), 2):
+        out += [f"!<{tag}> ", json.dumps(dict(nodes[int(parts[i])])), parts[i + 1]]
+    return "".join(out).encode("utf-8")
+
+
+def _asdf_hdu(tree: dict) -> _Hdu:
+    """The ASDF BINTABLE, as stdatamodels.fits_support._create_asdf_hdu writes it."""
+    blob = _asdf_blob(tree)
     cards = [_card("XTENSION", "BINTABLE", "binary table extension"),
              _card("BITPIX", 8, "array data type"),
              _card("NAXIS", 2, "number of array dimensions"),
@@ -952,14 +1066,19 @@ def write(
     header
         Primary-header cards: an astropy ``Header``, a mapping ``key -> value``
         or ``key -> (value, comment)``, or an iterable of ``(key, value[,
-        comment])``.  Structural cards (SIMPLE, NAXIS, CHECKSUM...) are dropped.
+        comment])``.  Structural cards (SIMPLE, NAXIS, CHECKSUM...) are dropped,
+        and so are blank-keyword cards when the schema is known (they are the
+        section titles, written afresh).  A product's own header and tree can be
+        fed back in: keywords the schema maps are taken from ``meta`` first.
     meta
         The model tree, e.g. ``{"meta": {"exposure": {"nints": 2}, ...},
         "slits": [{"name": "S1", ...}, ...]}``; copied, never modified.
         ``meta.model_type`` picks the model among the kind's models (default:
         the spec's, or the multi-source one when EXTVER > 1 appears);
         ``meta.date`` and ``meta.filename`` are set as stdatamodels sets them
-        on save.
+        on save.  ``extra_fits.PRIMARY.header`` cards are written like
+        ``header``; ``fits:`` array references in the tree are dropped (the
+        arrays written are linked at their model attributes instead).
     overwrite
         Replace an existing target.  Otherwise :class:`FileExistsError`, checked
         before writing and again, atomically, when the file is published.
@@ -970,8 +1089,8 @@ def write(
     chunk_bytes
         Size of the reused encoding buffer (at least 8).
 
-    Atomicity
-    ---------
+    Notes
+    -----
     The data go to ``tempfile.mkstemp(dir=target.parent, prefix="." + name + ".",
     suffix=".part")``, which is fsynced when complete, given the permissions of
     a new file (0o666 & ~umask) and then published: with ``overwrite=True`` by
@@ -992,42 +1111,58 @@ def write(
         raise TypeError(f"meta must be a mapping (the model tree), got {type(meta).__name__}")
     if meta is not None and not isinstance(meta.get("meta", {}), Mapping):
         raise TypeError("meta['meta'] must be a mapping")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(
+            threads, (int, np.integer)) or threads < 1):
+        raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
     target = Path(path)
     if not overwrite and os.path.lexists(target):
         raise FileExistsError(errno.EEXIST, "file exists (pass overwrite=True to replace it)",
                               str(target))
 
-    # --- what to write
-    items = _normalize_arrays(arrays, spec)
-    caller = _caller_cards(header)
-    model = _resolve_model(spec, meta or {}, caller, {v for _, v in items})
-    hdus: list[_Hdu] = [
-        _table_hdu(value, name, ver) if _is_table(value) else _image_hdu(name, ver, value)
-        for name, ver, value in _plan(spec, items)
-    ]
-    schema = _load_schema(model)
+    hdus, primary, tree, schema = _compose(spec, target, arrays, header, meta)
+    _write_file(target, hdus, primary, tree, schema is not None, overwrite=overwrite,
+                checksum=checksum, threads=threads, chunk_bytes=int(chunk_bytes))
+    return target
 
-    # --- the tree
+
+def _compose(spec: ProductSpec, target: Path, arrays: Mapping, header: Any,
+             meta: Optional[Mapping]) -> tuple[list[_Hdu], list[str], dict, Optional[_Schema]]:
+    """Check the input and lay out the file: (extension HDUs, primary cards, tree, schema)."""
+    items = _normalize_arrays(arrays, spec)
     tree: dict = _copy_tree(meta or {})
     tree.pop("_fits_hash", None)
-    m = tree.setdefault("meta", {})
+    # header cards a tree carries (stdatamodels' extra_fits) are written like `header`,
+    # unless `header` has the keyword too (a product's own header and tree, say)
+    caller = _caller_cards(header)
+    given = {k for k, _, _ in caller}
+    caller += [(key, v, c or "") for k, v, c in _get(tree, ("extra_fits", "PRIMARY", "header"))
+               or () if (key := str(k).strip().upper()) not in given]
+    model = _resolve_model(spec, tree, caller, {v for _, v in items})
+    hdus = [_table_hdu(value, name, ver) if _is_table(value) else _image_hdu(name, ver, value)
+            for name, ver, value in _plan(spec, items)]
+    schema = _load_schema(model)
+
     from astropy.time import Time
 
-    m.update(model_type=model, date=Time.now().isot, filename=target.name)
-    extras = []  # caller cards that go after the schema keywords
+    tree.setdefault("meta", {}).update(model_type=model, date=Time.now().isot,
+                                       filename=target.name)
+    extras = []  # caller cards written after the schema keywords
     for key, value, comment in caller:
         mpath = schema.primary.get(key) if schema and key not in _COMMENTARY else None
-        if mpath is not None:
+        if mpath is not None:  # a keyword the schema maps: into the tree (meta wins)
             if _get(tree, mpath) is None:
                 _put(tree, mpath, value)
-            continue
-        if key in _COMMENTARY or not _STRUCTURAL.match(key):
+        elif key == "" and schema is not None:
+            continue  # section-title cards: regenerated from the schema (stdatamodels drops them)
+        elif key in _COMMENTARY or not _STRUCTURAL.match(key):
             extras.append((key, value, comment))
+
+    # array nodes; what the model has no attribute for goes to extra_fits, as stdatamodels does
     extra_fits: dict = {}
     if schema is not None:
-        hdr = [[k, v, c] for k, v, c in extras if not _BUILTIN.match(k)]
-        if hdr:
-            extra_fits.setdefault("PRIMARY", {})["header"] = hdr
+        cards = [[k, v, c] for k, v, c in extras if not _BUILTIN.match(k)]
+        if cards:
+            extra_fits["PRIMARY"] = {"header": cards}
     for hdu in hdus:
         p = schema.path(hdu.name) if schema else _fallback_path(model, hdu.name)
         if p is not None and "*" in p:
@@ -1040,15 +1175,18 @@ def write(
         else:
             raise ValueError(f"{hdu.name},{hdu.ver}: {model} has no per-source {hdu.name} "
                              f"(only EXTVER 1 can be written)")
-        if schema is not None and hdu.kind == "bytes":  # table cards astropy added
-            hdr = [[c[:8].strip(), *_parse_card(c)] for c in hdu.cards
-                   if not _BUILTIN.match(c[:8].strip()) and c[:8] != "CONTINUE"]
-            if hdr and hdu.ver == 1:
-                extra_fits.setdefault(hdu.name, {})["header"] = hdr
+        if schema is not None and hdu.kind == "bytes" and hdu.ver == 1:
+            cards = [[c[:8].strip(), *_parse_card(c)] for c in hdu.cards  # astropy Table meta
+                     if not _BUILTIN.match(c[:8].strip()) and c[:8] != "CONTINUE"]
+            if cards:
+                extra_fits.setdefault(hdu.name, {})["header"] = cards
+    if isinstance(tree.get("extra_fits"), dict):
+        tree["extra_fits"].pop("PRIMARY", None)  # rebuilt above from the cards written
+        extra_fits = {**tree.pop("extra_fits"), **extra_fits}
     if extra_fits:
-        tree.setdefault("extra_fits", {}).update(extra_fits)
+        tree["extra_fits"] = extra_fits
 
-    # --- header keywords
+    # header keywords
     keyed = schema.cards(tree) if schema else {}
     primary = [_card("SIMPLE", True, "conforms to FITS standard"),
                _card("BITPIX", 8, "array data type"),
@@ -1064,26 +1202,30 @@ def write(
     for key, cards in keyed.items():
         if key in by_key:  # keywords for HDUs that are not written are dropped
             by_key[key].cards += [_card(k, v, c) for k, v, c in cards]
+    return hdus, primary, tree, schema
 
-    # --- write
+
+def _write_file(target: Path, hdus: list[_Hdu], primary: list[str], tree: dict, fits_hash: bool,
+                *, overwrite: bool, checksum: bool, threads: Optional[int],
+                chunk_bytes: int) -> None:
+    """Stream the HDUs into a temp file next to ``target``, then publish it."""
     folder = target.parent
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + target.name + ".", suffix=".part")
     try:
-        os.fchmod(fd, 0o666 & ~_umask())
         try:
             f = _open_stream(fd)
         except BaseException:
             os.close(fd)
             raise
         try:
+            os.fchmod(f.fileno(), 0o666 & ~_umask())  # mkstemp made it 0o600
             sink = _Sink(f, threads)
             largest = max((h.nbytes for h in hdus if h.kind == "array"), default=0)
-            buf = [np.empty(max(8, min(int(chunk_bytes) // 8 * 8, largest)), dtype=np.uint8)]
-            digest = hashlib.sha256()
-            pri = _Hdu("PRIMARY", 1, primary, "bytes", b"", 0)
-            for hdu in [pri] + hdus:
+            buf = [np.empty(max(8, min(chunk_bytes // 8 * 8, largest)), dtype=np.uint8)]
+            digest = hashlib.sha256()  # stdatamodels.fits_support.fits_hash, in passing
+            for hdu in [_Hdu("PRIMARY", 1, primary, "bytes", b"", 0)] + hdus:
                 digest.update(_write_hdu(sink, hdu, checksum, buf, threads))
-            if schema is not None:
+            if fits_hash:
                 tree["_fits_hash"] = digest.hexdigest()
             _write_hdu(sink, _asdf_hdu(tree), checksum, buf, threads)
             f.flush()
@@ -1098,7 +1240,6 @@ def write(
             pass
         raise
     _fsync_dir(folder)
-    return target
 
 
 def _parse_card(image: str) -> tuple[Any, str]:
