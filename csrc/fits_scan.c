@@ -31,9 +31,10 @@ typedef struct {
 } scan_state;
 
 /* Record a problem (the first one is the one reported); returns -1. */
-static int fail(scan_state *s, uint64_t offset, const char *fmt, ...) {
+static int fail_as(scan_state *s, int problem, uint64_t offset, const char *fmt, ...) {
     if (s->failed || !s->err) return s->failed = -1;
     s->failed = -1;
+    s->err->problem = problem;
     s->err->offset = offset;
     va_list ap;
     va_start(ap, fmt);
@@ -41,6 +42,8 @@ static int fail(scan_state *s, uint64_t offset, const char *fmt, ...) {
     va_end(ap);
     return -1;
 }
+
+#define fail(s, ...) fail_as(s, RAMPS_FITS_MALFORMED, __VA_ARGS__)
 
 static int kw(const uint8_t *c, const char *k8) { return memcmp(c, k8, 8) == 0; }
 
@@ -338,7 +341,8 @@ static void first_card(scan_state *s, const uint8_t *c, int primary) {
     if (primary) {
         int t;
         if (!kw(c, "SIMPLE  "))
-            fail(s, s->card_offset, "not a FITS file: the first card is not SIMPLE = T");
+            fail_as(s, RAMPS_FITS_NOT_HDU, s->card_offset,
+                    "not a FITS file: the first card is not SIMPLE = T");
         else if (!value_of(c) || parse_logical(value_of(c), VLEN, &t))
             bad_value(s, c, "T or F");
         else if (!t)
@@ -347,7 +351,8 @@ static void first_card(scan_state *s, const uint8_t *c, int primary) {
         return;
     }
     if (!kw(c, "XTENSION")) {
-        fail(s, s->card_offset, "an HDU must start with an XTENSION card, found '%s'", key);
+        fail_as(s, RAMPS_FITS_NOT_HDU, s->card_offset,
+                "an HDU must start with an XTENSION card, found '%s'", key);
         return;
     }
     char x[72];
@@ -417,10 +422,32 @@ overflow:
     return fail(s, at, "the data size overflows 63 bits (NAXISn, PCOUNT or GCOUNT too large)");
 }
 
+/* The bytes run out at card offset i of the header at buf[pos..]: 0 (more
+ * bytes needed, even when a problem is already known: the rest of the header
+ * may name the extension) or, at the end of the file, -1 with the reason. */
+static int incomplete(scan_state *s, const uint8_t *buf, size_t n, size_t pos, size_t i,
+                      int at_eof) {
+    if (!at_eof) return 0;
+    if (s->failed) return -1;
+    const int primary = s->h->header_offset == 0;
+    if (i == 0) { /* not even one card: does what there is start like a header? */
+        const char *want = primary ? "SIMPLE  =" : "XTENSION";
+        const size_t k = n - pos < strlen(want) ? n - pos : strlen(want);
+        if (memcmp(buf + pos, want, k) != 0)
+            return fail_as(s, RAMPS_FITS_NOT_HDU, s->h->header_offset,
+                           primary ? "not a FITS file: it does not start with SIMPLE = T"
+                                   : "%zu bytes after the last HDU are not an HDU",
+                           n - pos);
+    }
+    return fail_as(s, RAMPS_FITS_TRUNCATED, s->h->header_offset + i,
+                   "the file ends inside a header, before its END card (truncated, or "
+                   "END missing)");
+}
+
 /* Parse the header at buf[pos..]: 1 complete, 0 incomplete (more bytes
  * needed), -1 malformed (err filled). */
 static int scan_header(const uint8_t *buf, size_t n, size_t pos, uint64_t base,
-                       ramps_hdu_info *h, ramps_fits_error *err) {
+                       int at_eof, ramps_hdu_info *h, ramps_fits_error *err) {
     scan_state s;
     memset(&s, 0, sizeof s);
     memset(h, 0, sizeof *h);
@@ -438,7 +465,7 @@ static int scan_header(const uint8_t *buf, size_t n, size_t pos, uint64_t base,
                  RAMPS_FITS_MAX_HEADER_BLOCKS);
             return -1;
         }
-        if (n - pos < CARD || i > n - pos - CARD) return s.failed ? -1 : 0;
+        if (n - pos < CARD || i > n - pos - CARD) return incomplete(&s, buf, n, pos, i, at_eof);
         const uint8_t *c = buf + pos + i;
         s.card_offset = h->header_offset + i;
         unsigned bad = 0;
@@ -452,7 +479,7 @@ static int scan_header(const uint8_t *buf, size_t n, size_t pos, uint64_t base,
                      c[j], j + 1);
                 return -1;
             }
-        h->nonascii += bad;
+        h->nonascii += (int32_t)bad;
         if (i == 0) {
             first_card(&s, c, h->header_offset == 0);
             if (s.failed) return -1; /* nothing else makes sense without it */
@@ -468,7 +495,7 @@ static int scan_header(const uint8_t *buf, size_t n, size_t pos, uint64_t base,
     }
 }
 
-int ramps_fits_scan(const uint8_t *buf, size_t n, uint64_t base_offset,
+int ramps_fits_scan(const uint8_t *buf, size_t n, uint64_t base_offset, int at_eof,
                     ramps_hdu_info *out, size_t max_hdus, size_t *n_found,
                     uint64_t *next_offset, ramps_fits_error *err) {
     if (!n_found || !next_offset || (n && !buf) || (max_hdus && !out)) return RAMPS_EINVAL;
@@ -476,13 +503,14 @@ int ramps_fits_scan(const uint8_t *buf, size_t n, uint64_t base_offset,
         return RAMPS_EINVAL;
     if (err) {
         err->offset = 0;
+        err->problem = 0;
         err->message[0] = '\0';
     }
     *n_found = 0;
     uint64_t pos = 0; /* relative to buf */
     while (*n_found < max_hdus && pos < n) {
         ramps_hdu_info *h = out + *n_found;
-        const int r = scan_header(buf, n, (size_t)pos, base_offset, h, err);
+        const int r = scan_header(buf, n, (size_t)pos, base_offset, at_eof, h, err);
         if (r < 0) {
             *next_offset = base_offset + pos;
             return RAMPS_EFORMAT;

@@ -153,9 +153,17 @@ typedef struct {
     char extname[72];          /* trimmed, NUL-terminated; empty when absent */
 } ramps_hdu_info;
 
+enum ramps_fits_problem {
+    RAMPS_FITS_MALFORMED = 1, /* a header breaks the standard */
+    RAMPS_FITS_NOT_HDU = 2,   /* no SIMPLE (offset 0) or XTENSION card where an HDU
+                                 starts: not FITS, or bytes after the last HDU */
+    RAMPS_FITS_TRUNCATED = 3  /* at_eof and the file ends inside a header */
+};
+
 /* Where and why a header is malformed. */
 typedef struct {
     uint64_t offset;   /* file offset of the offending card (or of the HDU) */
+    int32_t problem;   /* enum ramps_fits_problem */
     char message[160]; /* e.g. "NAXIS2 = -5 is not a non-negative integer" */
 } ramps_fits_error;
 
@@ -169,7 +177,9 @@ typedef struct {
  * header starting at or beyond the end of buf; the next header not complete
  * in buf (no END card among its whole cards).  *next_offset is then the file
  * offset of the next header, where a later call resumes: if it lies inside
- * buf, that header needs more bytes (or the file ends inside it).
+ * buf, that header needs more bytes.  With at_eof (buf ends where the file
+ * does) an incomplete header is instead an error: RAMPS_FITS_TRUNCATED, or
+ * RAMPS_FITS_NOT_HDU when its bytes do not begin like a header.
  *
  * Returns RAMPS_OK, RAMPS_EINVAL for bad arguments, or RAMPS_EFORMAT for a
  * malformed header: out[0 .. *n_found) are the valid HDUs before it,
@@ -178,7 +188,7 @@ typedef struct {
  * NULL) says where and why.  Bytes outside printable ASCII in the first 8
  * columns of a card are an error; elsewhere they are counted (nonascii).
  * Never reads outside buf[0 .. n). */
-int ramps_fits_scan(const uint8_t *buf, size_t n, uint64_t base_offset,
+int ramps_fits_scan(const uint8_t *buf, size_t n, uint64_t base_offset, int at_eof,
                     ramps_hdu_info *out, size_t max_hdus, size_t *n_found,
                     uint64_t *next_offset, ramps_fits_error *err);
 

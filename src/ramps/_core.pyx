@@ -268,8 +268,9 @@ cdef extern from "ramps.h" nogil:
         char extname[72]
     ctypedef struct ramps_fits_error:
         uint64_t offset
+        int32_t problem
         char message[160]
-    int ramps_fits_scan(const uint8_t *buf, size_t n, uint64_t base_offset,
+    int ramps_fits_scan(const uint8_t *buf, size_t n, uint64_t base_offset, int at_eof,
                         ramps_hdu_info *out, size_t max_hdus, size_t *n_found,
                         uint64_t *next_offset, ramps_fits_error *err)
 
@@ -291,14 +292,22 @@ cdef tuple _hdu_tuple(ramps_hdu_info *h):
             bool(h.groups), h.nonascii)
 
 
-def fits_scan(const uint8_t[::1] buf, uint64_t base_offset=0, size_t max_hdus=4096):
+#: fits_scan error kinds (enum ramps_fits_problem).
+FITS_MALFORMED, FITS_NOT_HDU, FITS_TRUNCATED = 1, 2, 3
+
+
+def fits_scan(const uint8_t[::1] buf, uint64_t base_offset=0, bint at_eof=True,
+              size_t max_hdus=4096):
     """Index the HDUs whose headers lie in ``buf``, read from file offset ``base_offset``.
 
-    Returns ``(hdus, next_offset, error)``: a list of tuples (FITS_SCAN_FIELDS),
-    the file offset where the next header starts (scanning resumes there), and
-    None, or for a malformed header ``(offset, message, partial)``: the file
-    offset of the bad card, what is wrong, and the bad HDU's tuple as far as
-    it was parsed (its header starts at next_offset).
+    ``at_eof``: ``buf`` ends where the file does (an incomplete header is then
+    an error rather than a request for more bytes).  Returns ``(hdus,
+    next_offset, error)``: a list of tuples (FITS_SCAN_FIELDS), the file offset
+    where the next header starts (scanning resumes there), and None, or for a
+    bad header ``(offset, problem, message, partial)``: the file offset of the
+    bad card, FITS_MALFORMED / FITS_NOT_HDU / FITS_TRUNCATED, what is wrong,
+    and the bad HDU's tuple as far as it was parsed (its header starts at
+    next_offset).
     """
     cdef size_t n = buf.shape[0]
     cdef size_t cap = min(max_hdus, n // 2880 + 1)
@@ -311,14 +320,15 @@ def fits_scan(const uint8_t[::1] buf, uint64_t base_offset=0, size_t max_hdus=40
         raise MemoryError()
     try:
         with nogil:
-            st = ramps_fits_scan(_u8(buf), n, base_offset, out, cap, &found,
+            st = ramps_fits_scan(_u8(buf), n, base_offset, at_eof, out, cap, &found,
                                  &next_offset, &err)
         if st != 0 and st != -5:
             _check(st)
         hdus = [_hdu_tuple(&out[i]) for i in range(found)]
         error = None
         if st == -5:
-            error = (err.offset, err.message.decode("latin-1"), _hdu_tuple(&out[found]))
+            error = (err.offset, err.problem, err.message.decode("latin-1"),
+                     _hdu_tuple(&out[found]))
         return hdus, next_offset, error
     finally:
         free(out)

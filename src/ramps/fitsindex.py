@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
@@ -78,13 +78,14 @@ class HDUInfo:
 
     @property
     def physical_dtype(self) -> np.dtype | None:
-        """The dtype of the data once BSCALE/BZERO are applied (as astropy returns it).
+        """The dtype of the data once BSCALE/BZERO are applied.
 
         Pseudo-unsigned conventions give exact integers (BITPIX 16 + BZERO
         32768 -> uint16, 32 + 2**31 -> uint32, 64 + 2**63 -> uint64, 8 - 128 ->
         int8); any other scaling gives float32 (BITPIX 8, 16, -32) or float64
         (32, 64, -64); no scaling, the native form of the stored dtype.  None
-        for tables.
+        for tables.  As astropy's, except that BLANK alone keeps integers
+        integers (astropy turns them into floats with NaN for the blanks).
         """
         if self.dtype is None:
             return None
@@ -124,14 +125,11 @@ def _info(index: int, rec: tuple, source: ByteSource) -> HDUInfo:
         "zimage": zimage,
     })
     if extname_truncated:  # longer than the C struct holds: ask astropy for all of it
-        info.__dict__["name"] = str(read_header(source, info).get("EXTNAME", ""))
+        try:
+            info.__dict__["name"] = str(read_header(source, info).get("EXTNAME", extname))
+        except Exception:  # astropy cannot parse the card: keep the first 71 characters
+            pass
     return info
-
-
-def _is_prefix(data: bytes, keyword: bytes) -> bool:
-    """data starts with keyword, or is a (non-empty) beginning of it."""
-    k = min(len(data), len(keyword))
-    return k > 0 and data[:k] == keyword[:k]
 
 
 def _trailing(source: ByteSource, offset: int, nhdus: int) -> None:
@@ -146,14 +144,16 @@ def _trailing(source: ByteSource, offset: int, nhdus: int) -> None:
         )
 
 
-def scan(source: ByteSource | str | os.PathLike[str], *, chunk_size: int = CHUNK_SIZE) -> list[HDUInfo]:
+def scan(source: ByteSource | str | os.PathLike[str] | BinaryIO, *,
+         chunk_size: int = CHUNK_SIZE) -> list[HDUInfo]:
     """Index every HDU of a FITS file.
 
     Parameters
     ----------
     source
-        A ByteSource, or a path (opened with :func:`~ramps.sources.open_source`
-        and closed again).
+        A ByteSource, or a path or binary file object (wrapped with
+        :func:`~ramps.sources.open_source` for the call; a file object is
+        left open).
     chunk_size
         Bytes per read for sources that are not memory-mapped.  Each read
         starts at a header; the HDUs whose headers fall inside it cost no
@@ -170,7 +170,7 @@ def scan(source: ByteSource | str | os.PathLike[str], *, chunk_size: int = CHUNK
     ClosedError
         The source is closed.
     """
-    if isinstance(source, (str, os.PathLike)):
+    if not isinstance(source, ByteSource):  # a path or a file object: ours to close
         with open_source(source) as src:
             return scan(src, chunk_size=chunk_size)
     if source.closed:
@@ -184,39 +184,27 @@ def scan(source: ByteSource | str | os.PathLike[str], *, chunk_size: int = CHUNK
     offset, want = 0, chunk_size
     while offset < size:
         n = size - offset if mapped else min(want, size - offset)
-        hdus, next_offset, error = _core.fits_scan(source.view(offset, n), offset,
-                                                   _MAX_HDUS_PER_CALL)
+        hdus, next_offset, error = _core.fits_scan(
+            source.view(offset, n), offset, offset + n == size, _MAX_HDUS_PER_CALL)
         records += hdus
         index = len(records)
         if error is not None:
-            err_offset, message, partial = error
-            head = source.read(next_offset, min(8, size - next_offset))
-            if index and err_offset == next_offset and not _is_prefix(head, b"XTENSION"):
+            err_offset, problem, message, partial = error
+            if problem == _core.FITS_NOT_HDU:
+                if index == 0:
+                    raise FormatError(name, message)
                 _trailing(source, next_offset, index)
                 break
-            if next_offset == 0 and message.startswith("not a FITS file"):
-                raise FormatError(name, message)
-            raise FormatError(name, f"{message} (HDU {index}, card at byte {err_offset})",
-                              _label(index, partial[12], partial[5]))
+            label = _label(index, partial[12], partial[5])
+            if problem == _core.FITS_TRUNCATED:
+                raise TruncatedFileError(
+                    name, f"the header of HDU {index} (from byte {next_offset}) has no END card "
+                    f"before the end of the file at byte {size}: truncated, or END missing", label)
+            raise FormatError(name, f"{message} (HDU {index}, card at byte {err_offset})", label)
         if hdus:
             offset, want = next_offset, chunk_size
-            continue
-        if offset + n < size:  # a header longer than the chunk
+        else:  # a header longer than the chunk
             want *= 2
-            continue
-        # The file ends inside the header that starts at offset.
-        head = source.read(offset, min(80, size - offset))
-        if index == 0 and not _is_prefix(head, b"SIMPLE  ="):
-            raise FormatError(name, "not a FITS file: it does not start with SIMPLE = T")
-        if index and not _is_prefix(head, b"XTENSION"):
-            _trailing(source, offset, index)
-            break
-        raise TruncatedFileError(
-            name,
-            f"the header of HDU {index} (from byte {offset}) has no END card before the end "
-            f"of the file at byte {size}: truncated, or END missing",
-            str(index),
-        )
     infos = [_info(i, rec, source) for i, rec in enumerate(records)]
     last = infos[-1]
     end = last.data_offset + last.data_size

@@ -14,8 +14,11 @@
 #define MAX_OUT 16
 
 static void check(int st, const ramps_hdu_info *out, size_t found, size_t max_hdus,
-                  uint64_t base, size_t n, uint64_t next, const ramps_fits_error *err) {
+                  uint64_t base, size_t n, int at_eof, uint64_t next,
+                  const ramps_fits_error *err) {
     if (st != RAMPS_OK && st != RAMPS_EFORMAT) abort();
+    /* at the end of the file every call makes progress or fails */
+    if (at_eof && n && max_hdus && st == RAMPS_OK && !found) abort();
     if (found > max_hdus || next < base) abort();
     uint64_t prev_end = base;
     for (size_t i = 0; i < found; i++) {
@@ -29,7 +32,9 @@ static void check(int st, const ramps_hdu_info *out, size_t found, size_t max_hd
         prev_end = h->data_offset + (h->data_size + 2879) / 2880 * 2880;
     }
     if (next != prev_end) abort(); /* resume point: right after the last HDU indexed */
-    if (st == RAMPS_EFORMAT && memchr(err->message, 0, sizeof err->message) == NULL) abort();
+    if (st == RAMPS_EFORMAT && (memchr(err->message, 0, sizeof err->message) == NULL ||
+                                err->problem < 1 || err->problem > 3 || !err->message[0]))
+        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -39,28 +44,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint64_t next;
     int st;
 
-    st = ramps_fits_scan(data, size, 0, out, MAX_OUT, &found, &next, &err);
-    check(st, out, found, MAX_OUT, 0, size, next, &err);
+    st = ramps_fits_scan(data, size, 0, 1, out, MAX_OUT, &found, &next, &err);
+    check(st, out, found, MAX_OUT, 0, size, 1, next, &err);
 
-    st = ramps_fits_scan(data, size, 2880, out, 2, &found, &next, &err);
-    check(st, out, found, 2, 2880, size, next, &err);
+    st = ramps_fits_scan(data, size, 2880, 0, out, 2, &found, &next, &err);
+    check(st, out, found, 2, 2880, size, 0, next, &err);
 
     /* the chunked driver, starting with 160-byte windows */
     uint64_t offset = 0;
     size_t want = 160;
     for (int iter = 0; offset < size && iter < 100000; iter++) {
         const size_t n = size - offset < want ? (size_t)(size - offset) : want;
-        st = ramps_fits_scan(data + offset, n, offset, out, 3, &found, &next, &err);
-        check(st, out, found, 3, offset, n, next, &err);
+        const int at_eof = offset + n == size;
+        st = ramps_fits_scan(data + offset, n, offset, at_eof, out, 3, &found, &next, &err);
+        check(st, out, found, 3, offset, n, at_eof, next, &err);
         if (st != RAMPS_OK) break;
         if (found) {
             if (next <= offset) abort(); /* no progress: the driver would spin */
             offset = next;
             want = 160;
-        } else if (offset + n < size) {
+        } else if (!at_eof) {
             want *= 2;
         } else {
-            break;
+            abort(); /* checked above: cannot happen */
         }
     }
     return 0;
