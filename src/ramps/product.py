@@ -401,10 +401,20 @@ class Product:
         return _best_structural_match(self, pool)
 
     def _primary_value(self, keyword: str) -> Any:
-        try:
-            return self.header(0).get(keyword)
-        except Exception:
-            return None
+        """A string keyword of the primary header, read from its cards without building
+        an astropy Header (which costs ~0.25 s of imports in a fresh process)."""
+        info = self._hdus[0]
+        raw = self._source.read(info.header_offset, info.header_size)
+        key = keyword.upper().ljust(8).encode("ascii")
+        for i in range(0, len(raw) - 79, 80):
+            card = raw[i:i + 80]
+            if card[:8] == b"END     ":
+                break
+            if card[:8] == key and card[8:10] == b"= ":
+                m = re.match(rb"\s*'((?:[^']|'')*)'", card[10:])
+                return m.group(1).replace(b"''", b"'").decode("ascii", "replace").rstrip() \
+                    if m else None
+        return None
 
 
 def _link_arrays(node: Any, product: Product) -> Any:
