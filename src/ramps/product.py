@@ -337,33 +337,60 @@ class Product:
         return self._meta
 
     def asdf_bytes(self) -> bytes | None:
-        """The raw bytes of the ASDF file kept in the ``ASDF`` extension."""
+        """The raw bytes of the ASDF file kept in the ``ASDF`` extension (None if absent).
+
+        The usual layout (one row, one ``{n}B`` column, as stdatamodels writes
+        it) is read straight from the file; anything else goes through astropy."""
         self._check_open()
         if ("ASDF", 1) not in self._by_key:
             return None
         info = self._hdu("ASDF")
+        cards = self._source.read(info.header_offset, info.header_size)
+        fields = {}
+        for i in range(0, len(cards) - 79, 80):
+            key, value = cards[i:i + 8].strip(), cards[i + 10:i + 80].split(b"/")[0].strip()
+            if key in (b"TFIELDS", b"TFORM1", b"TTYPE1", b"NAXIS1", b"NAXIS2"):
+                fields[key.decode()] = value.strip(b"'").strip().decode("ascii", "replace")
+        n = fields.get("NAXIS1", "")
+        if (fields.get("TFIELDS") == "1" and fields.get("NAXIS2") == "1"
+                and fields.get("TTYPE1", "").upper() == "ASDF_METADATA"
+                and fields.get("TFORM1") == f"{n}B" and info.data_size >= int(n or 0) > 0):
+            return self._source.read(info.data_offset, int(n))
         tab = self._table_hdu(info)
         if "ASDF_METADATA" not in tab.columns.names:
             raise FormatError(self.path, "no ASDF_METADATA column", "ASDF,1")
         return np.asarray(tab.data["ASDF_METADATA"][0]).astype(np.uint8).tobytes()
 
     def _load_asdf(self) -> dict:
-        import asdf
+        """Parse the ASDF tree with asdf's YAML reader, leaving tags unconverted.
+
+        This skips loading every installed asdf extension (1-4 s in a fresh
+        process); values with tags other than ndarray stay as asdf's tagged
+        containers.  :meth:`open_asdf` gives the fully converted file."""
+        from asdf.util import load_yaml
 
         blob = self.asdf_bytes()
         if blob is None:
             return {}
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                with asdf.open(io.BytesIO(blob), lazy_load=False, memmap=False,
-                               ignore_unrecognized_tag=True,
-                               ignore_missing_extensions=True) as af:
-                    tree = _link_arrays(dict(af.tree), self)
-        except Exception as e:  # asdf raises many types for corrupt input
+            tree = load_yaml(io.BytesIO(blob), tagged=True)
+            if not isinstance(tree, dict):
+                raise ValueError(f"the tree is a {type(tree).__name__}, not a mapping")
+        except Exception as e:  # yaml and asdf raise many types for corrupt input
             raise FormatError(self.path, f"corrupt ASDF metadata: {type(e).__name__}: {e}",
                               "ASDF,1") from None
-        return tree
+        return _link_arrays({k: v for k, v in tree.items()}, self)
+
+    def open_asdf(self):
+        """The ASDF extension as an ``asdf.AsdfFile`` with every tag converted by the
+        installed asdf extensions (astropy Time, gwcs ...), arrays not loaded."""
+        import asdf
+
+        blob = self.asdf_bytes()
+        if blob is None:
+            raise KeyError(f"{self.path}: no ASDF extension")
+        return asdf.open(io.BytesIO(blob), lazy_load=True, memmap=False,
+                         ignore_unrecognized_tag=True, ignore_missing_extensions=True)
 
     # -- checks -----------------------------------------------------------
     def validate(self, strict: bool = False) -> list[str]:
@@ -422,11 +449,18 @@ def _link_arrays(node: Any, product: Product) -> Any:
 
     asdf hands such an entry over as an NDArrayType (``_source``) or, when it
     cannot resolve the source, as a tagged dict with a ``source`` key."""
+    tag = getattr(node, "_tag", None)
     src = getattr(node, "_source", None)
-    if isinstance(node, dict) and isinstance(node.get("source"), str) and "shape" in node:
+    if isinstance(node, dict) and isinstance(node.get("source"), str) and "shape" in node and (
+            tag is None or "/ndarray-" in tag):
         src = node["source"]
     elif isinstance(node, dict):
-        return {k: _link_arrays(v, product) for k, v in node.items()}
+        linked = {k: _link_arrays(v, product) for k, v in node.items()}
+        if tag is None or tag.startswith("tag:stsci.edu:asdf/core/asdf-"):
+            return linked  # plain mappings and nested models (slits, spec ...)
+        from asdf.tagged import TaggedDict
+
+        return TaggedDict(linked, tag)  # times, transforms ... keep their tag
     if isinstance(node, list):
         return [_link_arrays(v, product) for v in node]
     if isinstance(src, str):

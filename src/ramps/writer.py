@@ -911,8 +911,62 @@ def _encoded_chunks(hdu: _Hdu, buf: list, threads: Optional[int]) -> Iterator[An
 FLOW_NODES_ABOVE = 64
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain_tree(node: Any, ndarray_tag: str) -> bool:
+    """True when ``node`` holds only YAML-native values (and ndarray nodes)."""
+    if type(node) in (dict, list):
+        items = node.values() if type(node) is dict else node
+        return all(_plain_tree(v, ndarray_tag) for v in items)
+    if getattr(node, "_tag", None) == ndarray_tag:
+        return _plain_tree(dict(node), ndarray_tag)
+    return type(node) in _PLAIN
+
+
+def _asdf_blob_yaml(tree: dict) -> bytes | None:
+    """The ASDF file of a plain tree emitted directly with libyaml, or None.
+
+    The asdf library pays 1-4 s in a fresh process to load every installed
+    extension (roman_datamodels, asdf-astropy, ...) before its first write;
+    a metadata tree of plain values needs none of them.  The file is the
+    ASDF standard's layout (``#ASDF`` header lines, ``%YAML 1.1``, the
+    ``tag:stsci.edu:asdf/`` handle, a ``core/asdf`` root, ``...``), which
+    asdf (and so stdatamodels) reads and validates as usual.  Trees holding
+    other objects (astropy Time, numpy scalars ...) return None and go through
+    the asdf library."""
+    import yaml
+
+    tag = _ndarray_tag()
+    if not _plain_tree(tree, tag):
+        return None
+    import asdf.versioning
+
+    Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    class _Dumper(Dumper):  # type: ignore[misc, valid-type]
+        pass
+
+    def ndarray(dumper: Any, node: Any) -> Any:
+        return dumper.represent_mapping(tag, dict(node), flow_style=True)
+
+    _Dumper.add_representer(type(_ndarray_node("SCI", 1, np.dtype("f4"), (1,))), ndarray)
+    _Dumper.add_representer(_RootTree, lambda d, n: d.represent_mapping(
+        "tag:stsci.edu:asdf/core/asdf-1.1.0", dict(n)))
+    body = yaml.dump(_RootTree(tree), Dumper=_Dumper, explicit_start=True, explicit_end=True,
+                     version=(1, 1), tags={"!": "tag:stsci.edu:asdf/"}, sort_keys=False,
+                     default_flow_style=False, allow_unicode=True, width=120)
+    standard = str(asdf.versioning.default_version)
+    return f"#ASDF 1.0.0\n#ASDF_STANDARD {standard}\n".encode() + body.encode("utf-8")
+
+
+class _RootTree(dict):
+    """The tree's root, emitted with the core/asdf tag."""
+
+
 def _asdf_blob(tree: dict) -> bytes:
-    """The ASDF file holding ``tree``, written by the asdf library.
+    """The ASDF file holding ``tree``: emitted directly when it is plain (see
+    :func:`_asdf_blob_yaml`), otherwise written by the asdf library.
 
     asdf validates every tagged node on write (about 0.3 ms per ndarray node,
     no switch in asdf 6), which for a 300-slit MultiSlitModel (2,100 nodes)
@@ -924,6 +978,9 @@ def _asdf_blob(tree: dict) -> bytes:
     validates it); only the YAML layout of those nodes differs.  Should the
     tokens not come back one for one, the plain asdf write is used.
     """
+    fast = _asdf_blob_yaml(tree)
+    if fast is not None:
+        return fast
     import asdf
 
     def dump(t: dict) -> bytes:
