@@ -52,13 +52,19 @@ def write_uncal(path, data, *, seg=None, nints_total=None, int_times=True):
                                         integration_end=start + nints - 1)
     arrays = {"SCI": data}
     if int_times:
-        t = np.zeros(nints, dtype=[("integration_number", ">i4"), ("int_start_MJD_UTC", ">f8"),
-                                   ("int_mid_MJD_UTC", ">f8"), ("int_end_MJD_UTC", ">f8"),
-                                   ("int_start_BJD_TDB", ">f8"), ("int_mid_BJD_TDB", ">f8"),
-                                   ("int_end_BJD_TDB", ">f8")])
-        t["integration_number"] = np.arange(start, start + nints)
-        arrays["INT_TIMES"] = t
+        arrays["INT_TIMES"] = int_times_table(nints, start)
     return write(path, "uncal", arrays, header=header, meta=meta, overwrite=True)
+
+
+def int_times_table(nints, start=1):
+    """An INT_TIMES table with the 7 columns of the seed (and stdatamodels' schema)."""
+    t = np.zeros(nints, dtype=[("integration_number", ">i4"), ("int_start_MJD_UTC", ">f8"),
+                               ("int_mid_MJD_UTC", ">f8"), ("int_end_MJD_UTC", ">f8"),
+                               ("int_start_BJD_TDB", ">f8"), ("int_mid_BJD_TDB", ">f8"),
+                               ("int_end_BJD_TDB", ">f8")])
+    t["integration_number"] = np.arange(start, start + nints)
+    t["int_mid_MJD_UTC"] = 60000 + t["integration_number"] / 1000
+    return t
 
 
 def test_uncal_to_ramp_opens_in_stdatamodels(tmp_path):
@@ -265,3 +271,57 @@ def test_convert_peak_memory_is_bounded(tmp_path):
     assert peak < 512 * 2**20, f"peak RSS {peak / 2**20:.0f} MB"
     out = tmp_path / NAME.format(seg="", kind="ramp")
     assert out.stat().st_size > 4 * src.stat().st_size
+
+
+def test_write_segmented_and_merge_back(tmp_path):
+    """A ramp over the limit splits into -segNNN files (PIXELDQ repeated, INT_TIMES split);
+    merge_segments puts the bytes back together into one file equal to the original."""
+    rng = np.random.default_rng(5)
+    nints, ngroups, ny, nx = 5, 2, 6, 8
+    sci = rng.random((nints, ngroups, ny, nx), dtype=np.float32)
+    groupdq = rng.integers(0, 4, sci.shape, dtype=np.uint8)
+    pixeldq = rng.integers(0, 2**32, (ny, nx), dtype=np.uint32)
+    t = int_times_table(nints)
+    arrays = {"SCI": sci, "GROUPDQ": groupdq, "PIXELDQ": pixeldq, "INT_TIMES": t}
+    per_int = ngroups * ny * nx * 5 + t.itemsize
+    limit = 2 * per_int + pixeldq.nbytes + 64 * 2880 + 10  # two integrations per segment
+    target = tmp_path / NAME.format(seg="", kind="ramp")
+    paths = segments.write_segmented(target, "ramp", arrays, max_segment_bytes=limit,
+                                     meta={"meta": {"exposure": {"nints": nints}}})
+    assert [p.name for p in paths] == [NAME.format(seg=f"-seg{k:03d}", kind="ramp")
+                                       for k in (1, 2, 3)]
+    with segments.open_exposure(paths) as exp:
+        assert exp.ranges == [(1, 2), (3, 4), (5, 5)]
+        np.testing.assert_array_equal(exp.read("SCI"), sci)
+        np.testing.assert_array_equal(exp.read("GROUPDQ"), groupdq)
+        for p in exp.products:
+            np.testing.assert_array_equal(p.read("PIXELDQ"), pixeldq)
+        assert exp.products[2].meta["exposure"]["segment_number"] == 3
+    merged = segments.merge_segments(paths, tmp_path / "merged_ramp.fits")
+    with ramps.open(merged) as p:
+        np.testing.assert_array_equal(p.read("SCI"), sci)
+        np.testing.assert_array_equal(p.read("GROUPDQ"), groupdq)
+        np.testing.assert_array_equal(p["INT_TIMES"]["integration_number"], np.arange(1, 6))
+        assert "EXSEGNUM" not in p.primary_header
+        assert "segment_number" not in p.meta["exposure"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with dm.RampModel(str(merged)) as m:
+            np.testing.assert_array_equal(m.data, sci)
+
+
+def test_combine_dq_into_rate_collapses(tmp_path):
+    """Into a rate-shaped product (2-D DQ) the per-integration DQ is collapsed."""
+    rng = np.random.default_rng(11)
+    pixeldq = np.zeros((4, 5), np.uint32)
+    groupdq = rng.integers(0, 8, (3, 2, 4, 5), dtype=np.uint8)
+    ramp = write(tmp_path / "x_ramp.fits", "ramp", {"SCI": np.zeros((3, 2, 4, 5), np.float32),
+                                                   "PIXELDQ": pixeldq, "GROUPDQ": groupdq})
+    f = np.ones((4, 5), np.float32)
+    rate = write(tmp_path / "x_rate.fits", "rate", {"SCI": f, "ERR": f, "DQ": np.zeros((4, 5),
+                 np.uint32), "VAR_POISSON": f, "VAR_RNOISE": f})
+    out = ramps.combine_dq(ramp, rules="stcal", into=rate, output=tmp_path / "out_rate.fits")
+    expected = ramps.kernels.collapse_dq(ramps.kernels.combine_dq(pixeldq, groupdq,
+                                                                  rules="stcal"), rules="stcal")
+    with ramps.open(out) as p:
+        np.testing.assert_array_equal(p.read("DQ"), expected)

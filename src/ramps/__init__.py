@@ -32,6 +32,8 @@ _EXPORTS = {
     "open_exposure": "segments",
     "Exposure": "segments",
     "SegmentError": "segments",
+    "write_segmented": "segments",
+    "merge_segments": "segments",
 }
 _SUBMODULES = {"associations", "cli", "convert", "errors", "fitsindex", "flags", "kernels",
                "naming", "ops", "product", "segments", "sources", "specs", "writer"}

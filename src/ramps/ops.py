@@ -51,8 +51,10 @@ def combine_dq(
     """One DQ plane per integration from a ramp's PIXELDQ and GROUPDQ.
 
     Returns the uint32 (nints, ny, nx) array (in ``out`` when given).  With
-    ``output=`` a path, writes a copy of the rateints-shaped product ``into``
-    (same exposure) with its DQ replaced, and returns the output path.
+    ``output=`` a path, writes a copy of the product ``into`` (same exposure)
+    with its DQ replaced, and returns the output path: a rateints-shaped
+    product gets the per-integration planes, a rate-shaped one (2-D DQ) their
+    :func:`~ramps.kernels.collapse_dq` under the same rules.
     See :func:`ramps.kernels.combine_dq` for ``rules`` and ``mask``.
     """
     p, owned = _as_product(product)
@@ -61,6 +63,11 @@ def combine_dq(
                                 mask=mask, out=out, threads=threads)
         if output is None:
             return dq
+        if into is not None:
+            with open_product(into) as target:
+                if ("DQ", 1) in target and len(target._hdu("DQ").shape) == 2:
+                    # a rate-shaped product: one DQ plane for the exposure
+                    dq = kernels.collapse_dq(dq, rules=rules, threads=threads)
         return _write_extension(output, {"DQ": dq}, into, p, overwrite)
     finally:
         if owned:

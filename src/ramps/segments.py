@@ -22,7 +22,7 @@ from .errors import RampsError
 from .product import Product, open as open_product
 
 __all__ = ["DEFAULT_MAX_SEGMENT_BYTES", "Exposure", "SegmentError", "expand_paths",
-           "open_exposure", "plan_segments"]
+           "merge_segments", "open_exposure", "plan_segments", "write_segmented"]
 
 #: Just under 2 GB, the JWST limit for one segment file (with room for headers).
 DEFAULT_MAX_SEGMENT_BYTES = 2_000_000_000
@@ -203,3 +203,130 @@ def _assemble(products: list[Product]) -> Exposure:
         ranges.append((start, end))
         expected_start = end + 1
     return Exposure([p for _, p in keyed], ranges)
+
+
+def _per_integration(spec: Any, name: str) -> bool:
+    """Whether extension ``name`` of a product spec runs along nints (axis 0)."""
+    try:
+        ext = spec.extension(name)
+    except KeyError:
+        return False
+    return any(d and d[0] == "nints" for d in ext.accepted_dims if d is not None)
+
+
+def write_segmented(path: str | os.PathLike, kind: str, arrays: dict, *, header: Any = None,
+                    meta: dict | None = None,
+                    max_segment_bytes: int = DEFAULT_MAX_SEGMENT_BYTES,
+                    overwrite: bool = False, checksum: bool = False) -> list[Path]:
+    """Write a product, split into ``-segNNN`` files when it exceeds ``max_segment_bytes``.
+
+    Extensions that run along integrations (SCI, GROUPDQ, ERR, ZEROFRAME ...
+    by the spec, and INT_TIMES rows) are split; the others (PIXELDQ ...) are
+    repeated in each segment.  Each segment gets EXSEGNUM, EXSEGTOT, INTSTART
+    and INTEND in its primary header (and the matching meta.exposure entries)
+    and the name ``path`` with ``-segNNN`` (see :mod:`ramps.naming`).  A product
+    that fits is written as one file at ``path``.  Returns the paths written.
+    """
+    from astropy.io import fits
+
+    from .specs import get_spec
+    from .writer import write
+
+    spec = get_spec(kind)
+    nints = int(np.shape(arrays["SCI"])[0])
+    per_int = fixed = 0
+    for key, value in arrays.items():
+        name = key[0] if isinstance(key, tuple) else key
+        nbytes = int(np.prod(np.shape(value))) * np.dtype(getattr(value, "dtype", "u1")).itemsize
+        if _per_integration(spec, name) or name == "INT_TIMES":
+            per_int += nbytes // max(nints, 1)
+        else:
+            fixed += nbytes
+    ranges = plan_segments(nints, per_int, fixed + 64 * 2880, max_segment_bytes)
+    if len(ranges) == 1:
+        return [write(path, kind, arrays, header=header, meta=meta, overwrite=overwrite,
+                      checksum=checksum)]
+    out = []
+    folder, name = Path(path).parent, Path(path).name
+    for k, (start, end) in enumerate(ranges, 1):
+        part = {}
+        for key, value in arrays.items():
+            ext = key[0] if isinstance(key, tuple) else key
+            if ext == "INT_TIMES" and "integration_number" in (getattr(value, "dtype", None)
+                                                                 and value.dtype.names or ()):
+                sel = (value["integration_number"] >= start) & (value["integration_number"] <= end)
+                part[key] = value[sel]
+            elif _per_integration(spec, ext):
+                part[key] = value[start - 1:end]
+            else:
+                part[key] = value
+        h = fits.Header(header) if header is not None else fits.Header()
+        h["EXSEGNUM"], h["EXSEGTOT"], h["INTSTART"], h["INTEND"] = k, len(ranges), start, end
+        m = {**(meta or {})}
+        m["meta"] = {**m.get("meta", {})}
+        m["meta"]["exposure"] = {**m["meta"].get("exposure", {}), "segment_number": k,
+                                 "segment_total": len(ranges), "integration_start": start,
+                                 "integration_end": end}
+        try:
+            seg_name = str(naming.with_segment(name, k))
+        except Exception:
+            stem = name[:-5] if name.endswith(".fits") else name
+            seg_name = f"{stem}-seg{k:03d}.fits"
+        out.append(write(folder / seg_name, kind, part, header=h, meta=m, overwrite=overwrite,
+                         checksum=checksum))
+    return out
+
+
+def merge_segments(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike],
+                   output: str | os.PathLike, *, overwrite: bool = False,
+                   checksum: bool = False) -> Path:
+    """Merge the segments of one exposure into one file, without decoding the data.
+
+    The per-integration extensions are streamed segment after segment as stored
+    (bytes copied, never converted), the others taken from segment 1, INT_TIMES
+    rows concatenated; the segment keywords are dropped."""
+    from .writer import StreamedArray, write
+
+    with open_exposure(paths_or_glob) as exp:
+        first = exp.products[0]
+        spec = first.spec
+        arrays: dict[Any, Any] = {}
+        for e in first.extensions[1:]:
+            if e.name == "ASDF":
+                continue
+            info = first._hdu(e.name, e.ver)
+            if e.type == "IMAGE" and _per_integration(spec, e.name) and info.bscale == 1.0:
+                arrays[(e.name, e.ver)] = _concat_stream(exp, e.name, e.ver, StreamedArray)
+            elif e.name == "INT_TIMES":
+                arrays[(e.name, e.ver)] = np.concatenate([p[e.name, e.ver] for p in exp.products])
+            elif e.type == "IMAGE":
+                arrays[(e.name, e.ver)] = first.read(e.name, e.ver)
+            else:
+                arrays[(e.name, e.ver)] = first[e.name, e.ver]
+        header = first.primary_header.copy()
+        for key in ("EXSEGNUM", "EXSEGTOT", "INTSTART", "INTEND"):
+            header.remove(key, ignore_missing=True)
+        meta = dict(first.meta)
+        exp_meta = {k: v for k, v in dict(meta.get("exposure", {})).items()
+                    if k not in ("segment_number", "segment_total", "integration_start",
+                                 "integration_end")}
+        meta["exposure"] = exp_meta
+        return write(output, first.kind, arrays, header=header, meta={"meta": meta},
+                     overwrite=overwrite, checksum=checksum)
+
+
+def _concat_stream(exp: Exposure, name: str, ver: int, streamed: Any) -> Any:
+    infos = [p._hdu(name, ver) for p in exp.products]
+    shape = (sum(i.shape[0] for i in infos),) + tuple(infos[0].shape[1:])
+    step = 32 << 20
+
+    def chunks():
+        for p, info in zip(exp.products, infos):
+            release = getattr(p._source, "advise_dontneed", None)
+            for off in range(0, info.data_size, step):
+                m = min(step, info.data_size - off)
+                yield p._source.view(info.data_offset + off, m)
+                if release is not None:
+                    release(info.data_offset + off, m)
+
+    return streamed(shape, infos[0].physical_dtype, chunks)
