@@ -34,6 +34,30 @@ static inline size_t ramps_chunk(size_t n, int nt) {
     return (c + 63) & ~(size_t)63;
 }
 
+/* Run the statement CALL, which uses `lo` and `hi`, over [0, n): in one go when
+ * nt <= 1, otherwise in ramps_chunk-sized pieces handed out dynamically to nt
+ * threads, so a descheduled thread does not hold up the rest.  Every element
+ * is computed the same way whatever the split, so results are bit-identical
+ * for any thread count. */
+#define RAMPS_FOR_CHUNKS(n, nt, CALL)                                          \
+    do {                                                                       \
+        const size_t n_ = (n);                                                 \
+        const int nt_ = (nt);                                                  \
+        if (nt_ <= 1) {                                                        \
+            const size_t lo = 0, hi = n_;                                      \
+            CALL;                                                              \
+            break;                                                             \
+        }                                                                      \
+        const size_t chunk_ = ramps_chunk(n_, nt_);                            \
+        const ptrdiff_t nchunk_ = (ptrdiff_t)((n_ + chunk_ - 1) / chunk_);     \
+        _Pragma("omp parallel for schedule(dynamic, 1) num_threads(nt_)")      \
+        for (ptrdiff_t c_ = 0; c_ < nchunk_; c_++) {                           \
+            const size_t lo = (size_t)c_ * chunk_;                             \
+            const size_t hi = lo + chunk_ < n_ ? lo + chunk_ : n_;             \
+            CALL;                                                              \
+        }                                                                      \
+    } while (0)
+
 /* x86-64 always has SSE2.  The kernels use it directly only where GCC's
  * auto-vectoriser cannot: 32/64-bit byte swaps (pshufb is SSSE3, not in the
  * x86-64 baseline) and sqrt (vectorised only with -fno-math-errno).  Every

@@ -19,17 +19,7 @@ static void dec_u16_f32(const uint8_t *in, float *out, size_t lo,
 int ramps_decode_u16_f32(const uint8_t *in, float *out, size_t n, int threads) {
     if (n && (!in || !out)) return RAMPS_EINVAL;
     const int nt = ramps_nthreads(threads, n);
-    if (nt <= 1) {
-        dec_u16_f32(in, out, 0, n);
-        return RAMPS_OK;
-    }
-    const size_t chunk = ramps_chunk(n, nt);
-    const ptrdiff_t nchunk = (ptrdiff_t)((n + chunk - 1) / chunk);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-    for (ptrdiff_t c = 0; c < nchunk; c++) {
-        const size_t lo = (size_t)c * chunk;
-        dec_u16_f32(in, out, lo, lo + chunk < n ? lo + chunk : n);
-    }
+    RAMPS_FOR_CHUNKS(n, nt, dec_u16_f32(in, out, lo, hi));
     return RAMPS_OK;
 }
 
@@ -163,16 +153,6 @@ int ramps_swap_xor(const uint8_t *in, uint8_t *out, size_t n, int width,
     if (n && (!in || !out)) return RAMPS_EINVAL;
     if (!(width == 1 || width == 2 || width == 4 || width == 8)) return RAMPS_EINVAL;
     const int nt = ramps_nthreads(threads, n);
-    if (nt <= 1) {
-        swap_xor_range(in, out, 0, n, width, xor_mask);
-        return RAMPS_OK;
-    }
-    const size_t chunk = ramps_chunk(n, nt);
-    const ptrdiff_t nchunk = (ptrdiff_t)((n + chunk - 1) / chunk);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-    for (ptrdiff_t c = 0; c < nchunk; c++) {
-        const size_t lo = (size_t)c * chunk;
-        swap_xor_range(in, out, lo, lo + chunk < n ? lo + chunk : n, width, xor_mask);
-    }
+    RAMPS_FOR_CHUNKS(n, nt, swap_xor_range(in, out, lo, hi, width, xor_mask));
     return RAMPS_OK;
 }

@@ -95,16 +95,6 @@ int ramps_transcode_u16_f32be(const uint8_t *in, uint8_t *out, size_t n,
                               int threads) {
     if (n && (!in || !out)) return RAMPS_EINVAL;
     const int nt = ramps_nthreads(threads, n);
-    if (nt <= 1) {
-        transcode_range(in, out, 0, n);
-        return RAMPS_OK;
-    }
-    const size_t chunk = ramps_chunk(n, nt);
-    const ptrdiff_t nchunk = (ptrdiff_t)((n + chunk - 1) / chunk);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-    for (ptrdiff_t c = 0; c < nchunk; c++) {
-        const size_t lo = (size_t)c * chunk;
-        transcode_range(in, out, lo, lo + chunk < n ? lo + chunk : n);
-    }
+    RAMPS_FOR_CHUNKS(n, nt, transcode_range(in, out, lo, hi));
     return RAMPS_OK;
 }

@@ -205,17 +205,7 @@ int ramps_err_f32(const float *a, const float *b, const float *c, float *out,
                   size_t n, int threads) {
     if (n && (!a || !b || !out)) return RAMPS_EINVAL;
     const int nt = ramps_nthreads(threads, n);
-    if (nt <= 1) {
-        err_f32_range(a, b, c, out, 0, n);
-        return RAMPS_OK;
-    }
-    const size_t chunk = ramps_chunk(n, nt);
-    const ptrdiff_t nchunk = (ptrdiff_t)((n + chunk - 1) / chunk);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-    for (ptrdiff_t k = 0; k < nchunk; k++) {
-        const size_t lo = (size_t)k * chunk;
-        err_f32_range(a, b, c, out, lo, lo + chunk < n ? lo + chunk : n);
-    }
+    RAMPS_FOR_CHUNKS(n, nt, err_f32_range(a, b, c, out, lo, hi));
     return RAMPS_OK;
 }
 
@@ -228,16 +218,6 @@ int ramps_err_f16(const uint16_t *a, const uint16_t *b, const uint16_t *c,
 #if RAMPS_F16C_DISPATCH
     if (use_f16c) range = err_f16_range_f16c;
 #endif
-    if (nt <= 1) {
-        range(a, b, c, out_f32, out_f16, 0, n);
-        return RAMPS_OK;
-    }
-    const size_t chunk = ramps_chunk(n, nt);
-    const ptrdiff_t nchunk = (ptrdiff_t)((n + chunk - 1) / chunk);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-    for (ptrdiff_t k = 0; k < nchunk; k++) {
-        const size_t lo = (size_t)k * chunk;
-        range(a, b, c, out_f32, out_f16, lo, lo + chunk < n ? lo + chunk : n);
-    }
+    RAMPS_FOR_CHUNKS(n, nt, range(a, b, c, out_f32, out_f16, lo, hi));
     return RAMPS_OK;
 }
