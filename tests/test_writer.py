@@ -795,3 +795,32 @@ if __name__ == "__main__" and "--bench" in sys.argv:
                 times.append(time.perf_counter() - t)
             print(f"checksum={checksum}: 2,102 HDUs, {p.stat().st_size / 1e6:.1f} MB: "
                   f"best {min(times):.3f} s, median {sorted(times)[2]:.3f} s")
+
+
+def test_schema_cache_round_trip(tmp_path, monkeypatch):
+    """The merged stdatamodels schema is cached as JSON per stdatamodels version and the
+    cached copy drives the same header cards as a fresh load."""
+    monkeypatch.setenv("RAMPS_CACHE_DIR", str(tmp_path / "cache"))
+    writer._load_schema.cache_clear()
+    fresh = writer._load_schema("RampModel")
+    cached_file = writer._schema_cache("RampModel")
+    assert cached_file is not None and cached_file.is_file()
+    assert "stdatamodels-" in cached_file.parent.name
+    writer._load_schema.cache_clear()
+    again = writer._load_schema("RampModel")
+    tree = {"meta": {"exposure": {"nints": 3, "ngroups": 4}, "instrument": {"name": "NIRCAM"}}}
+    assert again.cards(tree) == fresh.cards(tree)
+    assert any(card[0] == "NINTS" for cards in again.cards(tree).values() for card in cards)
+    monkeypatch.setenv("RAMPS_CACHE_DIR", "")
+    assert writer._schema_cache("RampModel") is None
+    writer._load_schema.cache_clear()
+
+
+def test_meta_date_is_isot_utc():
+    import re as _re
+    from datetime import datetime, timezone
+
+    text = writer._now_isot()
+    assert _re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}", text)
+    then = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=timezone.utc)
+    assert abs((datetime.now(timezone.utc) - then).total_seconds()) < 60

@@ -306,6 +306,13 @@ def _image_cards(bitpix: int, bzero: int, shape: tuple[int, ...], name: str, ver
                     _card("EXTVER", ver, "extension value")]
 
 
+def _now_isot() -> str:
+    """UTC now as astropy's ``Time.now().isot`` gives it (milliseconds), without
+    importing astropy.time (0.3 s in a fresh process)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}"
+
+
 def _header_value(value: Any) -> Any:
     """A tree value as stdatamodels puts it in a header (None: not writable)."""
     # stdatamodels.fits_support._save_from_schema's datetime_callback
@@ -494,9 +501,19 @@ class _Schema:
 
 @functools.lru_cache(maxsize=None)
 def _load_schema(model: str) -> Optional[_Schema]:
-    """The schema layout of a stdatamodels model, or None without stdatamodels."""
+    """The schema layout of a stdatamodels model, or None without stdatamodels.
+
+    Importing stdatamodels and resolving a model schema through asdf costs
+    1.5-2.5 s in a fresh process, more than writing most files, so the merged
+    schema is cached as JSON per stdatamodels version (see :func:`_schema_cache`)."""
     if os.environ.get("RAMPS_NO_STDATAMODELS"):
         return None
+    cache = _schema_cache(model)
+    if cache is not None and cache.is_file():
+        try:
+            return _Schema(json.loads(cache.read_text()))
+        except (OSError, ValueError):
+            pass
     try:
         from asdf import schema as asdf_schema
         from stdatamodels import schema as mschema
@@ -507,8 +524,50 @@ def _load_schema(model: str) -> Optional[_Schema]:
     url = getattr(cls, "schema_url", None)
     if url is None:
         return None
-    return _Schema(mschema.merge_property_trees(
-        asdf_schema.load_schema(url, resolve_references=True)))
+    merged = mschema.merge_property_trees(asdf_schema.load_schema(url, resolve_references=True))
+    if cache is not None:
+        _store_json(cache, merged)
+    return _Schema(merged)
+
+
+def _schema_cache(model: str) -> Optional[Path]:
+    """Where the merged schema of ``model`` is cached: ``$RAMPS_CACHE_DIR`` (default
+    ``$XDG_CACHE_HOME/ramps`` or ``~/.cache/ramps``) / ``stdatamodels-<version>``.
+    None when stdatamodels is not installed or caching is off (RAMPS_CACHE_DIR="")."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("stdatamodels")
+    except metadata.PackageNotFoundError:
+        return None
+    root = os.environ.get("RAMPS_CACHE_DIR")
+    if root == "":
+        return None
+    if root is None:
+        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        root = os.path.join(xdg, "ramps")
+    if not re.fullmatch(r"\w+", model):
+        return None
+    return Path(root) / f"stdatamodels-{version}" / f"{model}.schema.json"
+
+
+def _store_json(path: Path, tree: Any) -> None:
+    """Write ``tree`` as JSON atomically; a cache that cannot be written is skipped."""
+    try:
+        text = json.dumps(tree)
+    except (TypeError, ValueError):
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".part")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)  # type: ignore[possibly-undefined]
+        except (OSError, NameError):
+            pass
 
 
 # ---------------------------------------------------------------------------
@@ -1198,10 +1257,7 @@ def _compose(spec: ProductSpec, target: Path, arrays: Mapping, header: Any,
     hdus = [_table_hdu(value, name, ver) if _is_table(value) else _image_hdu(name, ver, value)
             for name, ver, value in _plan(spec, items)]
     schema = _load_schema(model)
-
-    from astropy.time import Time
-
-    tree.setdefault("meta", {}).update(model_type=model, date=Time.now().isot,
+    tree.setdefault("meta", {}).update(model_type=model, date=_now_isot(),
                                        filename=target.name)
     extras = []  # caller cards written after the schema keywords
     for key, value, comment in caller:
