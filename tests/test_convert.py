@@ -325,3 +325,24 @@ def test_combine_dq_into_rate_collapses(tmp_path):
                                                                   rules="stcal"), rules="stcal")
     with ramps.open(out) as p:
         np.testing.assert_array_equal(p.read("DQ"), expected)
+
+
+def test_progress_bar_only_after_a_second_and_on_a_terminal(monkeypatch, capsys):
+    """The bar appears once work has run over a second, and never when disabled
+    (output not a terminal, or --quiet)."""
+    from ramps import cli
+
+    clock = iter([0.0, 0.5, 1.5, 1.6, 1.7])
+    monkeypatch.setattr(cli.time, "perf_counter", lambda: next(clock))
+    bar = cli._Progress(total=300, desc="x_ramp.fits", enabled=True)  # reads the clock once
+    bar(100)  # t = 0.5: too early for a bar
+    assert bar.bar is None
+    bar(100)  # t = 1.5: the bar starts, counting what was done already
+    assert bar.bar is not None and bar.bar.n == 200
+    bar(100)
+    assert bar.bar.n == 300
+    bar.close()
+    assert "x_ramp.fits" in capsys.readouterr().err
+    off = cli._Progress(total=10, desc="y", enabled=False)
+    off(10)
+    assert off.bar is None and off.done == 10
