@@ -59,8 +59,7 @@ def combine_dq(
     """
     p, owned = _as_product(product)
     try:
-        dq = kernels.combine_dq(_native(p, "PIXELDQ"), _native(p, "GROUPDQ"), rules=rules,
-                                mask=mask, out=out, threads=threads)
+        dq = _combine_by_integration(p, rules, mask, out, threads)
         if output is None:
             return dq
         if into is not None:
@@ -94,18 +93,73 @@ def recompute_err(
         if len(present) < 2:
             raise ValueError(f"{p.path}: ERR needs at least two of {', '.join(VARIANCE_EXTENSIONS)}"
                              f"; found {', '.join(present) or 'none'}")
-        arrays = [_native(p, n) for n in present]
-        shapes = {a.shape for a in arrays}
-        if len(shapes) > 1:
-            detail = ", ".join(f"{n} {a.shape}" for n, a in zip(present, arrays))
+        infos = [p._hdu(n) for n in present]
+        if len({i.shape for i in infos}) > 1:
+            detail = ", ".join(f"{n} {i.shape}" for n, i in zip(present, infos))
             raise ValueError(f"{p.path}: variance extensions differ in shape: {detail}")
-        err = kernels.err_from_variances(*arrays, out=out, threads=threads)
+        err = _err_in_blocks(p, infos, out, threads)
         if output is None:
             return err
         return _write_extension(output, {"ERR": err}, p.path, p, overwrite)
     finally:
         if owned:
             p.close()
+
+
+#: Elements per block when a kernel runs over extensions that need decoding.
+BLOCK_ELEMENTS = 1 << 22
+
+
+def _combine_by_integration(p: Product, rules: str, mask: int, out: np.ndarray | None,
+                            threads: int | None) -> np.ndarray:
+    """combine_dq over blocks of integrations (~64 MB of GROUPDQ each) straight from
+    the memory map, releasing each block's pages once consumed.  Blocks rather than
+    single integrations: every threaded call can wait a scheduler tick on a busy
+    machine, which 190 per-integration calls turned into +0.7 s."""
+    pixeldq = _native(p, "PIXELDQ")
+    info = p._hdu("GROUPDQ")
+    if len(info.shape) != 4:
+        raise ValueError(f"{p.path}[GROUPDQ,1]: expected 4-D (nints, ngroups, ny, nx), "
+                         f"found shape {info.shape}")
+    nints = info.shape[0]
+    shape = (nints,) + tuple(pixeldq.shape)
+    if out is None:
+        out = np.empty(shape, np.uint32)
+    elif out.shape != shape or out.dtype != np.uint32 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous uint32 array of shape {shape}")
+    groupdq = _native(p, "GROUPDQ")
+    release = getattr(p._source, "advise_dontneed", None)
+    per_int = info.data_size // max(nints, 1)
+    step = max(1, (64 << 20) // max(per_int, 1))
+    for i in range(0, nints, step):
+        j = min(i + step, nints)
+        kernels.combine_dq(pixeldq, groupdq[i:j], rules=rules, mask=mask, out=out[i:j],
+                           threads=threads)
+        if release is not None:
+            release(info.data_offset + i * per_int, (j - i) * per_int)
+    return out
+
+
+def _err_in_blocks(p: Product, infos: list, out: np.ndarray | None,
+                   threads: int | None) -> np.ndarray:
+    """ERR over big-endian VAR_* extensions in blocks: each block of each variance is
+    decoded into a small reused buffer, then summed and rooted into ``out``."""
+    shape = infos[0].shape
+    n = int(np.prod(shape, dtype=np.int64))
+    if out is None:
+        out = np.empty(shape, np.float32)
+    elif out.size != n or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous float32 array of shape {shape}")
+    flat = out.reshape(-1)
+    step = min(BLOCK_ELEMENTS, max(n, 1))
+    bufs = [np.empty(step, np.float32) for _ in infos]
+    for i0 in range(0, n, step):
+        m = min(step, n - i0)
+        for info, buf in zip(infos, bufs):
+            p._decode_into(info, i0, m, np.dtype(np.float32), buf[:m], threads)
+        kernels.err_from_variances(*(b[:m] for b in bufs), out=flat[i0:i0 + m],
+                                   threads=threads)
+    return out
 
 
 def _write_extension(output: Any, replace: dict[str, np.ndarray], base: Any, source: Product,
