@@ -59,7 +59,7 @@ def combine_dq(
     """
     p, owned = _as_product(product)
     try:
-        dq = _combine_by_integration(p, rules, mask, out, threads)
+        dq = _combine_by_integration(p, rules, mask, out, threads, release=owned)
         if output is None:
             return dq
         if into is not None:
@@ -107,11 +107,11 @@ def recompute_err(
 
 
 #: Elements per block when a kernel runs over extensions that need decoding.
-BLOCK_ELEMENTS = 1 << 22
+BLOCK_ELEMENTS = 1 << 20
 
 
 def _combine_by_integration(p: Product, rules: str, mask: int, out: np.ndarray | None,
-                            threads: int | None) -> np.ndarray:
+                            threads: int | None, release: bool = True) -> np.ndarray:
     """combine_dq over blocks of integrations (~64 MB of GROUPDQ each) straight from
     the memory map, releasing each block's pages once consumed.  Blocks rather than
     single integrations: every threaded call can wait a scheduler tick on a busy
@@ -128,7 +128,9 @@ def _combine_by_integration(p: Product, rules: str, mask: int, out: np.ndarray |
     elif out.shape != shape or out.dtype != np.uint32 or not out.flags.c_contiguous:
         raise ValueError(f"out must be a C-contiguous uint32 array of shape {shape}")
     groupdq = _native(p, "GROUPDQ")
-    release = getattr(p._source, "advise_dontneed", None)
+    # pages are released only for a file this call opened: a caller keeping the
+    # product open would pay to map them again on its next call
+    release = getattr(p._source, "advise_dontneed", None) if release else None
     per_int = info.data_size // max(nints, 1)
     step = max(1, (64 << 20) // max(per_int, 1))
     for i in range(0, nints, step):
