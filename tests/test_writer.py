@@ -96,6 +96,41 @@ def test_cards_match_astropy(value, comment):
     assert writer._card("KEYWORD", value, comment) == expected
 
 
+@pytest.mark.parametrize("key", ["COMMENT", "HISTORY", ""])
+@pytest.mark.parametrize("value", ["", "x", "a b  c ", "y" * 72, "z" * 73, "w" * 200, "it's",
+                                   "tab\there", "caf\u00e9", 7])
+def test_commentary_cards_match_astropy(key, value):
+    """COMMENT/HISTORY/blank cards are formatted without astropy for printable
+    ASCII text (72 characters a card, split like astropy); anything else still
+    gets astropy's image or its refusal, as a ValueError naming the keyword."""
+    try:
+        expected = fits.Card(key, value).image
+    except ValueError:
+        with pytest.raises(ValueError, match=f"cannot write {key}="):
+            writer._card_image(key, value)
+        return
+    assert writer._card_image(key, value) == expected
+    assert len(expected) % 80 == 0
+
+
+def test_first_write_does_not_import_astropy_fits(tmp_path):
+    """A product with only plain cards (commentary ones included) is written
+    without importing astropy.io.fits (~0.5 s in a fresh process)."""
+    code = (
+        "import sys, numpy as np, ramps\n"
+        f"ramps.write({str(tmp_path / 'x_rate.fits')!r}, 'rate', "
+        "{n: np.zeros((4, 5), np.uint32 if n == 'DQ' else np.float32) "
+        "for n in ('SCI', 'ERR', 'DQ', 'VAR_POISSON', 'VAR_RNOISE')}, "
+        "header={'COMMENT': 'a comment card', 'HISTORY': 'h' * 100, 'TARGNAME': 'WASP-39'})\n"
+        "print('astropy.io.fits' in sys.modules)\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == "False", res.stderr
+    with fits.open(tmp_path / "x_rate.fits") as hdul:
+        assert hdul[0].header["COMMENT"][0] == "a comment card"
+        assert "".join(hdul[0].header["HISTORY"]) == "h" * 100
+        assert hdul[0].header["TARGNAME"] == "WASP-39"
+
+
 def test_layout_encodings_and_astropy_readback(tmp_path, rng):
     arrays = rate_arrays(rng)
     extras = {"X_" + np.dtype(t).name.upper(): rng.integers(np.iinfo(t).min, np.iinfo(t).max,
