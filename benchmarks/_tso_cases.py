@@ -654,15 +654,24 @@ def _write_astropy(a, prep):
 # --------------------------------------------------------------------------- DATASUM
 
 
-@case("datasum_ramps", imports=RAMPS + ("ramps.kernels",))
+@case("datasum_ramps", imports=RAMPS)
 def _datasum_ramps(a, prep):
     """FITS DATASUM of the uncal SCI data unit over ramps' memory map (C kernel, all cores)."""
     import ramps
-    from ramps import kernels
 
     with ramps.open(a["uncal"]) as p:
-        info = p._hdu("SCI")
-        return kernels.fits_checksum(p._source.view(info.data_offset, info.data_size))
+        return p.datasum("SCI")
+
+
+@case("datasum_ramps_verify", imports=RAMPS)
+def _datasum_ramps_verify(a, prep):
+    """p.verify_checksums(): DATASUM and CHECKSUM of every HDU verified (what
+    ramps.open(checksum=True) does), returning the SCI sum it computed."""
+    import ramps
+
+    with ramps.open(a["uncal"]) as p:
+        results = p.verify_checksums(required=True)
+        return next(r.computed_datasum for r in results if r.extension == "SCI,1")
 
 
 @case("datasum_astropy", imports=ASTROPY)

@@ -325,10 +325,12 @@ def test_write_warm(benchmark, tso, label, role, case, opts):
 
 DATASUM = tso_group("DATASUM of the uncal SCI data unit", "bytes summed",
                     out_bytes=None,
-                    note="ramps: kernels.fits_checksum over its memory map of the data "
-                         "unit; astropy: fits.open(checksum=True) verifies every HDU")
+                    note="ramps: the C kernel over its memory map of the data unit; "
+                         "astropy: fits.open(checksum=True) verifies each HDU it loads "
+                         "(here PRIMARY and SCI)")
 DATASUM_CASES = [
-    ("ramps kernels.fits_checksum(data unit)", "ramps", "datasum_ramps", {}),
+    ("ramps p.datasum('SCI')", "ramps", "datasum_ramps", {}),
+    ("ramps p.verify_checksums(): every HDU", "ramps", "datasum_ramps_verify", {}),
     ("astropy fits.open(checksum=True)", "astropy", "datasum_astropy", {}),
 ]
 

@@ -25,6 +25,7 @@ _EXPORTS = {
     "RampsError": "errors",
     "FormatError": "errors",
     "TruncatedFileError": "errors",
+    "ChecksumError": "errors",
     "ClosedError": "errors",
     "write": "writer",
     "combine_dq": "ops",
@@ -35,7 +36,7 @@ _EXPORTS = {
     "write_segmented": "segments",
     "merge_segments": "segments",
 }
-_SUBMODULES = {"associations", "cli", "convert", "errors", "fitsindex", "flags", "kernels",
+_SUBMODULES = {"associations", "checksums", "cli", "convert", "errors", "fitsindex", "flags", "kernels",
                "naming", "ops", "product", "segments", "sources", "specs", "writer"}
 
 __all__ = sorted(_EXPORTS)

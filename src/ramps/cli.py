@@ -284,6 +284,21 @@ def convert_main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _info_checksums(p: Any) -> int:
+    from .errors import ChecksumError
+
+    try:
+        results = p.verify_checksums()
+    except ChecksumError as e:
+        print("  checksums: FAILED")
+        for ext, problem in e.failures:
+            print(f"    [{ext}] {problem}")
+        return EXIT_FAILED
+    checked = sum(r.datasum is not None or r.checksum is not None for r in results)
+    print(f"  checksums: {checked} of {len(results)} HDUs carry DATASUM/CHECKSUM, all match")
+    return EXIT_OK
+
+
 def info_main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``ramps.info``: HDU table, kind, parsed name and validation."""
     from . import naming
@@ -292,6 +307,8 @@ def info_main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="ramps.info", description="Describe JWST FITS products: "
                                  "HDUs, detected kind, parsed file name, validation.")
     ap.add_argument("files", nargs="+")
+    ap.add_argument("--checksum", action="store_true",
+                    help="verify every DATASUM/CHECKSUM keyword against the bytes")
     try:
         args = ap.parse_args(argv)
     except SystemExit as e:
@@ -316,6 +333,8 @@ def info_main(argv: Sequence[str] | None = None) -> int:
                     print(f"    {m}")
                 if problems:
                     status = EXIT_FAILED
+                if args.checksum:
+                    status = max(status, _info_checksums(p))
         except Exception as e:
             print(f"ramps.info: error: {e}", file=sys.stderr)
             status = EXIT_FAILED

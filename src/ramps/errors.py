@@ -7,7 +7,8 @@ name the file, the extension when known, and the problem.
 
 from __future__ import annotations
 
-__all__ = ["RampsError", "FormatError", "TruncatedFileError", "ClosedError", "FormatWarning"]
+__all__ = ["RampsError", "FormatError", "TruncatedFileError", "ChecksumError", "ClosedError",
+           "FormatWarning"]
 
 
 class RampsError(Exception):
@@ -39,6 +40,22 @@ class FormatError(RampsError, ValueError):
 
 class TruncatedFileError(FormatError):
     """The file ends before the bytes its structure announces."""
+
+
+class ChecksumError(FormatError):
+    """A DATASUM or CHECKSUM keyword does not match the bytes of its HDU.
+
+    ``extension`` names the first failing HDU; ``failures`` lists every
+    ``(extension, problem)`` found.
+    """
+
+    def __init__(self, path: str, problem: str, extension: str | None = None,
+                 failures: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(path, problem, extension)
+        self.failures = list(failures or [(extension or "", problem)])
+
+    def __reduce__(self):
+        return type(self), (self.path, self.problem, self.extension, self.failures)
 
 
 class ClosedError(RampsError, ValueError):

@@ -407,6 +407,29 @@ class Product:
         self._check_open()
         return _validate(self, strict)
 
+    # -- checksums ------------------------------------------------------
+    def datasum(self, name: str | int = 0, ver: int = 1, *, threads: int | None = None) -> int:
+        """The FITS DATASUM of an HDU's data unit (by EXTNAME[, EXTVER] or index),
+        summed from the file's bytes with the C kernel on all cores."""
+        from .checksums import data_sum
+
+        self._check_open()
+        info = self._hdus[name] if isinstance(name, int) else self._hdu(name, ver)
+        return data_sum(self, info, threads)
+
+    def verify_checksums(self, *, required: bool = False, threads: int | None = None) -> list:
+        """Check every HDU's DATASUM and CHECKSUM keywords against its bytes.
+
+        HDUs without the keywords are passed over unless ``required=True``.
+        Returns one :class:`ramps.checksums.HDUChecksum` per HDU (``datasum``
+        and ``checksum``: True, or None when absent); raises
+        :class:`ramps.ChecksumError` (a FormatError naming the file,
+        the first failing extension and what changed) on any mismatch.
+        """
+        from .checksums import verify
+
+        return verify(self, required=required, threads=threads)
+
     def _detect_kind(self) -> str:
         from . import naming
 
@@ -577,16 +600,23 @@ def _validate(p: Product, strict: bool) -> list[str]:
     return problems
 
 
-def open(path: str | os.PathLike | Any, *, kind: str | None = None) -> Product:
+def open(path: str | os.PathLike | Any, *, kind: str | None = None,
+         checksum: bool = False) -> Product:
     """Open a JWST FITS product (a path or a seekable binary file object).
 
     The structure is indexed at once; arrays, headers and metadata are read
     lazily.  Raises :class:`ramps.errors.FormatError` (naming the file and
     extension) for input that is not FITS, is truncated or is malformed.
+    ``checksum=True`` verifies every DATASUM/CHECKSUM present before returning
+    (reading every byte once) and raises :class:`ramps.ChecksumError`
+    on a mismatch.
     """
     source = open_source(path)
     try:
-        return Product(source, kind=kind)
+        p = Product(source, kind=kind)
+        if checksum:
+            p.verify_checksums()
+        return p
     except BaseException:
         source.close()
         raise

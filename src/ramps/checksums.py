@@ -1,0 +1,136 @@
+"""FITS DATASUM and CHECKSUM verification of an opened product.
+
+The FITS Standard (Appendix J) stores two 32-bit ones'-complement sums per HDU:
+``DATASUM``, the sum of the data unit (as a decimal string), and ``CHECKSUM``,
+16 characters that make the sum of the whole HDU (header with that card, plus
+data) come to -0 (all ones).  Verifying reads every byte once through the C
+kernel (:func:`ramps.kernels.fits_checksum`, all cores) straight from the
+memory map; header cards are read raw, without building astropy Headers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import kernels
+from .errors import ChecksumError
+from .fitsindex import HDUInfo
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .product import Product
+
+__all__ = ["ChecksumError", "HDUChecksum", "data_sum", "verify"]
+
+_ALL_ONES = 0xFFFFFFFF
+_VALUE = re.compile(rb"\s*(?:'((?:[^']|'')*)'|([+-]?[0-9]+))")
+
+
+@dataclass(frozen=True)
+class HDUChecksum:
+    """What verification found for one HDU.
+
+    ``datasum``/``checksum``: True (matches), False (does not) or None (the
+    keyword is absent).  ``computed_datasum`` is the sum of the data unit.
+    """
+
+    extension: str
+    datasum: bool | None
+    checksum: bool | None
+    computed_datasum: int
+
+    @property
+    def ok(self) -> bool:
+        return self.datasum is not False and self.checksum is not False
+
+
+def _card_value(raw: bytes, keyword: str) -> str | None:
+    """The value of a string or integer keyword among raw header cards."""
+    key = keyword.ljust(8).encode("ascii")
+    for i in range(0, len(raw) - 79, 80):
+        card = raw[i:i + 80]
+        if card[:8] == b"END     ":
+            break
+        if card[:8] == key and card[8:10] == b"= ":
+            m = _VALUE.match(card, 10)
+            if not m:
+                return ""
+            if m.group(1) is not None:
+                return m.group(1).replace(b"''", b"'").decode("ascii", "replace").strip()
+            return m.group(2).decode("ascii")
+    return None
+
+
+def data_sum(p: "Product", info: HDUInfo, threads: int | None = None) -> int:
+    """The DATASUM of one HDU's data unit, its padding included (zero bytes
+    missing at the very end of a file count as the zeros they stand for)."""
+    src = p._source
+    span = min(info.data_span, max(src.size - info.data_offset, 0))
+    if span < info.data_size:  # the data themselves are cut short
+        src.view(info.data_offset, info.data_size)  # raises TruncatedFileError
+    whole = span // 4 * 4
+    total = kernels.fits_checksum(src.view(info.data_offset, whole), threads=threads) \
+        if whole else 0
+    if span > whole:
+        tail = src.read(info.data_offset + whole, span - whole).ljust(4, b"\0")
+        total = kernels.fits_checksum(tail, initial=total)
+    return total
+
+
+def check_hdu(p: "Product", info: HDUInfo, threads: int | None = None) -> HDUChecksum:
+    """Verify one HDU's DATASUM and CHECKSUM keywords (those present)."""
+    header = p._source.read(info.header_offset, info.header_size)
+    computed = data_sum(p, info, threads)
+    datasum_kw = _card_value(header, "DATASUM")
+    checksum_kw = _card_value(header, "CHECKSUM")
+    datasum_ok = checksum_ok = None
+    if datasum_kw is not None:
+        datasum_ok = datasum_kw.isdigit() and int(datasum_kw) == computed
+    if checksum_kw is not None:
+        hdu_sum = kernels.fits_checksum(np.frombuffer(header, np.uint8), initial=computed)
+        checksum_ok = hdu_sum == _ALL_ONES
+    return HDUChecksum(info.label, datasum_ok, checksum_ok, computed)
+
+
+def _problem(r: HDUChecksum, datasum_kw: str | None) -> str:
+    parts = []
+    if r.datasum is False:
+        parts.append(f"DATASUM is {datasum_kw!r} in the header but the data unit sums to "
+                     f"{r.computed_datasum}: the data changed after it was written")
+    if r.checksum is False:
+        parts.append("CHECKSUM does not make the HDU sum to -0: "
+                     + ("the header or the data" if r.datasum is None else
+                        "the header" if r.datasum else "the data")
+                     + " changed after it was written")
+    return "; ".join(parts)
+
+
+def verify(p: "Product", *, required: bool = False,
+           threads: int | None = None) -> list[HDUChecksum]:
+    """Verify every HDU of ``p`` that carries DATASUM or CHECKSUM.
+
+    Returns one :class:`HDUChecksum` per HDU.  Raises :class:`ChecksumError`
+    naming the file and the first failing extension (and listing all) when a
+    keyword does not match, or, with ``required=True``, when an HDU has
+    neither keyword.
+    """
+    p._check_open()
+    results, failures = [], []
+    for info in p._hdus:
+        r = check_hdu(p, info, threads)
+        results.append(r)
+        if not r.ok:
+            header = p._source.read(info.header_offset, info.header_size)
+            failures.append((r.extension, _problem(r, _card_value(header, "DATASUM"))))
+        elif required and r.datasum is None and r.checksum is None:
+            failures.append((r.extension, "no DATASUM or CHECKSUM keyword to verify"))
+    if failures:
+        first, problem = failures[0]
+        if len(failures) > 1:
+            problem += f" (and {len(failures) - 1} more: " + ", ".join(
+                f"[{e}]" for e, _ in failures[1:]) + ")"
+        raise ChecksumError(p.path, problem, first, failures)
+    return results
