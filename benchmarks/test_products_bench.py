@@ -2,7 +2,9 @@
 opened with every SCI read, and written, by ramps, astropy and stdatamodels.
 
 stdatamodels needs 15-100 s per route on 300 slits, so it runs once, in large mode
-only; small mode compares all three on a 20-slit file instead (``tso_data.MOS_FEW``).
+only; with RAMPS_BENCH_STDATAMODELS=1, small mode compares all three on a 20-slit
+file instead (``tso_data.MOS_FEW``).  Small mode times astropy warm on 300 slits
+in large mode only (3-4 s a call).
 Run with ``python -m pytest benchmarks --benchmark-only`` (see README.md).
 """
 
@@ -48,6 +50,7 @@ READ_CASES = [
 ]
 STDM_READ = ("stdatamodels datamodels.open + every slit's .data", "stdatamodels",
              "mos_read_stdatamodels", {})
+READ_WARM = [READ_CASES[0], READ_CASES[1][:3] + ({"large": 1},)]  # astropy: 3 s a call
 WRITE_CASES = [
     ("ramps.write(path, 'cal', arrays, meta=...)", "ramps", "mos_write_ramps", {}),
     ("astropy HDUList(...).writeto", "astropy", "mos_write_astropy", {}),
@@ -56,7 +59,8 @@ WRITE_WARM = [WRITE_CASES[0], WRITE_CASES[1][:3] + ({"large": 1},)]  # astropy: 
 STDM_WRITE = ("stdatamodels MultiSlitModel(...).save", "stdatamodels", "mos_write_stdatamodels",
               {})
 
-for _g, _n in ((READ, tso_data.MOS_SLITS), (READ_FEW, tso_data.MOS_FEW)):
+FEW = not LARGE and rb.STDATAMODELS  # the 20-slit stand-in groups run
+for _g, _n in ((READ, tso_data.MOS_SLITS),) + (((READ_FEW, tso_data.MOS_FEW),) if FEW else ()):
     for _mode in ("fresh", "warm"):
         tso_goal(f"MOS cal ({_n} slits): open + every SCI <= 1/3 of astropy's best time "
                  f"({_mode})", "faster", _g, READ_CASES[0][0], "role:astropy", 3.0, _mode)
@@ -96,7 +100,7 @@ def test_mos_read_fresh(benchmark, tso, label, role, case, opts):
     _read(benchmark, tso, "fresh", False, label, role, case)
 
 
-@_params(READ_CASES)
+@_params(READ_WARM)
 def test_mos_read_warm(benchmark, tso, label, role, case, opts):
     _read(benchmark, tso, "warm", False, label, role, case)
 
@@ -110,7 +114,9 @@ def _few(cases):
                                    ids=[f"{r[0]}-{r[1]}" for r in rows])
 
 
-@pytest.mark.skipif(LARGE, reason="large mode runs stdatamodels on the 300-slit file")
+@pytest.mark.skipif(not FEW,
+                    reason="the 20-slit stand-in is for stdatamodels in small mode only "
+                           "(RAMPS_BENCH_STDATAMODELS=1)")
 @_few(READ_CASES + [STDM_READ])
 def test_mos_read_few(benchmark, tso, mode, label, role, case, opts):
     _read(benchmark, tso, mode, True, label, role, case)
@@ -135,7 +141,9 @@ def test_mos_write_warm(benchmark, tso, label, role, case, opts):
     _write(benchmark, tso, "warm", False, label, role, case)
 
 
-@pytest.mark.skipif(LARGE, reason="large mode runs stdatamodels on the 300-slit file")
+@pytest.mark.skipif(not FEW,
+                    reason="the 20-slit stand-in is for stdatamodels in small mode only "
+                           "(RAMPS_BENCH_STDATAMODELS=1)")
 @_few(WRITE_CASES + [STDM_WRITE])
 def test_mos_write_few(benchmark, tso, mode, label, role, case, opts):
     _write(benchmark, tso, mode, True, label, role, case)

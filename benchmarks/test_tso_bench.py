@@ -52,8 +52,10 @@ def _ramp_dq_ranges(tso):
 
 def _params(cases):
     """Parametrize over (label, role, case, opts); rows with opts["large"] run only in
-    large mode (small mode keeps the suite near a minute)."""
-    cases = [c for c in cases if LARGE or not c[3].get("large")]
+    large mode, stdatamodels rows only when rb.STDATAMODELS (small mode keeps the
+    suite near a minute)."""
+    cases = [c for c in cases if (LARGE or not c[3].get("large"))
+             and (rb.STDATAMODELS or c[1] != "stdatamodels")]
     return pytest.mark.parametrize("label,role,case,opts", cases, ids=[c[0] for c in cases])
 
 
