@@ -414,10 +414,15 @@ def var():
     """Three variance planes the size of one integration block (N values each)."""
     rng = np.random.default_rng(3)
     a, b, c = (rng.random(N, dtype=np.float32) * 100 for _ in range(3))
-    return {"f32": (a, b, c), "f16": tuple(v.astype(np.float16) for v in (a, b, c))}
+    return {"f32": (a, b, c), "f16": tuple(v.astype(np.float16) for v in (a, b, c)),
+            "f32be": tuple(v.astype(">f4") for v in (a, b, c))}
 
 
 ERR32 = "err_from_variances f32 x3 -> f32"
+ERR32BE = "err_from_variances >f4 x3 -> f32"
+GROUP_NOTES[ERR32BE] = ("big-endian float32 inputs as FITS stores them (what recompute_err "
+                        "reads from the memory map); ramps swaps bytes as it loads, numpy's "
+                        "ufuncs swap into a buffer first")
 ERR16 = "err_from_variances f16 x3 -> f32"
 ERR1616 = "err_from_variances f16 x3 -> f16"
 
@@ -460,6 +465,30 @@ def test_err_f32(benchmark, var, case):
     goals = ([("numpy add/add/sqrt with out=", 2.0), ("np", 2.0)]
              if case == "ramps threads=1" else [])
     _case(benchmark, ERR32, case, role, fn, 16 * N, "3 inputs + output bytes (16/value)",
+          expect=expect, goals=goals)
+
+
+@pytest.mark.parametrize("case", [
+    "ramps threads=1", "ramps threads=2", "numpy sqrt(a + b + c)",
+    "numpy add/add/sqrt with out=", "numpy add/add/sqrt with out=, 32Ki blocks",
+])
+def test_err_f32be(benchmark, var, case):
+    a, b, c = var["f32be"]
+    out = np.empty(N, np.float32)
+    o = np.empty(N, np.float32)
+    fns = {
+        "ramps threads=1": ("ramps", lambda: kernels.err_from_variances(a, b, c, out=out, threads=1)),
+        "ramps threads=2": ("ramps", lambda: kernels.err_from_variances(a, b, c, out=out, threads=2)),
+        "numpy sqrt(a + b + c)": ("numpy", lambda: np.sqrt(a + b + c)),
+        "numpy add/add/sqrt with out=": ("numpy", lambda: _np_err_out(a, b, c, o)),
+        "numpy add/add/sqrt with out=, 32Ki blocks": (
+            "numpy", lambda: _np_err_blocked(a, b, c, o, out)),
+    }
+    role, fn = fns[case]
+    fa, fb, fc = var["f32"]  # the same values, native: the same bits expected
+    expect = var.setdefault("e32", _bytes(np.sqrt(fa + fb + fc)))
+    goals = [("np", 2.0)] if case == "ramps threads=1" else []
+    _case(benchmark, ERR32BE, case, role, fn, 16 * N, "3 inputs + output bytes (16/value)",
           expect=expect, goals=goals)
 
 

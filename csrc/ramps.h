@@ -98,6 +98,13 @@ int ramps_collapse_dq(const uint32_t *dq, uint32_t *out, size_t nints,
 int ramps_err_f32(const float *a, const float *b, const float *c, float *out,
                   size_t n, int threads);
 
+/* The same from big-endian float32 inputs as stored in FITS (BITPIX = -32):
+ * a, b (and c unless NULL) hold 4*n bytes each, at any alignment.  Bit for
+ * bit ramps_err_f32 of the byte-swapped inputs, NaN payloads included; out
+ * is native float32 and must not overlap the inputs. */
+int ramps_err_f32be(const uint8_t *a, const uint8_t *b, const uint8_t *c, float *out,
+                    size_t n, int threads);
+
 /* IEEE binary16 inputs (as uint16 bit patterns), summed and rooted in
  * float32; out_f32 or out_f16 (exactly one non-NULL) receives the result,
  * the float16 one rounded once to nearest-even.  c may be NULL. */

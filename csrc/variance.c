@@ -104,6 +104,38 @@ static void err_f32_range(const float *a, const float *b, const float *c, float 
     }
 }
 
+/* Big-endian float32 inputs (FITS bytes, any alignment): each value is loaded
+ * as a 32-bit integer and byte-swapped, which keeps every bit (a signalling
+ * NaN stays one until the add), so the sums are those of err_f32_range on the
+ * swapped arrays, bit for bit. */
+#if RAMPS_SSE2
+#define LDBE4(p) \
+    _mm_castsi128_ps(ramps_bswap32_x4(_mm_loadu_si128((const __m128i *)((p) + 4 * i))))
+#endif
+#define LDBE(p) bits_f32(ld_be32((p) + 4 * i))
+
+static void err_f32be_range(const uint8_t *a, const uint8_t *b, const uint8_t *c,
+                            float *out, size_t lo, size_t hi) {
+    size_t i = lo;
+#if RAMPS_SSE2
+    if (c) {
+        for (; i + 4 <= hi; i += 4) {
+            const __m128 ab = add_nanfirst_x4(LDBE4(a), LDBE4(b));
+            _mm_storeu_ps(out + i, _mm_sqrt_ps(add_nanfirst_x4(ab, LDBE4(c))));
+        }
+    } else {
+        for (; i + 4 <= hi; i += 4)
+            _mm_storeu_ps(out + i, _mm_sqrt_ps(add_nanfirst_x4(LDBE4(a), LDBE4(b))));
+    }
+#endif
+    for (; i < hi; i++) {
+        float s = add_nanfirst(LDBE(a), LDBE(b));
+        if (c) s = add_nanfirst(s, LDBE(c));
+        out[i] = sqrtf(s);
+    }
+}
+#undef LDBE
+
 /* float16: blocks summed into float32 (vectorised), rooted, converted out. */
 #define F16_BLOCK 1024
 
@@ -206,6 +238,14 @@ int ramps_err_f32(const float *a, const float *b, const float *c, float *out,
     if (n && (!a || !b || !out)) return RAMPS_EINVAL;
     const int nt = ramps_nthreads(threads, n);
     RAMPS_FOR_CHUNKS(n, nt, err_f32_range(a, b, c, out, lo, hi));
+    return RAMPS_OK;
+}
+
+int ramps_err_f32be(const uint8_t *a, const uint8_t *b, const uint8_t *c, float *out,
+                    size_t n, int threads) {
+    if (n && (!a || !b || !out)) return RAMPS_EINVAL;
+    const int nt = ramps_nthreads(threads, n);
+    RAMPS_FOR_CHUNKS(n, nt, err_f32be_range(a, b, c, out, lo, hi));
     return RAMPS_OK;
 }
 

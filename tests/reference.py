@@ -91,7 +91,9 @@ def collapse_dq(dq, *, rules="or", out=None, threads=None):
 
 
 def err_from_variances(*variances, out=None, dtype=None, threads=None):
-    if variances[0].dtype == np.float32:
+    if variances[0].dtype.newbyteorder("=") == np.float32:
+        # big-endian (FITS) inputs are byte-swapped first: astype keeps every bit
+        variances = [v.astype(np.float32) for v in variances]
         total = variances[0] + variances[1]
         if len(variances) == 3:
             total = total + variances[2]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import reference as ref
-from ramps import kernels
+from ramps import _core, kernels
 
 LENGTHS = [0, 1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 255, 1001, 4097]
 BIG = 7 * 10_001  # above the C kernels' single-thread cut-off (and divisible by 7)
@@ -289,42 +289,97 @@ def test_collapse_dq_stcal_by_hand():
     assert kernels.collapse_dq(np.array([1, 1], np.uint32).reshape(2, 1, 1), rules="stcal")[0, 0] == 1
 
 
+# float32 NaNs with distinct payloads (quiet, signalling, negative), one per
+# variance at each position, so that which NaN survives a sum shows in the bits
+NAN_BITS = [[0x7FC00001, 0x7F800002, 0xFFC00003],
+            [0x7F800004, 0x7FC12345, 0x7F800006],
+            [0xFFFFFFFF, 0x7F80000F, 0x7FC00010]]
+
+
 def variances(dtype, n, k, seed=0):
+    """k variance arrays of dtype (float32, float16, or >f4 as FITS stores them):
+    edge values first (NaN, inf, 0, negative, tiny; -inf + inf), then NaN payloads
+    for float32, then random."""
     rng = np.random.default_rng(seed + n)
-    vs = [(rng.random(n) * 100).astype(dtype) for _ in range(k)]
+    dtype = np.dtype(dtype)
+    native = dtype.newbyteorder("=")
+    vs = [(rng.random(n) * 100).astype(native) for _ in range(k)]
     edge = [np.nan, np.inf, 0.0, -1.0, 1e-8, 6e-5]
     for v in vs:
-        v[: min(n, len(edge))] = np.array(edge[: min(n, len(edge))], dtype)
+        v[: min(n, len(edge))] = np.array(edge[: min(n, len(edge))], native)
     if n > 6:
         vs[0][6] = -np.inf
         vs[1][6] = np.inf  # -inf + inf = nan
-    return vs
+    if native == np.float32 and n > 10:
+        for j, v in enumerate(vs):
+            v.view(np.uint32)[7:10] = np.array(NAN_BITS[j], np.uint32)
+            v[10] = 2.0 if j else np.nan  # NaN + number, number + NaN
+    return [v.astype(dtype) for v in vs]
+
+
+ERR_DTYPES = [(np.float32, np.float32), (">f4", np.float32), (np.float16, np.float32),
+              (np.float16, np.float16)]
 
 
 @pytest.mark.parametrize("n", LENGTHS)
 @pytest.mark.parametrize("k", [2, 3])
-@pytest.mark.parametrize("dtype,out_dtype", [(np.float32, np.float32), (np.float16, np.float32),
-                                             (np.float16, np.float16)])
+@pytest.mark.parametrize("dtype,out_dtype", ERR_DTYPES)
 def test_err_parity(dtype, out_dtype, k, n):
     vs = variances(dtype, n, k)
-    before = [v.copy() for v in vs]
+    assert all(v.dtype == np.dtype(dtype) for v in vs)
+    before = [v.tobytes() for v in vs]
     with np.errstate(invalid="ignore"):
         expected = ref.err_from_variances(*vs, dtype=out_dtype)
     got = kernels.err_from_variances(*vs, dtype=out_dtype)
-    assert got.dtype == np.dtype(out_dtype)
+    assert got.dtype == np.dtype(out_dtype) and got.dtype.isnative
     same(got, expected)
-    for v, b in zip(vs, before):
-        np.testing.assert_array_equal(v, b)
+    if np.dtype(dtype).itemsize == 4:  # float32 in: every bit as numpy, NaN payloads too
+        assert got.tobytes() == np.asarray(expected, np.float32).tobytes()
+    assert [v.tobytes() for v in vs] == before
 
 
-@pytest.mark.parametrize("dtype,out_dtype", [(np.float32, np.float32), (np.float16, np.float16)])
-def test_err_threads_identical(dtype, out_dtype):
-    vs = [v.reshape(7, -1) for v in variances(dtype, BIG, 3)]
+@pytest.mark.parametrize("dtype,out_dtype", [(np.float32, np.float32), (">f4", np.float32),
+                                             (np.float16, np.float16)])
+@pytest.mark.parametrize("k", [2, 3])
+def test_err_threads_identical(dtype, out_dtype, k):
+    vs = [v.reshape(7, -1) for v in variances(dtype, BIG, k)]
     one = kernels.err_from_variances(*vs, dtype=out_dtype, threads=1)
     out = np.empty(vs[0].shape, out_dtype)
     two = kernels.err_from_variances(*vs, out=out, threads=2)
     assert two is out and one.shape == (7, BIG // 7)
     assert one.tobytes() == two.tobytes()
+    if dtype == ">f4":  # the big-endian kernel gives the native kernel's bits
+        native = kernels.err_from_variances(*(v.astype(np.float32) for v in vs), threads=2)
+        assert native.tobytes() == two.tobytes()
+
+
+def _be_at(values, offset):
+    """values as a read-only >f4 array starting `offset` bytes into a buffer (unaligned
+    for offsets 1..3), like a memory-mapped FITS extension."""
+    buf = bytearray(offset + 4 * values.size + 3)
+    buf[offset:offset + 4 * values.size] = values.astype(">f4").tobytes()
+    arr = np.frombuffer(bytes(buf), ">f4", count=values.size, offset=offset)
+    assert not arr.flags.writeable
+    return arr
+
+
+@pytest.mark.parametrize("n", [1, 3, 5, 7, 13, 4097, BIG])
+@pytest.mark.parametrize("offsets", [(0, 0, 0), (1, 2, 3), (3, 0, 1), (2, 2, 2)])
+@pytest.mark.parametrize("k", [2, 3])
+def test_err_big_endian_unaligned(n, offsets, k):
+    """>f4 inputs at any byte offset: the same bits as the native kernel on swapped
+    copies and as numpy, for 1 and 2 threads, out= sliced at an odd element."""
+    native = variances(np.float32, n, k, seed=11)
+    vs = [_be_at(v, off) for v, off in zip(native, offsets)]
+    assert all(v.tobytes() == w.astype(">f4").tobytes() for v, w in zip(vs, native))
+    with np.errstate(invalid="ignore"):
+        expected = ref.err_from_variances(*native).tobytes()
+    assert kernels.err_from_variances(*native).tobytes() == expected
+    big = np.full(n + 1, 7.0, np.float32)
+    for threads in (1, 2):
+        assert kernels.err_from_variances(*vs, threads=threads).tobytes() == expected
+        got = kernels.err_from_variances(*vs, out=big[1:], threads=threads)
+        assert got.tobytes() == expected and big[0] == 7.0
 
 
 def test_half_conversions_match_numpy_everywhere():
@@ -434,8 +489,36 @@ BAD_CALLS = [
      TypeError, "variance 2 must have dtype float32"),
     (lambda: kernels.err_from_variances(np.zeros(3, np.float32), np.zeros(3, np.float32),
                                         dtype=np.float16), TypeError, "float32 ERR"),
-    (lambda: kernels.err_from_variances(np.zeros(3, ">f4"), np.zeros(3, ">f4")), TypeError,
-     "native byte order"),
+    (lambda: kernels.err_from_variances(np.zeros(3, ">f4"), np.zeros(3, "<f4")), TypeError,
+     "variance 2 must have dtype >f4.*<f4.*one byte order"),
+    (lambda: kernels.err_from_variances(np.zeros(3, ">f4"), np.zeros(3, ">f4"),
+                                        np.zeros(3, ">f2")), TypeError,
+     "variance 3 must have dtype >f4"),
+    (lambda: kernels.err_from_variances(np.zeros(3, "<f4"), np.zeros(3, ">f4")), TypeError,
+     "variance 2 must be in native byte order"),
+    (lambda: kernels.err_from_variances(np.zeros(3, ">f2"), np.zeros(3, ">f2")), TypeError,
+     "variance 1 must be in native byte order"),
+    (lambda: kernels.err_from_variances(np.zeros(3, ">f4"), np.zeros(3, ">f8")), TypeError,
+     "variance 2 must have dtype >f4"),
+    (lambda: kernels.err_from_variances(np.zeros(3, ">f4"), [0.0, 0.0, 0.0]), TypeError,
+     "variance 2 must be a numpy array"),
+    (lambda: kernels.err_from_variances(np.zeros(3, ">f4"), np.zeros((1, 3), ">f4")),
+     ValueError, "variance 2 must be 1-D"),
+    (lambda: kernels.err_from_variances(np.zeros(6, ">f4")[::2], np.zeros(3, ">f4")),
+     ValueError, "variance 1 must be C-contiguous"),
+    (lambda: kernels.err_from_variances(np.zeros(3, ">f4"), np.zeros(4, ">f4")),
+     ValueError, "variance 2 has shape"),
+    (lambda: kernels.err_from_variances(np.zeros(3, ">f4"), np.zeros(3, ">f4"),
+                                        out=np.empty(3, ">f4")), TypeError,
+     "give float32 ERR, not >f4"),
+    (lambda: kernels.err_from_variances(np.zeros(3, ">f4"), np.zeros(3, ">f4"),
+                                        dtype=np.float16), TypeError, "float32 ERR"),
+    (lambda: kernels.err_from_variances(np.zeros(3, ">f4"), np.zeros(3, ">f4"),
+                                        out=np.empty(4, np.float32)), ValueError,
+     "4 elements, 3 expected"),
+    (lambda: _core.err_f32be(np.zeros(12, np.uint8), np.zeros(11, np.uint8), None,
+                             np.empty(3, np.float32)), ValueError,
+     "variance 2 bytes: buffer holds 11 elements, 12 expected"),
     (lambda: kernels.fits_checksum(b"abc"), ValueError, "multiple of 4"),
 ]
 

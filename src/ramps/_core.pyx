@@ -34,6 +34,8 @@ cdef extern from "ramps.h" nogil:
                           uint32_t and_bits, int threads)
     int ramps_err_f32(const float *a, const float *b, const float *c, float *out,
                       size_t n, int threads)
+    int ramps_err_f32be(const uint8_t *a, const uint8_t *b, const uint8_t *c, float *out,
+                        size_t n, int threads)
     int ramps_err_f16(const uint16_t *a, const uint16_t *b, const uint16_t *c,
                       float *out_f32, uint16_t *out_f16, size_t n, int threads)
     float ramps_half_to_float(uint16_t h)
@@ -194,6 +196,23 @@ def err_f32(const float[::1] a, const float[::1] b, c, float[::1] out, int threa
         cp = _f32(cv)
     with nogil:
         st = ramps_err_f32(_f32(a), _f32(b), cp, _wf32(out), n, threads)
+    _check(st)
+
+
+def err_f32be(const uint8_t[::1] a, const uint8_t[::1] b, c, float[::1] out,
+              int threads=0):
+    """Big-endian float32 variances given as their bytes (4 per value, any alignment)."""
+    cdef size_t n = out.shape[0]
+    cdef const uint8_t[::1] cv
+    cdef const uint8_t *cp = NULL
+    _need(a.shape[0], 4 * n, "variance 1 bytes")
+    _need(b.shape[0], 4 * n, "variance 2 bytes")
+    if c is not None:
+        cv = c
+        _need(cv.shape[0], 4 * n, "variance 3 bytes")
+        cp = _u8(cv)
+    with nogil:
+        st = ramps_err_f32be(_u8(a), _u8(b), cp, _wf32(out), n, threads)
     _check(st)
 
 

@@ -279,6 +279,20 @@ def _array(a: Any, dtype: Any, ndim: int, name: str) -> np.ndarray:
     return a
 
 
+def _array_be_f32(a: Any, ndim: int, name: str) -> np.ndarray:
+    """Like _array for big-endian float32 (>f4), which _array refuses as non-native."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(a).__name__}")
+    if a.dtype != np.dtype(">f4"):
+        raise TypeError(f"{name} must have dtype >f4 (big-endian float32, as variance 1), "
+                        f"got {a.dtype.str}: the variances must all be in one byte order")
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
+    if not a.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+    return a
+
+
 def combine_dq(
     pixeldq: np.ndarray,
     groupdq: np.ndarray,
@@ -367,6 +381,12 @@ def err_from_variances(
     stores err and var_* as float16) are summed and rooted in float32 and
     returned as float32 or, with ``dtype=float16``, rounded once to float16.
     NaN and inf propagate as in numpy.
+
+    float32 inputs may also be big-endian (``>f4``, as FITS stores them, e.g.
+    the read-only memory-mapped views of ``Product[...]``): all of them then,
+    at any alignment.  They are byte-swapped as they are read, in the same
+    single pass, with the same result bit for bit (NaN payloads included) as
+    swapping them first; the output is native float32.
     """
     if len(variances) not in (2, 3):
         raise TypeError(f"err_from_variances takes 2 or 3 variance arrays, got {len(variances)}")
@@ -376,7 +396,14 @@ def err_from_variances(
     in_dtype = first.dtype.newbyteorder("=")
     if in_dtype not in (np.dtype(np.float32), np.dtype(np.float16)):
         raise TypeError(f"variances must be float32 or float16, got {first.dtype}")
-    arrs = [_array(v, in_dtype, first.ndim, f"variance {i + 1}") for i, v in enumerate(variances)]
+    # big-endian float32 on a little-endian machine: the byte-swapping kernel
+    swapped = not first.dtype.isnative and in_dtype == np.float32 and first.dtype.byteorder == ">"
+    if swapped:
+        arrs = [_array_be_f32(v, first.ndim, f"variance {i + 1}")
+                for i, v in enumerate(variances)]
+    else:
+        arrs = [_array(v, in_dtype, first.ndim, f"variance {i + 1}")
+                for i, v in enumerate(variances)]
     for i, v in enumerate(arrs[1:], 2):
         if v.shape != first.shape:
             raise ValueError(f"variance {i} has shape {v.shape}, variance 1 has {first.shape}")
@@ -392,7 +419,10 @@ def err_from_variances(
     flat = [a.reshape(-1) for a in arrs]
     c = flat[2] if len(flat) == 3 else None
     nt = _threads(threads)
-    if in_dtype == np.float32:
+    if swapped:
+        b = [f.view(np.uint8) for f in flat]
+        _core.err_f32be(b[0], b[1], b[2] if c is not None else None, result.reshape(-1), nt)
+    elif in_dtype == np.float32:
         _core.err_f32(flat[0], flat[1], c, result.reshape(-1), nt)
     else:
         u16 = [f.view(np.uint16) for f in flat]

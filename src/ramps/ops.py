@@ -15,6 +15,7 @@ import numpy as np
 
 from . import kernels
 from .product import Product, open as open_product
+from .sources import MmapSource
 
 __all__ = ["combine_dq", "recompute_err", "VARIANCE_EXTENSIONS"]
 
@@ -97,7 +98,7 @@ def recompute_err(
         if len({i.shape for i in infos}) > 1:
             detail = ", ".join(f"{n} {i.shape}" for n, i in zip(present, infos))
             raise ValueError(f"{p.path}: variance extensions differ in shape: {detail}")
-        err = _err_in_blocks(p, infos, out, threads)
+        err = _err_in_blocks(p, infos, out, threads, release=owned)
         if output is None:
             return err
         return _write_extension(output, {"ERR": err}, p.path, p, overwrite)
@@ -108,6 +109,13 @@ def recompute_err(
 
 #: Elements per block when a kernel runs over extensions that need decoding.
 BLOCK_ELEMENTS = 1 << 20
+
+#: Elements per kernel call when ERR is computed straight from the memory map
+#: (64 MB of float32 output): one pass, no buffers, and few threaded calls, each
+#: of which can wait a scheduler tick on a busy machine.
+MAPPED_BLOCK_ELEMENTS = 16 << 20
+
+_BE_F32 = np.dtype(">f4")
 
 
 def _combine_by_integration(p: Product, rules: str, mask: int, out: np.ndarray | None,
@@ -142,10 +150,22 @@ def _combine_by_integration(p: Product, rules: str, mask: int, out: np.ndarray |
     return out
 
 
+def _mapped_be_f32(p: Product, infos: list) -> list[np.ndarray] | None:
+    """Flat zero-copy views of the extensions when every one is unscaled big-endian
+    float32 in a memory-mapped file, else None (a file object would read them whole)."""
+    if not isinstance(p._source, MmapSource):
+        return None
+    if any(i.dtype != _BE_F32 or i.bscale != 1.0 or i.bzero != 0.0 for i in infos):
+        return None
+    return [p[i.name, i.ver].reshape(-1) for i in infos]
+
+
 def _err_in_blocks(p: Product, infos: list, out: np.ndarray | None,
-                   threads: int | None) -> np.ndarray:
-    """ERR over big-endian VAR_* extensions in blocks: each block of each variance is
-    decoded into a small reused buffer, then summed and rooted into ``out``."""
+                   threads: int | None, release: bool = True) -> np.ndarray:
+    """ERR over VAR_* extensions in blocks.  Unscaled big-endian float32 in a memory
+    map (the usual case) goes straight from the map through the byte-swapping
+    kernel, one pass, releasing each block's pages once consumed when ``release``;
+    anything else is decoded block by block into small reused buffers first."""
     shape = infos[0].shape
     n = int(np.prod(shape, dtype=np.int64))
     if out is None:
@@ -153,6 +173,18 @@ def _err_in_blocks(p: Product, infos: list, out: np.ndarray | None,
     elif out.size != n or out.dtype != np.float32 or not out.flags.c_contiguous:
         raise ValueError(f"out must be a C-contiguous float32 array of shape {shape}")
     flat = out.reshape(-1)
+    mapped = _mapped_be_f32(p, infos)
+    if mapped is not None:
+        # pages are released only for a file this call opened (see _combine_by_integration)
+        drop = getattr(p._source, "advise_dontneed", None) if release else None
+        for i0 in range(0, n, MAPPED_BLOCK_ELEMENTS):
+            i1 = min(i0 + MAPPED_BLOCK_ELEMENTS, n)
+            kernels.err_from_variances(*(v[i0:i1] for v in mapped), out=flat[i0:i1],
+                                       threads=threads)
+            if drop is not None:
+                for info in infos:
+                    drop(info.data_offset + 4 * i0, 4 * (i1 - i0))
+        return out
     step = min(BLOCK_ELEMENTS, max(n, 1))
     bufs = [np.empty(step, np.float32) for _ in infos]
     for i0 in range(0, n, step):
