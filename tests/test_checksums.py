@@ -135,8 +135,9 @@ def test_missing_final_padding_counts_as_zeros(tmp_path):
     _, dat = _loc(path, 1)
     with open(path, "r+b") as f:
         f.truncate(dat + 5)
-    with fits.open(tmp_path / "short_rate.fits") as hdul:
-        want = int(hdul["SCI"].header["DATASUM"])
+    with pytest.warns(Warning, match="truncated"):  # astropy notices the cut padding
+        with fits.open(tmp_path / "short_rate.fits") as hdul:
+            want = int(hdul["SCI"].header["DATASUM"])
     with ramps.open(path) as p:
         assert p.datasum("SCI") == want == (0x01020304 + 0x05000000)
         assert p.verify_checksums()[1].datasum is True
