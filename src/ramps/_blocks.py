@@ -1,0 +1,79 @@
+"""Loops over the blocks of a whole extension, on several threads at once.
+
+The whole-extension operations (decode SCI, combine DQ, ERR) stream through a
+memory-mapped file block by block.  Each block costs a kernel, but also system
+work: mapping its input pages (page faults, or one ``populate`` call) and
+releasing them afterwards, plus the first touch of its output pages.  When one
+thread runs the loop and each kernel call uses every core, that system work
+runs on one core while the others wait at the kernel's barrier, and the
+kernel's threads fault on neighbouring pages of the same page tables.
+
+:func:`run_blocks` instead gives each thread whole blocks: it populates,
+computes with a one-thread kernel (the GIL is released) and releases on its
+own, so every step of every block runs in parallel.  Results do not change:
+the kernels are elementwise (or per integration), whatever the split.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+from . import _core
+
+__all__ = ["workers", "run_blocks"]
+
+
+def workers(threads: int | None) -> int:
+    """Threads a block loop uses for a kernel's ``threads=`` (None: every core,
+    as for the kernels themselves; 1 without OpenMP or with OMP_NUM_THREADS=1)."""
+    if threads is None:
+        return max(1, _core.max_threads(0))
+    return max(1, int(threads))
+
+
+def run_blocks(count: int, step: int, work: Callable[[int, int], None], nthreads: int) -> None:
+    """Call ``work(start, stop)`` for the blocks ``[start, stop)`` of ``range(count)``,
+    ``step`` long, on ``nthreads`` threads (this one among them).
+
+    A thread takes the next block when done with one, so a thread held up by
+    another process does not hold up the rest.  After an exception no new block
+    is started; the first one is re-raised here once every thread has stopped.
+    """
+    step = max(1, int(step))
+    starts = range(0, int(count), step)
+    nthreads = max(1, min(int(nthreads), len(starts)))
+    if nthreads == 1:
+        for i in starts:
+            work(i, min(i + step, count))
+        return
+    it = iter(starts)
+    lock = threading.Lock()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def loop() -> None:
+        try:
+            while not stop.is_set():
+                with lock:
+                    i = next(it, None)
+                if i is None:
+                    return
+                work(i, min(i + step, count))
+        except BaseException as e:  # noqa: BLE001 - re-raised in the calling thread
+            errors.append(e)
+            stop.set()
+
+    helpers = [threading.Thread(target=loop, name=f"ramps-block-{k}", daemon=True)
+               for k in range(nthreads - 1)]
+    for t in helpers:
+        t.start()
+    try:
+        loop()
+    finally:
+        stop.set()  # the blocks are all taken, or this thread was interrupted
+        for t in helpers:
+            t.join()
+    if errors:
+        raise errors[0]
+
