@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import ramps
-from ramps import _blocks, kernels, ops
-from ramps.sources import FileObjectSource
+from ramps import _blocks, kernels, ops, product
+from ramps.sources import FileObjectSource, MmapSource
 from ramps.writer import write
 
 
@@ -85,3 +85,26 @@ def test_combine_dq_in_blocks_from_a_file_object(tmp_path, monkeypatch):
     with open(path, "rb") as f, ramps.product.Product(FileObjectSource(f)) as p:
         np.testing.assert_array_equal(ramps.combine_dq(p, threads=2),
                                       kernels.combine_dq(pixeldq, groupdq))
+
+
+@pytest.mark.parametrize("threads", [None, 1, 2, 3])
+@pytest.mark.parametrize("chunk", [4, 100, 1 << 24])
+def test_read_in_blocks(tmp_path, monkeypatch, threads, chunk):
+    path, _, _, sci = _ramp(tmp_path, nints=11)
+    monkeypatch.setattr(product, "CHUNK_BYTES", chunk)
+    with ramps.open(path) as p:
+        np.testing.assert_array_equal(p.read("SCI", threads=threads), sci)
+        np.testing.assert_array_equal(p.read("SCI", dtype=np.float64, threads=threads), sci)
+        np.testing.assert_array_equal(p.sci[3:5], sci[3:5])
+        out = np.empty(sci.size, np.float32)
+        p.read("SCI", out=out, threads=threads)
+        np.testing.assert_array_equal(out.reshape(sci.shape), sci)
+        assert isinstance(p._source, MmapSource)
+
+
+def test_read_in_blocks_reports_errors_with_the_extension(tmp_path, monkeypatch):
+    path, *_ = _ramp(tmp_path)
+    monkeypatch.setattr(product, "CHUNK_BYTES", 4)
+    with ramps.open(path) as p:
+        with pytest.raises(ValueError, match=r"\[SCI,1\]: BITPIX=-32"):
+            p.read("SCI", dtype=np.int16, threads=2)
