@@ -35,21 +35,6 @@ int ramps_max_threads(int threads);
 /* Non-zero when the library was compiled with OpenMP. */
 int ramps_have_openmp(void);
 
-/* ---- advise: how a mapped range is about to be used (advise.c) ----------- */
-
-enum ramps_advice {
-    RAMPS_ADVISE_POPULATE = 1, /* map every page now (Linux MADV_POPULATE_READ) */
-    RAMPS_ADVISE_RELEASE = 2   /* drop the pages from this mapping (MADV_DONTNEED) */
-};
-
-/* What ramps_advise returns where the platform lacks the advice (not an errno). */
-#define RAMPS_ADVISE_UNSUPPORTED (-1)
-
-/* madvise(2) of [addr, addr + length): `addr` page-aligned, `what` a ramps_advice.
- * Returns 0, an errno value (> 0) from the kernel (EINVAL: advice unknown to this
- * kernel), or RAMPS_ADVISE_UNSUPPORTED.  Unlike the kernels, never touches data. */
-int ramps_advise(void *addr, size_t length, int what);
-
 /* ---- decode: big-endian FITS bytes -> native values (decode.c) ---------- */
 
 /* The hot case: BITPIX=16, BSCALE=1, BZERO=32768 (stored uint16) -> float32.

@@ -366,59 +366,6 @@ def test_closed_sources_raise(tmp_path):
     assert issubclass(ClosedError, RampsError) and issubclass(ClosedError, ValueError)
 
 
-def test_populate_hint(tmp_path, monkeypatch):
-    """populate maps whole pages around any byte range (data offsets need not be page
-    aligned), does nothing for empty ranges or file objects, and is checked like read."""
-    import mmap
-
-    data = small_file() + bytes(range(256)) * 40  # not a whole number of pages
-    path = write(tmp_path, data)
-    assert len(data) % mmap.PAGESIZE
-    with MmapSource(path) as m, FileObjectSource(io.BytesIO(data), "mem") as f:
-        for src in (m, f):
-            for off, n in [(0, len(data)), (BLOCK + 7, 80), (mmap.PAGESIZE - 1, 2),
-                           (len(data) - 3, 3), (len(data), 0), (5, 0)]:
-                assert src.populate(off, n) is None
-                assert src.read(off, n) == data[off:off + n]
-            with pytest.raises(TruncatedFileError):
-                src.populate(len(data) - 5, 15)
-            with pytest.raises(ValueError):
-                src.populate(-1, 5)
-        assert MmapSource._can_populate  # Linux >= 5.14 (no-op elsewhere, tested below)
-        m.advise_dontneed(BLOCK + 7, len(data))  # releases whole pages up to the end
-        assert bytes(m.view(0, len(data))) == data
-        # a kernel without MADV_POPULATE_READ: the hint turns itself off, reads still work
-        monkeypatch.setattr(_core, "advise", lambda *a: 22 if a[3] == _core.ADVISE_POPULATE else 0)
-        monkeypatch.setattr(MmapSource, "_can_populate", True)
-        m.populate(0, 10)
-        assert not MmapSource._can_populate and m.read(0, 10) == data[:10]
-        m.populate(0, 10)  # not asked again
-    with MmapSource(write(tmp_path, b"", "empty.fits")) as e:
-        e.populate(0, 0)
-    for src in (MmapSource(path), FileObjectSource(io.BytesIO(data), "mem")):
-        src.close()
-        with pytest.raises(ClosedError, match="I/O on a closed source"):
-            src.populate(0, 10)
-        with pytest.raises(ClosedError):
-            src.populate(0, 0)
-
-
-def test_core_advise_checks_its_range():
-    import mmap
-
-    m = mmap.mmap(-1, 3 * mmap.PAGESIZE)
-    try:
-        assert _core.advise(m, 0, 0, _core.ADVISE_POPULATE) == 0
-        assert _core.advise(m, mmap.PAGESIZE, 2 * mmap.PAGESIZE, _core.ADVISE_RELEASE) == 0
-        assert _core.advise(m, 0, 10, 99) == _core.ADVISE_UNSUPPORTED
-        with pytest.raises(ValueError, match="outside a buffer"):
-            _core.advise(m, mmap.PAGESIZE, 3 * mmap.PAGESIZE, _core.ADVISE_RELEASE)
-        with pytest.raises(ValueError, match="outside a buffer"):
-            _core.advise(m, 4 * mmap.PAGESIZE, 0, _core.ADVISE_RELEASE)
-    finally:
-        m.close()
-
-
 def test_mmap_close_with_live_views(tmp_path):
     data = small_file()
     src = MmapSource(write(tmp_path, data))

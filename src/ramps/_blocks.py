@@ -2,16 +2,23 @@
 
 The whole-extension operations (decode SCI, combine DQ, ERR) stream through a
 memory-mapped file block by block.  Each block costs a kernel, but also system
-work: mapping its input pages (page faults, or one ``populate`` call) and
-releasing them afterwards, plus the first touch of its output pages.  When one
-thread runs the loop and each kernel call uses every core, that system work
-runs on one core while the others wait at the kernel's barrier, and the
-kernel's threads fault on neighbouring pages of the same page tables.
+work: mapping its input pages (page faults) and releasing them afterwards
+(``advise_dontneed``), plus the first touch of its output pages.  When one
+thread runs the loop and each kernel call uses every core, the release runs on
+one core while OpenMP's other threads spin at the barrier, and the kernel's
+threads fault on neighbouring pages of the same page tables.
 
-:func:`run_blocks` instead gives each thread whole blocks: it populates,
-computes with a one-thread kernel (the GIL is released) and releases on its
-own, so every step of every block runs in parallel.  Results do not change:
-the kernels are elementwise (or per integration), whatever the split.
+:func:`run_blocks` instead gives each thread whole blocks: it computes with a
+one-thread kernel (the GIL is released), then releases, on its own, so every
+step of every block runs in parallel and no thread spins.  Results do not
+change: the kernels are elementwise (or per integration), whatever the split.
+
+Usage (ERR over three variances, say): ``n = workers(threads)``; if the work
+gives each thread at least two blocks, ``run_blocks(count, step, block, n)``
+where ``block(i, j)`` decodes/combines elements ``[i, j)`` with ``threads=1``
+into its slice of the output (per-thread scratch buffers via
+``threading.local``) and releases its input; otherwise one loop with
+``threads=threads`` kernels.
 """
 
 from __future__ import annotations

@@ -41,8 +41,6 @@ cdef extern from "ramps.h" nogil:
     int ramps_fits_checksum(const uint8_t *buf, size_t n, uint32_t initial,
                             uint32_t *result, int threads)
     void ramps_checksum_encode(uint32_t value, int complement, char out[17])
-    int ramps_advise(void *addr, size_t length, int what)
-    int RAMPS_ADVISE_POPULATE, RAMPS_ADVISE_RELEASE, RAMPS_ADVISE_UNSUPPORTED
 
 
 class KernelError(RuntimeError):
@@ -334,25 +332,3 @@ def fits_scan(const uint8_t[::1] buf, uint64_t base_offset=0, bint at_eof=True,
         return hdus, next_offset, error
     finally:
         free(out)
-
-
-ADVISE_POPULATE = RAMPS_ADVISE_POPULATE
-ADVISE_RELEASE = RAMPS_ADVISE_RELEASE
-ADVISE_UNSUPPORTED = RAMPS_ADVISE_UNSUPPORTED
-
-
-def advise(const uint8_t[::1] buf, size_t start, size_t length, int what):
-    """madvise(2) of bytes [start, start + length) of a memory map, GIL released.
-
-    ``buf[start]`` must be page-aligned.  Returns 0, an errno value, or
-    ADVISE_UNSUPPORTED where the platform has no such advice.
-    """
-    cdef size_t n = buf.shape[0]
-    if start > n or length > n - start:
-        raise ValueError(f"advise: bytes {start}..{start + length} outside a buffer of {n}")
-    if length == 0:
-        return 0
-    cdef void *addr = <void *>&buf[start]
-    with nogil:
-        st = ramps_advise(addr, length, what)
-    return st

@@ -117,11 +117,10 @@ def _combine_by_integration(p: Product, rules: str, mask: int, out: np.ndarray |
                             threads: int | None, release: bool = True) -> np.ndarray:
     """combine_dq over blocks of integrations straight from the memory map.
 
-    Each thread takes whole blocks (~16 MB of GROUPDQ): maps the block's pages in
-    one call, combines it with a one-thread kernel, releases the pages (only for
-    a file this call opened: a caller keeping the product open would pay to map
-    them again on its next call).  Few integrations: one block loop, every core
-    in each kernel call."""
+    Each thread takes whole blocks (~16 MB of GROUPDQ), combines each with a
+    one-thread kernel and releases its pages (only for a file this call opened: a
+    caller keeping the product open would pay to map them again on its next
+    call).  Few integrations: one block loop, every core in each kernel call."""
     pixeldq = _native(p, "PIXELDQ")
     info = p._hdu("GROUPDQ")
     if len(info.shape) != 4:
@@ -134,9 +133,7 @@ def _combine_by_integration(p: Product, rules: str, mask: int, out: np.ndarray |
     elif out.shape != shape or out.dtype != np.uint32 or not out.flags.c_contiguous:
         raise ValueError(f"out must be a C-contiguous uint32 array of shape {shape}")
     groupdq = _native(p, "GROUPDQ")
-    src = p._source
-    populate = getattr(src, "populate", None)
-    dontneed = getattr(src, "advise_dontneed", None) if release else None
+    dontneed = getattr(p._source, "advise_dontneed", None) if release else None
     per_int = info.data_size // max(nints, 1)
     nt = _blocks.workers(threads)
     step = max(1, DQ_BLOCK_BYTES // max(per_int, 1))
@@ -146,13 +143,10 @@ def _combine_by_integration(p: Product, rules: str, mask: int, out: np.ndarray |
         nt = 1
 
     def block(i: int, j: int) -> None:
-        o, n = info.data_offset + i * per_int, (j - i) * per_int
-        if populate is not None:
-            populate(o, n)
         kernels.combine_dq(pixeldq, groupdq[i:j], rules=rules, mask=mask, out=out[i:j],
                            threads=inner)
         if dontneed is not None:
-            dontneed(o, n)
+            dontneed(info.data_offset + i * per_int, (j - i) * per_int)
 
     _blocks.run_blocks(nints, step, block, nt)
     return out

@@ -284,8 +284,8 @@ class Product:
                      out: np.ndarray, threads: int | None) -> None:
         """Decode elements [first, first+count) of ``info`` into flat ``out``, block by
         block, releasing each block's input pages once consumed.  Enough blocks for
-        every thread: each thread takes whole blocks (populate, one-thread kernel,
-        release: see :mod:`ramps._blocks`); otherwise one loop, every core per block."""
+        every thread: each thread takes whole blocks (one-thread kernel, then release:
+        see :mod:`ramps._blocks`); otherwise one loop, every core per block."""
         item = info.dtype.itemsize
         if not out.flags.c_contiguous:
             raise ValueError(f"{self.path}[{info.name},{info.ver}]: out must be C-contiguous")
@@ -296,14 +296,11 @@ class Product:
         inner = 1 if count >= 2 * nt * step else threads
         if threads is None and count * item < SMALL_BYTES:
             inner = 1  # waking a second core costs more than it saves (and it spins after)
-        populate = getattr(src, "populate", None) if inner == 1 else None
         release = getattr(src, "advise_dontneed", None)
 
         def block(i0: int, i1: int) -> None:
             m = i1 - i0
             offset = info.data_offset + (first + i0) * item
-            if populate is not None:
-                populate(offset, m * item)
             view = src.view(offset, m * item)
             try:
                 kernels.decode(view, info.bitpix, bscale=info.bscale, bzero=info.bzero,

@@ -12,17 +12,10 @@ or a remote file object answering range requests are interchangeable:
 Reads are exact: asking for bytes past the end raises
 :class:`~ramps.errors.TruncatedFileError` naming the file; any use after
 ``close()`` raises :class:`~ramps.errors.ClosedError`.
-
-Sources also take hints for the block loops of whole-extension operations:
-``populate`` (map a range's pages before a kernel reads them) and
-``advise_dontneed`` (drop a consumed range from the map); both are no-ops
-where nothing is mapped, and optional (not part of :class:`ByteSource`:
-callers look them up with ``getattr``).
 """
 
 from __future__ import annotations
 
-import errno
 import io
 import mmap
 import os
@@ -31,7 +24,6 @@ from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
 
-from . import _core
 from .errors import ClosedError, TruncatedFileError
 
 __all__ = ["ByteSource", "MmapSource", "FileObjectSource", "open_source"]
@@ -84,11 +76,6 @@ class _Source:
                 f"({offset + size - self.size} missing): truncated?",
             )
 
-    def populate(self, offset: int, size: int) -> None:
-        """A hint that bytes [offset, offset+size) are about to be read: nothing to do
-        unless memory-mapped.  Checked like ``read`` (ClosedError, TruncatedFileError)."""
-        self._check(offset, size)
-
     def __enter__(self):
         return self
 
@@ -126,37 +113,14 @@ class MmapSource(_Source):
             return np.empty(0, dtype=np.uint8)
         return np.frombuffer(self._mmap, dtype=np.uint8, count=size, offset=offset)
 
-    #: False once the kernel refused MADV_POPULATE_READ (Linux < 5.14, other systems)
-    _can_populate = True
-
-    def populate(self, offset: int, size: int) -> None:
-        """Map the pages of bytes [offset, offset+size) now, in one system call
-        (``MADV_POPULATE_READ``), instead of one page fault per 16 pages as a kernel
-        first reads them.  A hint: does nothing where unsupported; raises like
-        ``read`` (ClosedError after close, TruncatedFileError past the end).
-        The GIL is released, so threads can populate their own blocks."""
-        self._check(offset, size)
-        m = self._mmap
-        if not size or m is None or not MmapSource._can_populate:
-            return
-        start = int(offset) // mmap.PAGESIZE * mmap.PAGESIZE
-        try:
-            st = _core.advise(m, start, int(offset) + int(size) - start, _core.ADVISE_POPULATE)
-        except ValueError:  # the map was closed by another thread meanwhile
-            return
-        if st in (errno.EINVAL, errno.ENOSYS, _core.ADVISE_UNSUPPORTED):
-            MmapSource._can_populate = False
-        # other errors (EFAULT: the file shrank, EINTR, ENOMEM): the read itself
-        # will fault the pages in, or fail, as it would have without the hint
-
     def advise_dontneed(self, offset: int, size: int) -> None:
         """Release the pages of a consumed byte range (best effort, no-op where unsupported).
 
         Only whole pages inside the range are released; a later read of them
-        faults them back in from the file.  The GIL is released.
+        faults them back in from the file.
         """
         m = self._mmap
-        if self._closed or m is None:
+        if self._closed or m is None or not hasattr(mmap, "MADV_DONTNEED"):
             return
         page = mmap.PAGESIZE
         start = -(-max(int(offset), 0) // page) * page
@@ -165,8 +129,8 @@ class MmapSource(_Source):
             end = end // page * page
         if end > start:
             try:
-                _core.advise(m, start, end - start, _core.ADVISE_RELEASE)
-            except ValueError:
+                m.madvise(mmap.MADV_DONTNEED, start, end - start)
+            except (OSError, ValueError):
                 pass
 
     def close(self) -> None:
