@@ -64,11 +64,13 @@ def _ramp(tmp_path, nints=9, ngroups=3, ny=5, nx=7, seed=4):
 
 
 @pytest.mark.parametrize("threads", [None, 1, 2, 3])
-@pytest.mark.parametrize("block", [1, 200, 1 << 24])  # one integration per block ... one block
+@pytest.mark.parametrize("block,call", [(1, 1 << 26), (200, 1 << 26),  # per-thread blocks
+                                        (1 << 24, 1 << 26), (1 << 24, 300)])  # all-core calls
 @pytest.mark.parametrize("rules", ["or", "stcal"])
-def test_combine_dq_in_blocks(tmp_path, monkeypatch, threads, block, rules):
+def test_combine_dq_in_blocks(tmp_path, monkeypatch, threads, block, call, rules):
     path, pixeldq, groupdq, _ = _ramp(tmp_path)
     monkeypatch.setattr(ops, "DQ_BLOCK_BYTES", block)
+    monkeypatch.setattr(_blocks, "CALL_BYTES", call)
     expected = kernels.combine_dq(pixeldq, groupdq, rules=rules, threads=1)
     got = ramps.combine_dq(path, rules=rules, threads=threads)  # opened here: pages released
     np.testing.assert_array_equal(got, expected)
@@ -88,10 +90,14 @@ def test_combine_dq_in_blocks_from_a_file_object(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("threads", [None, 1, 2, 3])
-@pytest.mark.parametrize("chunk", [4, 100, 1 << 24])
-def test_read_in_blocks(tmp_path, monkeypatch, threads, chunk):
+@pytest.mark.parametrize("chunk,call,small", [(4, 1 << 26, 0), (100, 1 << 26, 0),
+                                              (1 << 24, 1 << 26, 0), (1 << 24, 1000, 0),
+                                              (1 << 24, 1000, 1 << 20)])
+def test_read_in_blocks(tmp_path, monkeypatch, threads, chunk, call, small):
     path, _, _, sci = _ramp(tmp_path, nints=11)
     monkeypatch.setattr(product, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(product, "SMALL_BYTES", small)
+    monkeypatch.setattr(_blocks, "CALL_BYTES", call)
     with ramps.open(path) as p:
         np.testing.assert_array_equal(p.read("SCI", threads=threads), sci)
         np.testing.assert_array_equal(p.read("SCI", dtype=np.float64, threads=threads), sci)

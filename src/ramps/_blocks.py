@@ -28,7 +28,13 @@ from typing import Callable
 
 from . import _core
 
-__all__ = ["workers", "run_blocks"]
+__all__ = ["workers", "run_blocks", "CALL_BYTES"]
+
+#: When there are too few blocks for every thread to take two, a loop makes
+#: all-core kernel calls instead, each over at most this many input bytes (whose
+#: pages are then released): few calls, as each can wait a scheduler tick to wake
+#: its threads on a busy machine, and a bounded resident size.
+CALL_BYTES = 64 << 20
 
 
 def workers(threads: int | None) -> int:

@@ -120,7 +120,7 @@ def _combine_by_integration(p: Product, rules: str, mask: int, out: np.ndarray |
     Each thread takes whole blocks (~16 MB of GROUPDQ), combines each with a
     one-thread kernel and releases its pages (only for a file this call opened: a
     caller keeping the product open would pay to map them again on its next
-    call).  Few integrations: one block loop, every core in each kernel call."""
+    call).  Few integrations: all-core calls over up to CALL_BYTES each."""
     pixeldq = _native(p, "PIXELDQ")
     info = p._hdu("GROUPDQ")
     if len(info.shape) != 4:
@@ -137,10 +137,10 @@ def _combine_by_integration(p: Product, rules: str, mask: int, out: np.ndarray |
     per_int = info.data_size // max(nints, 1)
     nt = _blocks.workers(threads)
     step = max(1, DQ_BLOCK_BYTES // max(per_int, 1))
-    # one-thread kernels on nt threads when each thread gets two blocks or more
-    inner = 1 if nints >= 2 * nt * step else threads
-    if inner != 1:
-        nt = 1
+    if nints >= 2 * nt * step:  # two blocks or more a thread: one-thread kernels
+        inner = 1
+    else:  # few integrations: all-core calls
+        step, nt, inner = max(1, _blocks.CALL_BYTES // max(per_int, 1)), 1, threads
 
     def block(i: int, j: int) -> None:
         kernels.combine_dq(pixeldq, groupdq[i:j], rules=rules, mask=mask, out=out[i:j],

@@ -282,10 +282,11 @@ class Product:
 
     def _decode_into(self, info: HDUInfo, first: int, count: int, dtype: np.dtype,
                      out: np.ndarray, threads: int | None) -> None:
-        """Decode elements [first, first+count) of ``info`` into flat ``out``, block by
-        block, releasing each block's input pages once consumed.  Enough blocks for
-        every thread: each thread takes whole blocks (one-thread kernel, then release:
-        see :mod:`ramps._blocks`); otherwise one loop, every core per block."""
+        """Decode elements [first, first+count) of ``info`` into flat ``out``, releasing
+        the input pages once consumed.  Two blocks or more for every thread: each
+        thread takes whole blocks (one-thread kernel, then release: see
+        :mod:`ramps._blocks`); otherwise all-core calls of up to CALL_BYTES (one
+        thread under SMALL_BYTES)."""
         item = info.dtype.itemsize
         if not out.flags.c_contiguous:
             raise ValueError(f"{self.path}[{info.name},{info.ver}]: out must be C-contiguous")
@@ -293,9 +294,11 @@ class Product:
         src = self._source
         nt = _blocks.workers(threads)
         step = max(CHUNK_BYTES // item, 1)
-        inner = 1 if count >= 2 * nt * step else threads
-        if threads is None and count * item < SMALL_BYTES:
-            inner = 1  # waking a second core costs more than it saves (and it spins after)
+        if count >= 2 * nt * step:  # two blocks or more a thread: one-thread kernels
+            inner = 1
+        else:  # all-core calls; a small one on one thread: waking a core costs more
+            step, nt = max(_blocks.CALL_BYTES // item, 1), 1
+            inner = 1 if threads is None and count * item < SMALL_BYTES else threads
         release = getattr(src, "advise_dontneed", None)
 
         def block(i0: int, i1: int) -> None:
