@@ -46,8 +46,22 @@ def test_run_blocks_reraises_and_stops():
 
 
 def test_workers():
-    assert _blocks.workers(3) == 3 and _blocks.workers(1) == 1
+    assert _blocks.workers(3) == (3 if kernels.have_openmp() else 1) and _blocks.workers(1) == 1
     assert _blocks.workers(None) == max(1, ramps._core.max_threads(0))
+    for bad in (0, -2, 1.5, "2"):
+        with pytest.raises(ValueError, match="threads must be a positive integer or None"):
+            _blocks.workers(bad)
+
+
+def test_bad_threads_are_refused_whatever_the_path(tmp_path, monkeypatch):
+    path, *_ = _ramp(tmp_path)
+    for block in (1, 1 << 24):  # per-thread blocks, all-core calls
+        monkeypatch.setattr(ops, "DQ_BLOCK_BYTES", block)
+        monkeypatch.setattr(product, "CHUNK_BYTES", block)
+        with pytest.raises(ValueError, match="threads must be"):
+            ramps.combine_dq(path, threads=0)
+        with ramps.open(path) as p, pytest.raises(ValueError, match="threads must be"):
+            p.read("SCI", threads=0)
 
 
 def _ramp(tmp_path, nints=9, ngroups=3, ny=5, nx=7, seed=4):

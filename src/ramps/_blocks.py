@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
-from . import _core
+from . import _core, kernels
 
 __all__ = ["workers", "run_blocks", "CALL_BYTES"]
 
@@ -38,11 +38,10 @@ CALL_BYTES = 64 << 20
 
 
 def workers(threads: int | None) -> int:
-    """Threads a block loop uses for a kernel's ``threads=`` (None: every core,
-    as for the kernels themselves; 1 without OpenMP or with OMP_NUM_THREADS=1)."""
-    if threads is None:
-        return max(1, _core.max_threads(0))
-    return max(1, int(threads))
+    """Threads a block loop uses for a kernel's ``threads=``: as many as the kernel
+    itself would (None: every core, or OMP_NUM_THREADS; always 1 in a build
+    without OpenMP).  Not None or a positive integer: ValueError, as the kernels."""
+    return max(1, _core.max_threads(kernels._threads(threads)))
 
 
 def run_blocks(count: int, step: int, work: Callable[[int, int], None], nthreads: int) -> None:
