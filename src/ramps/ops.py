@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import kernels
+from . import _blocks, kernels
 from .product import Product, open as open_product
 from .sources import MmapSource
 
@@ -117,13 +117,22 @@ MAPPED_BLOCK_ELEMENTS = 16 << 20
 
 _BE_F32 = np.dtype(">f4")
 
+#: Elements per block when each thread takes whole blocks of ERR (16 MB of
+#: output, with one-thread kernels; see ramps._blocks).
+ERR_THREAD_BLOCK_ELEMENTS = 4 << 20
+
+#: GROUPDQ bytes per block of combine_dq (whole integrations; at least one).
+DQ_BLOCK_BYTES = 16 << 20
+
 
 def _combine_by_integration(p: Product, rules: str, mask: int, out: np.ndarray | None,
                             threads: int | None, release: bool = True) -> np.ndarray:
-    """combine_dq over blocks of integrations (~64 MB of GROUPDQ each) straight from
-    the memory map, releasing each block's pages once consumed.  Blocks rather than
-    single integrations: every threaded call can wait a scheduler tick on a busy
-    machine, which 190 per-integration calls turned into +0.7 s."""
+    """combine_dq over blocks of integrations straight from the memory map.
+
+    Each thread takes whole blocks (~16 MB of GROUPDQ), combines each with a
+    one-thread kernel and releases its pages (only for a file this call opened: a
+    caller keeping the product open would pay to map them again on its next
+    call).  Few integrations: all-core calls over up to CALL_BYTES each."""
     pixeldq = _native(p, "PIXELDQ")
     info = p._hdu("GROUPDQ")
     if len(info.shape) != 4:
@@ -136,17 +145,22 @@ def _combine_by_integration(p: Product, rules: str, mask: int, out: np.ndarray |
     elif out.shape != shape or out.dtype != np.uint32 or not out.flags.c_contiguous:
         raise ValueError(f"out must be a C-contiguous uint32 array of shape {shape}")
     groupdq = _native(p, "GROUPDQ")
-    # pages are released only for a file this call opened: a caller keeping the
-    # product open would pay to map them again on its next call
-    release = getattr(p._source, "advise_dontneed", None) if release else None
+    dontneed = getattr(p._source, "advise_dontneed", None) if release else None
     per_int = info.data_size // max(nints, 1)
-    step = max(1, (64 << 20) // max(per_int, 1))
-    for i in range(0, nints, step):
-        j = min(i + step, nints)
+    nt = _blocks.workers(threads)
+    step = max(1, DQ_BLOCK_BYTES // max(per_int, 1))
+    if nints >= 2 * nt * step:  # two blocks or more a thread: one-thread kernels
+        inner = 1
+    else:  # few integrations: all-core calls
+        step, nt, inner = max(1, _blocks.CALL_BYTES // max(per_int, 1)), 1, threads
+
+    def block(i: int, j: int) -> None:
         kernels.combine_dq(pixeldq, groupdq[i:j], rules=rules, mask=mask, out=out[i:j],
-                           threads=threads)
-        if release is not None:
-            release(info.data_offset + i * per_int, (j - i) * per_int)
+                           threads=inner)
+        if dontneed is not None:
+            dontneed(info.data_offset + i * per_int, (j - i) * per_int)
+
+    _blocks.run_blocks(nints, step, block, nt)
     return out
 
 
@@ -177,13 +191,21 @@ def _err_in_blocks(p: Product, infos: list, out: np.ndarray | None,
     if mapped is not None:
         # pages are released only for a file this call opened (see _combine_by_integration)
         drop = getattr(p._source, "advise_dontneed", None) if release else None
-        for i0 in range(0, n, MAPPED_BLOCK_ELEMENTS):
-            i1 = min(i0 + MAPPED_BLOCK_ELEMENTS, n)
+        nt = _blocks.workers(threads)
+        step = ERR_THREAD_BLOCK_ELEMENTS
+        if n >= 2 * nt * step:  # two blocks or more a thread: one-thread kernels
+            inner = 1
+        else:  # little data: all-core calls
+            step, nt, inner = MAPPED_BLOCK_ELEMENTS, 1, threads
+
+        def block(i0: int, i1: int) -> None:
             kernels.err_from_variances(*(v[i0:i1] for v in mapped), out=flat[i0:i1],
-                                       threads=threads)
+                                       threads=inner)
             if drop is not None:
                 for info in infos:
                     drop(info.data_offset + 4 * i0, 4 * (i1 - i0))
+
+        _blocks.run_blocks(n, step, block, nt)
         return out
     step = min(BLOCK_ELEMENTS, max(n, 1))
     bufs = [np.empty(step, np.float32) for _ in infos]
