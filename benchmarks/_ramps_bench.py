@@ -193,7 +193,7 @@ WARM_ROUNDS = int(os.environ.get("RAMPS_BENCH_WARM_ROUNDS", _R[1]))
 SLOW_ROUNDS = int(os.environ.get("RAMPS_BENCH_SLOW_ROUNDS", _R[2]))
 #: A row stops taking rounds once it has spent this long (wall clock, with process
 #: start-up and checks): expensive routes get one or two rounds, cheap ones all.
-BUDGET_S = float(os.environ.get("RAMPS_BENCH_BUDGET_S", {"small": 1.5, "large": 60}[SIZE]))
+BUDGET_S = float(os.environ.get("RAMPS_BENCH_BUDGET_S", {"small": 1.0, "large": 60}[SIZE]))
 #: Whether the stdatamodels routes run (seconds each even on small data): by default
 #: in large mode only, so that small mode stays near a minute.
 STDATAMODELS = os.environ.get("RAMPS_BENCH_STDATAMODELS",

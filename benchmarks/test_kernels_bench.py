@@ -444,12 +444,14 @@ def _np_err_blocked(a, b, c, o, out, blk=1 << 15):
     return out
 
 
-@pytest.mark.parametrize("case", [
-    "ramps threads=1", "ramps threads=2", "numpy sqrt(a + b + c)",
-    "numpy add/add/sqrt with out=", "numpy add/add/sqrt with out=, 32Ki blocks",
-])
-def test_err_f32(benchmark, var, case):
-    a, b, c = var["f32"]
+ERR_CASES = ["ramps threads=1", "ramps threads=2", "numpy sqrt(a + b + c)",
+             "numpy add/add/sqrt with out=", "numpy add/add/sqrt with out=, 32Ki blocks"]
+
+
+def _err_f32_case(benchmark, var, case, key, group, goals):
+    """One ERR row over var[key]: native ("f32") or big-endian ("f32be") inputs holding
+    the same values, so both must give the bits of numpy's sqrt(a + b + c)."""
+    a, b, c = var[key]
     out = np.empty(N, np.float32)
     o = np.empty(N, np.float32)
     fns = {
@@ -461,35 +463,21 @@ def test_err_f32(benchmark, var, case):
             "numpy", lambda: _np_err_blocked(a, b, c, o, out)),
     }
     role, fn = fns[case]
-    expect = var.setdefault("e32", _bytes(np.sqrt(a + b + c)))
-    goals = ([("numpy add/add/sqrt with out=", 2.0), ("np", 2.0)]
-             if case == "ramps threads=1" else [])
-    _case(benchmark, ERR32, case, role, fn, 16 * N, "3 inputs + output bytes (16/value)",
-          expect=expect, goals=goals)
-
-
-@pytest.mark.parametrize("case", [
-    "ramps threads=1", "ramps threads=2", "numpy sqrt(a + b + c)",
-    "numpy add/add/sqrt with out=", "numpy add/add/sqrt with out=, 32Ki blocks",
-])
-def test_err_f32be(benchmark, var, case):
-    a, b, c = var["f32be"]
-    out = np.empty(N, np.float32)
-    o = np.empty(N, np.float32)
-    fns = {
-        "ramps threads=1": ("ramps", lambda: kernels.err_from_variances(a, b, c, out=out, threads=1)),
-        "ramps threads=2": ("ramps", lambda: kernels.err_from_variances(a, b, c, out=out, threads=2)),
-        "numpy sqrt(a + b + c)": ("numpy", lambda: np.sqrt(a + b + c)),
-        "numpy add/add/sqrt with out=": ("numpy", lambda: _np_err_out(a, b, c, o)),
-        "numpy add/add/sqrt with out=, 32Ki blocks": (
-            "numpy", lambda: _np_err_blocked(a, b, c, o, out)),
-    }
-    role, fn = fns[case]
-    fa, fb, fc = var["f32"]  # the same values, native: the same bits expected
+    fa, fb, fc = var["f32"]
     expect = var.setdefault("e32", _bytes(np.sqrt(fa + fb + fc)))
-    goals = [("np", 2.0)] if case == "ramps threads=1" else []
-    _case(benchmark, ERR32BE, case, role, fn, 16 * N, "3 inputs + output bytes (16/value)",
-          expect=expect, goals=goals)
+    _case(benchmark, group, case, role, fn, 16 * N, "3 inputs + output bytes (16/value)",
+          expect=expect, goals=goals if case == "ramps threads=1" else [])
+
+
+@pytest.mark.parametrize("case", ERR_CASES)
+def test_err_f32(benchmark, var, case):
+    _err_f32_case(benchmark, var, case, "f32", ERR32,
+                  [("numpy add/add/sqrt with out=", 2.0), ("np", 2.0)])
+
+
+@pytest.mark.parametrize("case", ERR_CASES)
+def test_err_f32be(benchmark, var, case):
+    _err_f32_case(benchmark, var, case, "f32be", ERR32BE, [("np", 2.0)])
 
 
 @pytest.mark.parametrize("case", [

@@ -131,7 +131,8 @@ def _write(benchmark, tso, mode, few, label, role, case):
         rounds=rb.SLOW_ROUNDS if slow else None)
 
 
-@_params(WRITE_CASES + ([STDM_WRITE] if LARGE else []))
+# small mode: astropy's fresh MOS write (4 s) is timed in large mode only, like warm
+@_params(WRITE_CASES + [STDM_WRITE] if LARGE else WRITE_WARM)
 def test_mos_write_fresh(benchmark, tso, label, role, case, opts):
     _write(benchmark, tso, "fresh", False, label, role, case)
 
