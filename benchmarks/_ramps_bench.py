@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+from _fresh import reset_peak, status  # the same RSS probes as a fresh process
 
 SIZE = os.environ.get("RAMPS_BENCH_SIZE", "small").lower()
 if SIZE not in ("small", "large"):
@@ -355,24 +356,6 @@ def run_fresh(benchmark, group, name, role, case, args, nbytes=None, rounds=None
     return _record(benchmark, group, "fresh", name, one_round, rounds or FRESH_ROUNDS, row)
 
 
-def _status():
-    out = {}
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                out[line[:5]] = int(line.split()[1]) * 1024
-    return out
-
-
-def _reset_peak():
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def run_warm(benchmark, group, name, role, case, args, nbytes=None, rounds=None, warm=()):
     """Time ``case`` in this process: prepare once, one untimed call (checked and
     warming imports, caches and reused buffers), then ``rounds`` timed calls."""
@@ -398,14 +381,14 @@ def run_warm(benchmark, group, name, role, case, args, nbytes=None, rounds=None,
 
     def one_round(i):
         gc.collect()
-        reset = _reset_peak()
-        rss0 = _status()["VmRSS"]
+        reset = reset_peak()
+        rss0 = status()["VmRSS"]
         f0 = resource.getrusage(resource.RUSAGE_SELF)
         t = time.perf_counter()
         result = c.work(args, prep)
         dt = time.perf_counter() - t
         f1 = resource.getrusage(resource.RUSAGE_SELF)
-        st = _status()
+        st = status()
         del result
         if c.cleanup:
             c.cleanup(args, args.get("out_path"))

@@ -20,6 +20,7 @@ import pytest
 from ramps import kernels
 
 from _ramps_bench import GROUP_NOTES, SHAPE, fresh_mmap, run_case
+from _tso_cases import np_or_blocked
 
 NINTS, NGROUPS, NY, NX = SHAPE
 N = NINTS * NGROUPS * NY * NX  # values in one block of ramps
@@ -295,18 +296,6 @@ def _np_or_loop(g, p, acc, out):
     return out
 
 
-def _np_or_blocked(g, p, acc64, out, blk=1 << 15):
-    """The uint64 formulation on pixel blocks, so the accumulator stays in cache."""
-    g64 = g.reshape(NINTS, NGROUPS, -1).view(np.uint64)
-    p1 = p.reshape(-1)
-    for s in range(0, NPIX // 8, blk):
-        e = min(s + blk, NPIX // 8)
-        a = acc64[:, : e - s]
-        np.bitwise_or.reduce(g64[:, :, s:e], axis=1, out=a)
-        np.bitwise_or(p1[8 * s:8 * e], a.view(np.uint8), out=out[:, 8 * s:8 * e])
-    return out
-
-
 @pytest.mark.parametrize("case", [
     "ramps threads=1", "ramps threads=2",
     "numpy p | or.reduce(g, axis=1)", "numpy u64 formulation on 256Ki-pixel blocks", "numpy or.reduce(g, axis=1, out=); or(p, acc, out=)",
@@ -330,7 +319,7 @@ def test_combine_dq_or(benchmark, dq, case):
             "numpy", lambda: _np_or_u64(g, p, acc64, out2)),
         "numpy loop over groups, out=": ("numpy", lambda: _np_or_loop(g, p, acc, out)),
         "numpy u64 formulation on 256Ki-pixel blocks": (
-            "numpy", lambda: _np_or_blocked(g, p, acc64, out2)),
+            "numpy", lambda: np_or_blocked(g, p, out2, acc=acc64)),
     }
     role, fn = fns[case]
     expect = dq.setdefault("or", _bytes(kernels.combine_dq(p, g, threads=1)))
