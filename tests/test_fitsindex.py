@@ -570,3 +570,25 @@ def test_mutation_fuzz():
             assert str(exc).startswith("mem.fits")
             outcomes["error"] += 1
     assert outcomes["ok"] > 300 and outcomes["error"] > 300, outcomes
+
+
+def test_card_value_reads_raw_cards():
+    """Hand-worked cards: a quoted string keeps leading blanks and doubled quotes
+    become one, trailing blanks go (FITS 4.2.1); an integer comes back as its
+    digits; a float value is neither (""); a card after END and an absent keyword
+    are None."""
+    from ramps.fitsindex import card_value
+
+    cards = [f"{'DATAMODL':8}= 'RampModel'          / model",
+             f"{'TARGNAME':8}= ' it''s  '",
+             f"{'DATASUM':8}= 1234",
+             f"{'EXPTIME':8}=                 1.5",
+             "END",
+             f"{'HIDDEN':8}= 'after end'"]
+    raw = "".join(f"{c:80}" for c in cards).encode("ascii")
+    assert card_value(raw, "DATAMODL") == "RampModel"
+    assert card_value(raw, "targname") == " it's"
+    assert card_value(raw, "DATASUM") == "1234"
+    assert card_value(raw, "EXPTIME") == ""
+    assert card_value(raw, "HIDDEN") is None
+    assert card_value(raw, "NOPE") is None

@@ -10,7 +10,6 @@ memory map; header cards are read raw, without building astropy Headers.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,7 @@ import numpy as np
 
 from . import kernels
 from .errors import ChecksumError
-from .fitsindex import HDUInfo
+from .fitsindex import HDUInfo, card_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from .product import Product
@@ -26,7 +25,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["ChecksumError", "HDUChecksum", "data_sum", "verify"]
 
 _ALL_ONES = 0xFFFFFFFF
-_VALUE = re.compile(rb"\s*(?:'((?:[^']|'')*)'|([+-]?[0-9]+))")
 
 
 @dataclass(frozen=True)
@@ -34,34 +32,19 @@ class HDUChecksum:
     """What verification found for one HDU.
 
     ``datasum``/``checksum``: True (matches), False (does not) or None (the
-    keyword is absent).  ``computed_datasum`` is the sum of the data unit.
+    keyword is absent).  ``computed_datasum`` is the sum of the data unit;
+    ``problem`` says what does not match ("" when nothing).
     """
 
     extension: str
     datasum: bool | None
     checksum: bool | None
     computed_datasum: int
+    problem: str = ""
 
     @property
     def ok(self) -> bool:
         return self.datasum is not False and self.checksum is not False
-
-
-def _card_value(raw: bytes, keyword: str) -> str | None:
-    """The value of a string or integer keyword among raw header cards."""
-    key = keyword.ljust(8).encode("ascii")
-    for i in range(0, len(raw) - 79, 80):
-        card = raw[i:i + 80]
-        if card[:8] == b"END     ":
-            break
-        if card[:8] == key and card[8:10] == b"= ":
-            m = _VALUE.match(card, 10)
-            if not m:
-                return ""
-            if m.group(1) is not None:
-                return m.group(1).replace(b"''", b"'").decode("ascii", "replace").strip()
-            return m.group(2).decode("ascii")
-    return None
 
 
 def data_sum(p: "Product", info: HDUInfo, threads: int | None = None) -> int:
@@ -84,28 +67,24 @@ def check_hdu(p: "Product", info: HDUInfo, threads: int | None = None) -> HDUChe
     """Verify one HDU's DATASUM and CHECKSUM keywords (those present)."""
     header = p._source.read(info.header_offset, info.header_size)
     computed = data_sum(p, info, threads)
-    datasum_kw = _card_value(header, "DATASUM")
-    checksum_kw = _card_value(header, "CHECKSUM")
+    datasum_kw = card_value(header, "DATASUM")
+    checksum_kw = card_value(header, "CHECKSUM")
     datasum_ok = checksum_ok = None
     if datasum_kw is not None:
         datasum_ok = datasum_kw.isdigit() and int(datasum_kw) == computed
     if checksum_kw is not None:
         hdu_sum = kernels.fits_checksum(np.frombuffer(header, np.uint8), initial=computed)
         checksum_ok = hdu_sum == _ALL_ONES
-    return HDUChecksum(info.label, datasum_ok, checksum_ok, computed)
-
-
-def _problem(r: HDUChecksum, datasum_kw: str | None) -> str:
     parts = []
-    if r.datasum is False:
+    if datasum_ok is False:
         parts.append(f"DATASUM is {datasum_kw!r} in the header but the data unit sums to "
-                     f"{r.computed_datasum}: the data changed after it was written")
-    if r.checksum is False:
+                     f"{computed}: the data changed after it was written")
+    if checksum_ok is False:
         parts.append("CHECKSUM does not make the HDU sum to -0: "
-                     + ("the header or the data" if r.datasum is None else
-                        "the header" if r.datasum else "the data")
+                     + ("the header or the data" if datasum_ok is None else
+                        "the header" if datasum_ok else "the data")
                      + " changed after it was written")
-    return "; ".join(parts)
+    return HDUChecksum(info.label, datasum_ok, checksum_ok, computed, "; ".join(parts))
 
 
 def verify(p: "Product", *, required: bool = False,
@@ -123,8 +102,7 @@ def verify(p: "Product", *, required: bool = False,
         r = check_hdu(p, info, threads)
         results.append(r)
         if not r.ok:
-            header = p._source.read(info.header_offset, info.header_size)
-            failures.append((r.extension, _problem(r, _card_value(header, "DATASUM"))))
+            failures.append((r.extension, r.problem))
         elif required and r.datasum is None and r.checksum is None:
             failures.append((r.extension, "no DATASUM or CHECKSUM keyword to verify"))
     if failures:
