@@ -159,6 +159,15 @@ def test_ramps_written_checksums_verify_in_ramps_and_astropy(tmp_path, rng):
                 [r.computed_datasum for r in results]
 
 
+def test_info_cli_checksum_none_to_verify(tmp_path, rng, capsys):
+    arrays = {n: rng.standard_normal((4, 6)).astype(np.float32)
+              for n in ("SCI", "ERR", "VAR_POISSON", "VAR_RNOISE")}
+    arrays["DQ"] = rng.integers(0, 9, (4, 6), dtype=np.uint32)
+    out = ramps.write(tmp_path / "jw01_nrcalong_rate.fits", "rate", arrays)
+    assert info_main([str(out), "--checksum"]) == 0
+    assert "checksums: none to verify" in capsys.readouterr().out
+
+
 def test_info_cli_checksum(tmp_path, rng, capsys):
     arrays = {n: rng.standard_normal((4, 6)).astype(np.float32)
               for n in ("SCI", "ERR", "VAR_POISSON", "VAR_RNOISE")}

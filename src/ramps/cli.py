@@ -295,7 +295,10 @@ def _info_checksums(p: Any) -> int:
             print(f"    [{ext}] {problem}")
         return EXIT_FAILED
     checked = sum(r.datasum is not None or r.checksum is not None for r in results)
-    print(f"  checksums: {checked} of {len(results)} HDUs carry DATASUM/CHECKSUM, all match")
+    if checked:
+        print(f"  checksums: {checked} of {len(results)} HDUs carry DATASUM/CHECKSUM, all match")
+    else:
+        print("  checksums: none to verify (no HDU carries DATASUM or CHECKSUM)")
     return EXIT_OK
 
 
