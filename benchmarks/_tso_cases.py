@@ -303,13 +303,13 @@ def _int_stdm(a, prep):
 # --------------------------------------------------------------------------- conversion
 
 
-CONVERT_IMPORTS = ("numpy", "ramps", "ramps.cli", "ramps.convert", "ramps.segments",
-                   "ramps.writer")
+CONVERT_IMPORTS = ("numpy", "ramps", "ramps.cli", "ramps.conversion", "ramps.exposure",
+                   "ramps.fits.write")
 
 
 @case("convert_ramps", imports=CONVERT_IMPORTS, cleanup=_rm)
 def _convert_ramps(a, prep):
-    """The ramps.convert command (its main function: the same code the script runs)."""
+    """The ramps.conversion command (its main function: the same code the script runs)."""
     from ramps.cli import convert_main
 
     argv = [a["uncal"], "-o", a["out_dir"], "--overwrite", "-q"]
@@ -317,7 +317,7 @@ def _convert_ramps(a, prep):
         argv.append("--no-err")
     rc = convert_main(argv)
     if rc != 0:
-        raise RuntimeError(f"ramps.convert exited with {rc}")
+        raise RuntimeError(f"ramps.conversion exited with {rc}")
     return a["out_path"]
 
 
@@ -423,7 +423,7 @@ def np_stcal_swar(g, p, out):
 _dq_out = _reused_out("dq_shape", "uint32")
 
 
-@case("dq_ramps", imports=RAMPS + ("ramps.ops",), prepare=_dq_out)
+@case("dq_ramps", imports=RAMPS + ("ramps.dq_err",), prepare=_dq_out)
 def _dq_ramps(a, prep):
     import ramps
 
@@ -451,7 +451,7 @@ def _dq_open_ramps(a):
     return dict(_dq_out(dict(a, reuse_out=True)), product=ramps.open(a["ramp"]))
 
 
-@case("dq_ramps_open", imports=RAMPS + ("ramps.ops",), prepare=_dq_open_ramps)
+@case("dq_ramps_open", imports=RAMPS + ("ramps.dq_err",), prepare=_dq_open_ramps)
 def _dq_ramps_open(a, prep):
     """The product kept open between calls (its memory map stays mapped), out= reused."""
     import ramps
@@ -500,7 +500,7 @@ def _dq_np_obvious(a, prep):
 _err_out = _reused_out("cube", "float32")
 
 
-@case("err_ramps", imports=RAMPS + ("ramps.ops",), prepare=_err_out)
+@case("err_ramps", imports=RAMPS + ("ramps.dq_err",), prepare=_err_out)
 def _err_ramps(a, prep):
     import ramps
 
@@ -547,7 +547,7 @@ def _err_open_ramps(a):
     return dict(_err_out(dict(a, reuse_out=True)), product=ramps.open(a["rateints"]))
 
 
-@case("err_ramps_open", imports=RAMPS + ("ramps.ops",), prepare=_err_open_ramps)
+@case("err_ramps_open", imports=RAMPS + ("ramps.dq_err",), prepare=_err_open_ramps)
 def _err_ramps_open(a, prep):
     """The product kept open between calls, out= reused."""
     import ramps
@@ -617,7 +617,7 @@ def _calints_prepare(a):
     return {"arrays": calints_arrays(*a["cube"]), "meta": calints_meta(*a["cube"])}
 
 
-@case("write_ramps", imports=RAMPS + ("ramps.writer",), prepare=_calints_prepare, cleanup=_rm)
+@case("write_ramps", imports=RAMPS + ("ramps.fits.write",), prepare=_calints_prepare, cleanup=_rm)
 def _write_ramps(a, prep):
     import ramps
 
@@ -728,7 +728,7 @@ def _mos_prepare(a):
     return {"arrays": arrays, "meta": meta}
 
 
-@case("mos_write_ramps", imports=RAMPS + ("ramps.writer",), prepare=_mos_prepare,
+@case("mos_write_ramps", imports=RAMPS + ("ramps.fits.write",), prepare=_mos_prepare,
       cleanup=_rm)
 def _mos_write_ramps(a, prep):
     import ramps

@@ -50,7 +50,7 @@ import numpy as np
 VERSION = 3
 
 NGROUPS, NROWS, NCOLS = 10, 256, 2048
-#: JWST keeps a segment file under 2 GB (ramps.segments.DEFAULT_MAX_SEGMENT_BYTES).
+#: JWST keeps a segment file under 2 GB (ramps.exposure.DEFAULT_MAX_SEGMENT_BYTES).
 MAX_SEGMENT_BYTES = 2_000_000_000
 SMALL_NINTS = 5
 #: Room left in a segment for the headers, GROUP, INT_TIMES and ASDF extensions.
@@ -238,7 +238,7 @@ def _meta(model: str, nints: int, **extra) -> dict:
 def _per_int_stream(shape, dtype, nints, make, bitpix, bzero=0.0):
     """A StreamedArray yielding FITS bytes one integration at a time."""
     from ramps import kernels
-    from ramps.writer import StreamedArray
+    from ramps.fits.write import StreamedArray
 
     def chunks():
         for i in range(nints):
@@ -259,7 +259,7 @@ def _write_uncal(d: TsoData, scene: _Scene) -> None:
 def _write_ramp(d: TsoData, scene: _Scene) -> None:
     import ramps
     from ramps import kernels
-    from ramps.writer import StreamedArray
+    from ramps.fits.write import StreamedArray
 
     def sci_chunks():
         for i in range(d.nints):

@@ -27,17 +27,17 @@ _EXPORTS = {
     "TruncatedFileError": "errors",
     "ChecksumError": "errors",
     "ClosedError": "errors",
-    "write": "writer",
-    "combine_dq": "ops",
-    "recompute_err": "ops",
-    "open_exposure": "segments",
-    "Exposure": "segments",
-    "SegmentError": "segments",
-    "write_segmented": "segments",
-    "merge_segments": "segments",
+    "write": "fits.write",
+    "combine_dq": "dq_err",
+    "recompute_err": "dq_err",
+    "open_exposure": "exposure",
+    "Exposure": "exposure",
+    "SegmentError": "exposure",
+    "write_segmented": "exposure",
+    "merge_segments": "exposure",
 }
 _SUBMODULES = {"associations", "checksums", "cli", "convert", "errors", "fitsindex", "flags", "kernels",
-               "naming", "ops", "product", "segments", "sources", "specs", "writer"}
+               "naming", "dq_err", "product", "exposure", "sources", "specs", "writer"}
 
 __all__ = sorted(_EXPORTS)
 

@@ -1,7 +1,7 @@
 """The command lines ``ramps.convert`` and ``ramps.info``: arguments, progress, exit codes.
 
-No format logic lives here: it calls :mod:`ramps.convert`, :mod:`ramps.ops`,
-:mod:`ramps.segments` and :mod:`ramps.associations`.
+No format logic lives here: it calls :mod:`ramps.conversion`, :mod:`ramps.dq_err`,
+:mod:`ramps.exposure` and :mod:`ramps.associations`.
 
 Exit status: 0 when every input went well, 1 when some failed (the others are
 still converted, and nothing half-written is left), 2 for a usage error.
@@ -74,7 +74,7 @@ def _error(msg: str) -> None:
 def _inputs(items: Sequence[str]) -> tuple[list[Path], list[str]]:
     """Expand globs and association files into product paths; returns (paths, errors)."""
     from .associations import load as load_asn
-    from .segments import expand_paths
+    from .exposure import expand_paths
 
     paths: list[Path] = []
     errors: list[str] = []
@@ -120,7 +120,7 @@ def _demo(directory: Path, args: argparse.Namespace) -> int:
     """Write a small synthetic uncal exposure into ``directory`` and convert it."""
     import numpy as np
 
-    from .writer import write
+    from .fits.write import write
 
     directory.mkdir(parents=True, exist_ok=True)
     nints, ngroups, ny, nx = 4, 5, 64, 256
@@ -139,9 +139,9 @@ def _demo(directory: Path, args: argparse.Namespace) -> int:
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from . import ops
-    from .segments import open_exposure
-    from .convert import plan_ramp_outputs, ramp_name, uncal_to_ramp
+    from . import dq_err
+    from .exposure import open_exposure
+    from .conversion import plan_ramp_outputs, ramp_name, uncal_to_ramp
 
     paths, errors = _inputs(args.inputs)
     for e in errors:
@@ -184,10 +184,10 @@ def _convert(args: argparse.Namespace) -> int:
                                 raise FileNotFoundError(
                                     f"{p.path}: no rateints product to hold the DQ at {target} "
                                     "(give one with --into)")
-                            ops.combine_dq(p, rules=args.dq_rules, into=target, output=out,
+                            dq_err.combine_dq(p, rules=args.dq_rules, into=target, output=out,
                                            overwrite=True, threads=args.threads)
                         else:
-                            ops.recompute_err(p, output=out, overwrite=True, threads=args.threads)
+                            dq_err.recompute_err(p, output=out, overwrite=True, threads=args.threads)
                         _summary(p.path, out, time.perf_counter() - t0, args.quiet)
                     continue
                 if kind != "uncal":

@@ -20,9 +20,9 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from . import _blocks, kernels, specs
+from . import _workplan, kernels, specs
 from .errors import ClosedError, FormatError, RampsError
-from .fitsindex import HDUInfo, card_value, read_header, scan
+from .fits.index import HDUInfo, card_value, read_header, scan
 from .sources import ByteSource, open_source
 
 __all__ = ["Product", "ExtensionInfo", "LazyImage", "ValidationError", "open", "validate"]
@@ -292,12 +292,12 @@ class Product:
             raise ValueError(f"{self.path}[{info.name},{info.ver}]: out must be C-contiguous")
         flat = out.reshape(-1)
         src = self._source
-        nt = _blocks.workers(threads)
+        nt = _workplan.workers(threads)
         step = max(CHUNK_BYTES // item, 1)
         if count >= 2 * nt * step:  # two blocks or more a thread: one-thread kernels
             inner = 1
         else:  # all-core calls; a small one on one thread: waking a core costs more
-            step, nt = max(_blocks.CALL_BYTES // item, 1), 1
+            step, nt = max(_workplan.CALL_BYTES // item, 1), 1
             inner = 1 if threads is None and count * item < SMALL_BYTES else threads
         release = getattr(src, "advise_dontneed", None)
 
@@ -313,7 +313,7 @@ class Product:
             if release is not None and m * item >= (1 << 20):
                 release(offset, m * item)
 
-        _blocks.run_blocks(count, step, block, nt if inner == 1 else 1)
+        _workplan.run_blocks(count, step, block, nt if inner == 1 else 1)
 
     def _read_planes(self, info: HDUInfo, start: int, count: int, dtype: np.dtype
                      ) -> np.ndarray:
@@ -430,7 +430,7 @@ class Product:
     def datasum(self, name: str | int = 0, ver: int = 1, *, threads: int | None = None) -> int:
         """The FITS DATASUM of an HDU's data unit (by EXTNAME[, EXTVER] or index),
         summed from the file's bytes with the C kernel on all cores."""
-        from .checksums import data_sum
+        from .fits.checksums import data_sum
 
         self._check_open()
         info = self._hdus[name] if isinstance(name, int) else self._hdu(name, ver)
@@ -445,7 +445,7 @@ class Product:
         :class:`ramps.ChecksumError` (a FormatError naming the file,
         the first failing extension and what changed) on any mismatch.
         """
-        from .checksums import verify
+        from .fits.checksums import verify
 
         return verify(self, required=required, threads=threads)
 

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
-from . import _core
-from .errors import ClosedError, FormatError, FormatWarning, TruncatedFileError
-from .kernels import BITPIX_DTYPE, INTEGER_OFFSETS
-from .sources import ByteSource, MmapSource, open_source
+from .. import _core
+from ..errors import ClosedError, FormatError, FormatWarning, TruncatedFileError
+from ..kernels import BITPIX_DTYPE, INTEGER_OFFSETS
+from ..sources import ByteSource, MmapSource, open_source
 
 if TYPE_CHECKING:
     from astropy.io.fits import Header

@@ -15,8 +15,8 @@ import pytest
 from astropy.io import fits
 
 import ramps
-from ramps import segments
-from ramps.writer import write
+from ramps import exposure
+from ramps.fits.write import write
 
 dm = pytest.importorskip("stdatamodels.jwst.datamodels")
 
@@ -118,7 +118,7 @@ def test_segments_convert_and_merge(tmp_path):
     data = counts(7, seed=3)
     _segmented(tmp_path, data, [3, 3, 1])
     glob = str(tmp_path / "*_uncal.fits")
-    with segments.open_exposure(glob) as exp:
+    with exposure.open_exposure(glob) as exp:
         assert exp.nints == 7 and exp.ranges == [(1, 3), (4, 6), (7, 7)]
         np.testing.assert_array_equal(exp.read("SCI"), data)
         np.testing.assert_array_equal(exp.integration(4), data[4].astype(np.float32))
@@ -128,7 +128,7 @@ def test_segments_convert_and_merge(tmp_path):
     segs = sorted(out.glob("*_ramp.fits"))
     assert [p.name for p in segs] == [NAME.format(seg=f"-seg{k:03d}", kind="ramp")
                                       for k in (1, 2, 3)]
-    with segments.open_exposure(segs) as exp:
+    with exposure.open_exposure(segs) as exp:
         np.testing.assert_array_equal(exp.read("SCI", dtype=np.float32), data)
     merged = tmp_path / "merged"
     merged.mkdir()
@@ -151,7 +151,7 @@ def test_split_into_segments(tmp_path):
     assert r.returncode == 0, r.stderr
     segs = sorted(tmp_path.glob("*-seg*_ramp.fits"))
     assert len(segs) == 3
-    with segments.open_exposure(segs) as exp:
+    with exposure.open_exposure(segs) as exp:
         assert exp.ranges == [(1, 2), (3, 4), (5, 5)]
         np.testing.assert_array_equal(exp.read("SCI"), data.astype(np.float32))
         h = exp.products[1].primary_header
@@ -161,8 +161,8 @@ def test_split_into_segments(tmp_path):
 def test_incomplete_segments_rejected(tmp_path):
     data = counts(4)
     paths = _segmented(tmp_path, data, [2, 2])
-    with pytest.raises(segments.SegmentError, match=r"segment\(s\) \[2\] of 2 missing"):
-        segments.open_exposure(paths[:1])
+    with pytest.raises(exposure.SegmentError, match=r"segment\(s\) \[2\] of 2 missing"):
+        exposure.open_exposure(paths[:1])
 
 
 def test_truncated_input_among_good_ones(tmp_path):
@@ -238,7 +238,7 @@ def test_recompute_err(tmp_path):
     src = write(tmp_path / "jw01234001001_01101_00001_nrcalong_cal.fits", "cal",
                 {"SCI": v[0], "ERR": np.zeros((6, 7), np.float32), "DQ": np.zeros((6, 7), np.uint32),
                  "VAR_POISSON": v[0], "VAR_RNOISE": v[1], "VAR_FLAT": v[2]})
-    err = ramps.ops.recompute_err(src)
+    err = ramps.dq_err.recompute_err(src)
     np.testing.assert_array_equal(err, np.sqrt(v[0] + v[1] + v[2]))
     out = tmp_path / "out"
     out.mkdir()
@@ -286,18 +286,18 @@ def test_write_segmented_and_merge_back(tmp_path):
     per_int = ngroups * ny * nx * 5 + t.itemsize
     limit = 2 * per_int + pixeldq.nbytes + 64 * 2880 + 10  # two integrations per segment
     target = tmp_path / NAME.format(seg="", kind="ramp")
-    paths = segments.write_segmented(target, "ramp", arrays, max_segment_bytes=limit,
+    paths = exposure.write_segmented(target, "ramp", arrays, max_segment_bytes=limit,
                                      meta={"meta": {"exposure": {"nints": nints}}})
     assert [p.name for p in paths] == [NAME.format(seg=f"-seg{k:03d}", kind="ramp")
                                        for k in (1, 2, 3)]
-    with segments.open_exposure(paths) as exp:
+    with exposure.open_exposure(paths) as exp:
         assert exp.ranges == [(1, 2), (3, 4), (5, 5)]
         np.testing.assert_array_equal(exp.read("SCI"), sci)
         np.testing.assert_array_equal(exp.read("GROUPDQ"), groupdq)
         for p in exp.products:
             np.testing.assert_array_equal(p.read("PIXELDQ"), pixeldq)
         assert exp.products[2].meta["exposure"]["segment_number"] == 3
-    merged = segments.merge_segments(paths, tmp_path / "merged_ramp.fits")
+    merged = exposure.merge_segments(paths, tmp_path / "merged_ramp.fits")
     with ramps.open(merged) as p:
         np.testing.assert_array_equal(p.read("SCI"), sci)
         np.testing.assert_array_equal(p.read("GROUPDQ"), groupdq)

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import kernels
-from .errors import ChecksumError
-from .fitsindex import HDUInfo, card_value
+from .. import kernels
+from ..errors import ChecksumError
+from .index import HDUInfo, card_value
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .product import Product
+    from ..product import Product
 
 __all__ = ["ChecksumError", "HDUChecksum", "data_sum", "verify"]
 

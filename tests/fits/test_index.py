@@ -1,4 +1,4 @@
-"""The FITS structure index (ramps.fitsindex, csrc/fits_scan.c) and byte sources.
+"""The FITS structure index (ramps.fits.index, csrc/fits_scan.c) and byte sources.
 
 Parity with astropy on files astropy writes; identical indexes from every
 source; few reads through a file object; clear errors for broken files; and
@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from ramps import _core, fitsindex
+from ramps import _core
+from ramps.fits import index as fitsindex
 from ramps.errors import ClosedError, FormatError, FormatWarning, RampsError, TruncatedFileError
-from ramps.fitsindex import HDUInfo, read_header, scan
+from ramps.fits.index import HDUInfo, read_header, scan
 from ramps.sources import ByteSource, FileObjectSource, MmapSource, open_source
 
 BLOCK = 2880
@@ -577,7 +578,7 @@ def test_card_value_reads_raw_cards():
     become one, trailing blanks go (FITS 4.2.1); an integer comes back as its
     digits; a float value is neither (""); a card after END and an absent keyword
     are None."""
-    from ramps.fitsindex import card_value
+    from ramps.fits.index import card_value
 
     cards = [f"{'DATAMODL':8}= 'RampModel'          / model",
              f"{'TARGNAME':8}= ' it''s  '",

@@ -1,4 +1,4 @@
-"""Block loops on several threads (ramps._blocks) and the whole-extension operations
+"""Block loops on several threads (ramps._workplan) and the whole-extension operations
 that use them: same results for any block size and thread count, errors surface."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import ramps
-from ramps import _blocks, kernels, ops, product
+from ramps import _workplan, dq_err, kernels, product
 from ramps.sources import FileObjectSource, MmapSource
-from ramps.writer import write
+from ramps.fits.write import write
 
 
 @pytest.mark.parametrize("count,step,nthreads", [(0, 4, 2), (1, 4, 3), (10, 3, 1), (10, 3, 2),
@@ -24,7 +24,7 @@ def test_run_blocks_covers_the_range_once(count, step, nthreads):
             seen.append((i, j))
             names.add(threading.current_thread().name)
 
-    _blocks.run_blocks(count, step, work, nthreads)
+    _workplan.run_blocks(count, step, work, nthreads)
     assert sorted(seen) == [(i, min(i + step, count)) for i in range(0, count, step)]
     assert len(names) <= max(1, min(nthreads, len(seen)))
 
@@ -39,24 +39,24 @@ def test_run_blocks_reraises_and_stops():
             raise KeyError("block 3")
 
     with pytest.raises(KeyError, match="block 3"):
-        _blocks.run_blocks(1000, 1, work, 2)
+        _workplan.run_blocks(1000, 1, work, 2)
     assert 3 in started and len(started) < 1000  # no new blocks after the error
     with pytest.raises(KeyError):
-        _blocks.run_blocks(10, 1, work, 1)
+        _workplan.run_blocks(10, 1, work, 1)
 
 
 def test_workers():
-    assert _blocks.workers(3) == (3 if kernels.have_openmp() else 1) and _blocks.workers(1) == 1
-    assert _blocks.workers(None) == max(1, ramps._core.max_threads(0))
+    assert _workplan.workers(3) == (3 if kernels.have_openmp() else 1) and _workplan.workers(1) == 1
+    assert _workplan.workers(None) == max(1, ramps._core.max_threads(0))
     for bad in (0, -2, 1.5, "2"):
         with pytest.raises(ValueError, match="threads must be a positive integer or None"):
-            _blocks.workers(bad)
+            _workplan.workers(bad)
 
 
 def test_bad_threads_are_refused_whatever_the_path(tmp_path, monkeypatch):
     path, *_ = _ramp(tmp_path)
     for block in (1, 1 << 24):  # per-thread blocks, all-core calls
-        monkeypatch.setattr(ops, "DQ_BLOCK_BYTES", block)
+        monkeypatch.setattr(dq_err, "DQ_BLOCK_BYTES", block)
         monkeypatch.setattr(product, "CHUNK_BYTES", block)
         with pytest.raises(ValueError, match="threads must be"):
             ramps.combine_dq(path, threads=0)
@@ -83,8 +83,8 @@ def _ramp(tmp_path, nints=9, ngroups=3, ny=5, nx=7, seed=4):
 @pytest.mark.parametrize("rules", ["or", "stcal"])
 def test_combine_dq_in_blocks(tmp_path, monkeypatch, threads, block, call, rules):
     path, pixeldq, groupdq, _ = _ramp(tmp_path)
-    monkeypatch.setattr(ops, "DQ_BLOCK_BYTES", block)
-    monkeypatch.setattr(_blocks, "CALL_BYTES", call)
+    monkeypatch.setattr(dq_err, "DQ_BLOCK_BYTES", block)
+    monkeypatch.setattr(_workplan, "CALL_BYTES", call)
     expected = kernels.combine_dq(pixeldq, groupdq, rules=rules, threads=1)
     got = ramps.combine_dq(path, rules=rules, threads=threads)  # opened here: pages released
     np.testing.assert_array_equal(got, expected)
@@ -97,7 +97,7 @@ def test_combine_dq_in_blocks(tmp_path, monkeypatch, threads, block, call, rules
 
 def test_combine_dq_in_blocks_from_a_file_object(tmp_path, monkeypatch):
     path, pixeldq, groupdq, _ = _ramp(tmp_path)
-    monkeypatch.setattr(ops, "DQ_BLOCK_BYTES", 1)
+    monkeypatch.setattr(dq_err, "DQ_BLOCK_BYTES", 1)
     with open(path, "rb") as f, ramps.product.Product(FileObjectSource(f)) as p:
         np.testing.assert_array_equal(ramps.combine_dq(p, threads=2),
                                       kernels.combine_dq(pixeldq, groupdq))
@@ -111,7 +111,7 @@ def test_read_in_blocks(tmp_path, monkeypatch, threads, chunk, call, small):
     path, _, _, sci = _ramp(tmp_path, nints=11)
     monkeypatch.setattr(product, "CHUNK_BYTES", chunk)
     monkeypatch.setattr(product, "SMALL_BYTES", small)
-    monkeypatch.setattr(_blocks, "CALL_BYTES", call)
+    monkeypatch.setattr(_workplan, "CALL_BYTES", call)
     with ramps.open(path) as p:
         np.testing.assert_array_equal(p.read("SCI", threads=threads), sci)
         np.testing.assert_array_equal(p.read("SCI", dtype=np.float64, threads=threads), sci)

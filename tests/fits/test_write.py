@@ -1,4 +1,4 @@
-"""Tests of ramps.writer: layout, encodings, streaming, checksums, atomicity, and
+"""Tests of ramps.fits.write: layout, encodings, streaming, checksums, atomicity, and
 stdatamodels reading our files as its own.
 
 Run the 2,102-HDU timing with ``python tests/test_writer.py --bench``.
@@ -24,9 +24,9 @@ import pytest
 from astropy.io import fits
 from astropy.table import Table
 
-from ramps import writer
+from ramps.fits import write as writer
 from ramps.specs import PRODUCTS, UnknownKindError
-from ramps.writer import StreamedArray, fits_dtype, write
+from ramps.fits.write import StreamedArray, fits_dtype, write
 
 IT_DTYPE = np.dtype([("integration_number", ">i4")] + [
     (n, ">f8") for n in ("int_start_MJD_UTC", "int_mid_MJD_UTC", "int_end_MJD_UTC",
@@ -375,7 +375,7 @@ def test_no_hard_links_fallback(tmp_path, rng, monkeypatch):
 _KILL_SCRIPT = textwrap.dedent("""
     import sys, time
     import numpy as np
-    from ramps.writer import StreamedArray, write
+    from ramps.fits.write import StreamedArray, write
 
     def chunks():
         block = np.full(1 << 20, 7, np.uint8)

@@ -457,7 +457,7 @@ def test_internal_consistency():
 def test_stdlib_only():
     """The module must import with numpy unavailable."""
     code = "import sys; sys.modules['numpy'] = None; import ramps.specs as s; print(len(s.PRODUCTS))"
-    src = str(Path(specs.__file__).resolve().parents[1])
+    src = str(Path(specs.__file__).resolve().parents[2])
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={"PYTHONPATH": src}, check=True)
     assert out.stdout.strip() == "26"

@@ -230,7 +230,7 @@ def write_segmented(path: str | os.PathLike, kind: str, arrays: dict, *, header:
     from astropy.io import fits
 
     from .specs import get_spec
-    from .writer import write
+    from .fits.write import write
 
     spec = get_spec(kind)
     nints = int(np.shape(arrays["SCI"])[0])
@@ -285,7 +285,7 @@ def merge_segments(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike
     The per-integration extensions are streamed segment after segment as stored
     (bytes copied, never converted), the others taken from segment 1, INT_TIMES
     rows concatenated; the segment keywords are dropped."""
-    from .writer import StreamedArray, write
+    from .fits.write import StreamedArray, write
 
     with open_exposure(paths_or_glob) as exp:
         first = exp.products[0]

@@ -11,7 +11,7 @@ import pytest
 from astropy.io import fits
 
 import ramps
-from ramps import ops
+from ramps import dq_err
 from ramps.product import Product
 from ramps.sources import MmapSource
 
@@ -40,7 +40,7 @@ def _expected(vs):
 
 
 def _write(path, vs, hdus=None):
-    names = ops.VARIANCE_EXTENSIONS[: len(vs)]
+    names = dq_err.VARIANCE_EXTENSIONS[: len(vs)]
     prim = fits.PrimaryHDU()
     prim.header["DATAMODL"] = "CubeModel"
     hdus = hdus or [fits.ImageHDU(v, name=n) for v, n in zip(vs, names)]
@@ -70,12 +70,12 @@ def spies(monkeypatch):
 
 
 @pytest.mark.parametrize("k", [2, 3])
-@pytest.mark.parametrize("block", [7, 12, ops.MAPPED_BLOCK_ELEMENTS])
+@pytest.mark.parametrize("block", [7, 12, dq_err.MAPPED_BLOCK_ELEMENTS])
 @pytest.mark.parametrize("threads", [1, 2, None])
 def test_err_straight_from_the_map(tmp_path, monkeypatch, spies, k, block, threads):
     vs = _variances(k)
     path = _write(tmp_path / "x_rateints.fits", vs)
-    monkeypatch.setattr(ops, "MAPPED_BLOCK_ELEMENTS", block)
+    monkeypatch.setattr(dq_err, "MAPPED_BLOCK_ELEMENTS", block)
     before = path.read_bytes()
     err = ramps.recompute_err(path, threads=threads)
     assert err.dtype == np.float32 and err.dtype.isnative and err.shape == SHAPE
@@ -85,7 +85,7 @@ def test_err_straight_from_the_map(tmp_path, monkeypatch, spies, k, block, threa
     # the call opened the file: every variance byte released once, block by block
     n = int(np.prod(SHAPE))
     with ramps.open(path) as p:
-        offsets = {p._hdu(name).data_offset for name in ops.VARIANCE_EXTENSIONS[:k]}
+        offsets = {p._hdu(name).data_offset for name in dq_err.VARIANCE_EXTENSIONS[:k]}
     got = sorted(spies["released"])
     want = sorted((off + 4 * i, 4 * min(block, n - i)) for off in offsets
                   for i in range(0, n, block))

@@ -70,8 +70,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Protoco
 
 import numpy as np
 
-from . import kernels
-from .specs import DERIVED_AXES, ExtensionSpec, ProductSpec, get_spec
+from .. import kernels
+from ..specs import DERIVED_AXES, ExtensionSpec, ProductSpec, get_spec
 
 __all__ = ["ChunkSource", "StreamedArray", "write", "fits_dtype"]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _blocks, kernels
+from . import _workplan, kernels
 from .product import Product, open as open_product
 from .sources import MmapSource
 
@@ -147,12 +147,12 @@ def _combine_by_integration(p: Product, rules: str, mask: int, out: np.ndarray |
     groupdq = _native(p, "GROUPDQ")
     dontneed = getattr(p._source, "advise_dontneed", None) if release else None
     per_int = info.data_size // max(nints, 1)
-    nt = _blocks.workers(threads)
+    nt = _workplan.workers(threads)
     step = max(1, DQ_BLOCK_BYTES // max(per_int, 1))
     if nints >= 2 * nt * step:  # two blocks or more a thread: one-thread kernels
         inner = 1
     else:  # few integrations: all-core calls
-        step, nt, inner = max(1, _blocks.CALL_BYTES // max(per_int, 1)), 1, threads
+        step, nt, inner = max(1, _workplan.CALL_BYTES // max(per_int, 1)), 1, threads
 
     def block(i: int, j: int) -> None:
         kernels.combine_dq(pixeldq, groupdq[i:j], rules=rules, mask=mask, out=out[i:j],
@@ -160,7 +160,7 @@ def _combine_by_integration(p: Product, rules: str, mask: int, out: np.ndarray |
         if dontneed is not None:
             dontneed(info.data_offset + i * per_int, (j - i) * per_int)
 
-    _blocks.run_blocks(nints, step, block, nt)
+    _workplan.run_blocks(nints, step, block, nt)
     return out
 
 
@@ -191,7 +191,7 @@ def _err_in_blocks(p: Product, infos: list, out: np.ndarray | None,
     if mapped is not None:
         # pages are released only for a file this call opened (see _combine_by_integration)
         drop = getattr(p._source, "advise_dontneed", None) if release else None
-        nt = _blocks.workers(threads)
+        nt = _workplan.workers(threads)
         step = ERR_THREAD_BLOCK_ELEMENTS
         if n >= 2 * nt * step:  # two blocks or more a thread: one-thread kernels
             inner = 1
@@ -205,7 +205,7 @@ def _err_in_blocks(p: Product, infos: list, out: np.ndarray | None,
                 for info in infos:
                     drop(info.data_offset + 4 * i0, 4 * (i1 - i0))
 
-        _blocks.run_blocks(n, step, block, nt)
+        _workplan.run_blocks(n, step, block, nt)
         return out
     step = min(BLOCK_ELEMENTS, max(n, 1))
     bufs = [np.empty(step, np.float32) for _ in infos]
@@ -221,7 +221,7 @@ def _err_in_blocks(p: Product, infos: list, out: np.ndarray | None,
 def _write_extension(output: Any, replace: dict[str, np.ndarray], base: Any, source: Product,
                      overwrite: bool) -> Path:
     """Write a copy of product ``base`` with some extensions replaced (atomically)."""
-    from .writer import write
+    from .fits.write import write
 
     if base is None:
         raise ValueError(f"{source.path}: writing needs a product to hold the result "
