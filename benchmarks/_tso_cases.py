@@ -340,8 +340,8 @@ def check_ramp_output(uncal: str, out: str, k: int) -> str:
     with ramps.open(uncal) as u, ramps.open(out) as r:
         if r.kind != "ramp":
             return f"{out}: kind {r.kind}"
-        if r._hdu("SCI").shape != u._hdu("SCI").shape:
-            return f"{out}: SCI shape {r._hdu('SCI').shape}"
+        if r.hdu("SCI").shape != u.hdu("SCI").shape:
+            return f"{out}: SCI shape {r.hdu('SCI').shape}"
         if not np.array_equal(r.sci[k], u.sci[k]):
             return f"{out}: SCI integration {k} differs from the uncal's"
     return ""

@@ -45,8 +45,8 @@ def _ramp_dq_ranges(tso):
     import ramps
 
     with ramps.open(tso.ramp) as p:
-        return [(tso.ramp, [(0, p._hdus[1].data_offset)]
-                 + [(p._hdu(n).header_offset, p._hdu(n).header_size + p._hdu(n).data_size)
+        return [(tso.ramp, [(0, p.hdus[1].data_offset)]
+                 + [(p.hdu(n).header_offset, p.hdu(n).header_size + p.hdu(n).data_size)
                     for n in ("PIXELDQ", "GROUPDQ")])]
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import ramps
-from ramps import _workplan, dq_err, kernels, product
+from ramps import _workplan, dq_err, kernels
+from ramps.fits import read as fits_read
 from ramps.sources import FileObjectSource, MmapSource
 from ramps.fits.write import write
 
@@ -57,7 +58,7 @@ def test_bad_threads_are_refused_whatever_the_path(tmp_path, monkeypatch):
     path, *_ = _ramp(tmp_path)
     for block in (1, 1 << 24):  # per-thread blocks, all-core calls
         monkeypatch.setattr(dq_err, "DQ_BLOCK_BYTES", block)
-        monkeypatch.setattr(product, "CHUNK_BYTES", block)
+        monkeypatch.setattr(fits_read, "CHUNK_BYTES", block)
         with pytest.raises(ValueError, match="threads must be"):
             ramps.combine_dq(path, threads=0)
         with ramps.open(path) as p, pytest.raises(ValueError, match="threads must be"):
@@ -73,7 +74,7 @@ def _ramp(tmp_path, nints=9, ngroups=3, ny=5, nx=7, seed=4):
     path = write(tmp_path / "jw01234001001_01101_00001_nrcalong_ramp.fits", "ramp",
                  {"SCI": sci, "PIXELDQ": pixeldq, "GROUPDQ": groupdq})
     with ramps.open(path) as p:
-        assert p._hdu("GROUPDQ").data_offset % 4096 and p._hdu("SCI").data_offset % 4096
+        assert p.hdu("GROUPDQ").data_offset % 4096 and p.hdu("SCI").data_offset % 4096
     return path, pixeldq, groupdq, sci
 
 
@@ -109,8 +110,8 @@ def test_combine_dq_in_blocks_from_a_file_object(tmp_path, monkeypatch):
                                               (1 << 24, 1000, 1 << 20)])
 def test_read_in_blocks(tmp_path, monkeypatch, threads, chunk, call, small):
     path, _, _, sci = _ramp(tmp_path, nints=11)
-    monkeypatch.setattr(product, "CHUNK_BYTES", chunk)
-    monkeypatch.setattr(product, "SMALL_BYTES", small)
+    monkeypatch.setattr(fits_read, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(fits_read, "SMALL_BYTES", small)
     monkeypatch.setattr(_workplan, "CALL_BYTES", call)
     with ramps.open(path) as p:
         np.testing.assert_array_equal(p.read("SCI", threads=threads), sci)
@@ -119,12 +120,12 @@ def test_read_in_blocks(tmp_path, monkeypatch, threads, chunk, call, small):
         out = np.empty(sci.size, np.float32)
         p.read("SCI", out=out, threads=threads)
         np.testing.assert_array_equal(out.reshape(sci.shape), sci)
-        assert isinstance(p._source, MmapSource)
+        assert isinstance(p.source, MmapSource)
 
 
 def test_read_in_blocks_reports_errors_with_the_extension(tmp_path, monkeypatch):
     path, *_ = _ramp(tmp_path)
-    monkeypatch.setattr(product, "CHUNK_BYTES", 4)
+    monkeypatch.setattr(fits_read, "CHUNK_BYTES", 4)
     with ramps.open(path) as p:
         with pytest.raises(ValueError, match=r"\[SCI,1\]: BITPIX=-32"):
             p.read("SCI", dtype=np.int16, threads=2)

@@ -3,7 +3,7 @@
 The whole-extension operations (decode SCI, combine DQ, ERR) stream through a
 memory-mapped file block by block.  Each block costs a kernel, but also system
 work: mapping its input pages (page faults) and releasing them afterwards
-(``advise_dontneed``), plus the first touch of its output pages.  When one
+(``ByteSource.release``), plus the first touch of its output pages.  When one
 thread runs the loop and each kernel call uses every core, the release runs on
 one core while OpenMP's other threads spin at the barrier, and the kernel's
 threads fault on neighbouring pages of the same page tables.
@@ -28,7 +28,7 @@ from typing import Callable
 
 from . import _core, kernels
 
-__all__ = ["workers", "run_blocks", "CALL_BYTES"]
+__all__ = ["workers", "plan", "run_blocks", "CALL_BYTES"]
 
 #: When there are too few blocks for every thread to take two, a loop makes
 #: all-core kernel calls instead, each over at most this many input bytes (whose
@@ -41,7 +41,22 @@ def workers(threads: int | None) -> int:
     """Threads a block loop uses for a kernel's ``threads=``: as many as the kernel
     itself would (None: every core, or OMP_NUM_THREADS; always 1 in a build
     without OpenMP).  Not None or a positive integer: ValueError, as the kernels."""
-    return max(1, _core.max_threads(kernels._threads(threads)))
+    return max(1, _core.max_threads(kernels.check_threads(threads)))
+
+
+def plan(count: int, step: int, call_step: int, threads: int | None, *,
+         small: bool = False) -> tuple[int, int, int | None]:
+    """How to loop over ``count`` elements: ``(step, loop threads, kernel threads)``.
+
+    Two blocks of ``step`` or more for every thread: each thread takes whole
+    blocks and runs one-thread kernels.  Otherwise one loop of all-core kernel
+    calls of ``call_step`` elements, or of one-thread calls when the work is
+    ``small`` and the caller left ``threads`` to us (waking a core costs more)."""
+    nt = workers(threads)
+    step = max(1, int(step))
+    if count >= 2 * nt * step:
+        return step, nt, 1
+    return max(1, int(call_step)), 1, (1 if small and threads is None else threads)
 
 
 def run_blocks(count: int, step: int, work: Callable[[int, int], None], nthreads: int) -> None:

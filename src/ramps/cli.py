@@ -206,7 +206,7 @@ def _convert(args: argparse.Namespace) -> int:
                         print(f"{label} -> {job.path} (integrations {job.start + 1}.."
                               f"{job.end}, dry run)")
                         continue
-                    sci = exposure.products[0]._hdu("SCI")
+                    sci = exposure.products[0].hdu("SCI")
                     total = (job.end - job.start) * sci.data_size // max(sci.shape[0], 1)
                     bar = _Progress(total, job.path.name, tty)
                     t0 = time.perf_counter()

@@ -63,7 +63,7 @@ def ramp_name(path: str | os.PathLike, segment: int | None | bool = False,
 
 
 def _ramp_bytes_per_int(p: Product, err: bool) -> int:
-    sci = p._hdu("SCI").shape
+    sci = p.hdu("SCI").shape
     plane = math.prod(sci[1:])
     return plane * (4 + 1 + (4 if err else 0))
 
@@ -75,7 +75,7 @@ def plan_ramp_outputs(exposure: Exposure, output_dir: Path, *, merge: bool = Fal
     first = exposure.products[0]
     if max_segment_bytes:
         per_int = _ramp_bytes_per_int(first, err)
-        fixed = math.prod(first._hdu("SCI").shape[2:]) * 4 + 64 * 2880
+        fixed = math.prod(first.hdu("SCI").shape[2:]) * 4 + 64 * 2880
         ranges = plan_segments(exposure.nints, per_int, fixed, max_segment_bytes)
         if len(ranges) > 1:
             n = len(ranges)
@@ -105,23 +105,21 @@ def _pieces(exposure: Exposure, start: int, end: int) -> Iterator[tuple[Product,
 
 def _sci_stream(exposure: Exposure, start: int, end: int, threads: int | None,
                 progress: Callable[[int], None] | None) -> StreamedArray:
-    first = exposure.products[0]._hdu("SCI")
+    first = exposure.products[0].hdu("SCI")
     plane_bytes = math.prod(first.shape[1:]) * 2
     shape = (end - start,) + tuple(first.shape[1:])
 
     def chunks() -> Iterator[np.ndarray]:
         buf = np.empty(2 * CHUNK_BYTES, np.uint8)
         for p, lo, hi in _pieces(exposure, start, end):
-            info = p._hdu("SCI")
-            src = p._source
-            release = getattr(src, "advise_dontneed", None)
+            info = p.hdu("SCI")
+            src = p.source
             pos, stop = info.data_offset + lo * plane_bytes, info.data_offset + hi * plane_bytes
             while pos < stop:
                 m = min(CHUNK_BYTES, stop - pos)
                 yield kernels.transcode_u16_to_f32be(src.view(pos, m), out=buf[:2 * m],
                                                      threads=threads)
-                if release is not None:
-                    release(pos, m)
+                src.release(pos, m)
                 if progress is not None:
                     progress(m)
                 pos += m
@@ -172,7 +170,7 @@ def uncal_to_ramp(exposure: Exposure, job: OutputJob, *, err: bool = True,
     primary header and the metadata tree carried over with model_type RampModel.
     """
     first = exposure.products[0]
-    sci = first._hdu("SCI")
+    sci = first.hdu("SCI")
     if sci.physical_dtype != np.uint16 or len(sci.shape) != 4:
         raise ValueError(f"{first.path}[SCI,1]: expected 4-D uint16 raw counts (BITPIX=16, "
                          f"BZERO=32768), found {sci.physical_dtype} shape {sci.shape}")

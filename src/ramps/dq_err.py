@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _workplan, kernels
 from .product import Product, open as open_product
-from .sources import MmapSource
+from .fits.read import decode_range
 
 __all__ = ["combine_dq", "recompute_err", "VARIANCE_EXTENSIONS"]
 
@@ -31,7 +31,7 @@ def _as_product(product: Product | str | os.PathLike) -> tuple[Product, bool]:
 
 def _native(p: Product, name: str, ver: int = 1) -> np.ndarray:
     """An extension as a native-order, C-contiguous array (a view when possible)."""
-    info = p._hdu(name, ver)
+    info = p.hdu(name, ver)
     arr = p[name, ver]
     if arr.dtype.isnative and arr.flags.c_contiguous:
         return arr
@@ -65,7 +65,7 @@ def combine_dq(
             return dq
         if into is not None:
             with open_product(into) as target:
-                if ("DQ", 1) in target and len(target._hdu("DQ").shape) == 2:
+                if ("DQ", 1) in target and len(target.hdu("DQ").shape) == 2:
                     # a rate-shaped product: one DQ plane for the exposure
                     dq = kernels.collapse_dq(dq, rules=rules, threads=threads)
         return _write_extension(output, {"DQ": dq}, into, p, overwrite)
@@ -90,11 +90,11 @@ def recompute_err(
     """
     p, owned = _as_product(product)
     try:
-        present = [n for n in VARIANCE_EXTENSIONS if (n, 1) in p._by_key]
+        present = [n for n in VARIANCE_EXTENSIONS if n in p]
         if len(present) < 2:
             raise ValueError(f"{p.path}: ERR needs at least two of {', '.join(VARIANCE_EXTENSIONS)}"
                              f"; found {', '.join(present) or 'none'}")
-        infos = [p._hdu(n) for n in present]
+        infos = [p.hdu(n) for n in present]
         if len({i.shape for i in infos}) > 1:
             detail = ", ".join(f"{n} {i.shape}" for n, i in zip(present, infos))
             raise ValueError(f"{p.path}: variance extensions differ in shape: {detail}")
@@ -134,7 +134,7 @@ def _combine_by_integration(p: Product, rules: str, mask: int, out: np.ndarray |
     caller keeping the product open would pay to map them again on its next
     call).  Few integrations: all-core calls over up to CALL_BYTES each."""
     pixeldq = _native(p, "PIXELDQ")
-    info = p._hdu("GROUPDQ")
+    info = p.hdu("GROUPDQ")
     if len(info.shape) != 4:
         raise ValueError(f"{p.path}[GROUPDQ,1]: expected 4-D (nints, ngroups, ny, nx), "
                          f"found shape {info.shape}")
@@ -145,20 +145,15 @@ def _combine_by_integration(p: Product, rules: str, mask: int, out: np.ndarray |
     elif out.shape != shape or out.dtype != np.uint32 or not out.flags.c_contiguous:
         raise ValueError(f"out must be a C-contiguous uint32 array of shape {shape}")
     groupdq = _native(p, "GROUPDQ")
-    dontneed = getattr(p._source, "advise_dontneed", None) if release else None
     per_int = info.data_size // max(nints, 1)
-    nt = _workplan.workers(threads)
-    step = max(1, DQ_BLOCK_BYTES // max(per_int, 1))
-    if nints >= 2 * nt * step:  # two blocks or more a thread: one-thread kernels
-        inner = 1
-    else:  # few integrations: all-core calls
-        step, nt, inner = max(1, _workplan.CALL_BYTES // max(per_int, 1)), 1, threads
+    step, nt, inner = _workplan.plan(nints, DQ_BLOCK_BYTES // max(per_int, 1),
+                                     _workplan.CALL_BYTES // max(per_int, 1), threads)
 
     def block(i: int, j: int) -> None:
         kernels.combine_dq(pixeldq, groupdq[i:j], rules=rules, mask=mask, out=out[i:j],
                            threads=inner)
-        if dontneed is not None:
-            dontneed(info.data_offset + i * per_int, (j - i) * per_int)
+        if release:
+            p.source.release(info.data_offset + i * per_int, (j - i) * per_int)
 
     _workplan.run_blocks(nints, step, block, nt)
     return out
@@ -167,7 +162,7 @@ def _combine_by_integration(p: Product, rules: str, mask: int, out: np.ndarray |
 def _mapped_be_f32(p: Product, infos: list) -> list[np.ndarray] | None:
     """Flat zero-copy views of the extensions when every one is unscaled big-endian
     float32 in a memory-mapped file, else None (a file object would read them whole)."""
-    if not isinstance(p._source, MmapSource):
+    if not p.source.zero_copy:
         return None
     if any(i.dtype != _BE_F32 or i.bscale != 1.0 or i.bzero != 0.0 for i in infos):
         return None
@@ -190,20 +185,15 @@ def _err_in_blocks(p: Product, infos: list, out: np.ndarray | None,
     mapped = _mapped_be_f32(p, infos)
     if mapped is not None:
         # pages are released only for a file this call opened (see _combine_by_integration)
-        drop = getattr(p._source, "advise_dontneed", None) if release else None
-        nt = _workplan.workers(threads)
-        step = ERR_THREAD_BLOCK_ELEMENTS
-        if n >= 2 * nt * step:  # two blocks or more a thread: one-thread kernels
-            inner = 1
-        else:  # little data: all-core calls
-            step, nt, inner = MAPPED_BLOCK_ELEMENTS, 1, threads
+        step, nt, inner = _workplan.plan(n, ERR_THREAD_BLOCK_ELEMENTS, MAPPED_BLOCK_ELEMENTS,
+                                         threads)
 
         def block(i0: int, i1: int) -> None:
             kernels.err_from_variances(*(v[i0:i1] for v in mapped), out=flat[i0:i1],
                                        threads=inner)
-            if drop is not None:
+            if release:
                 for info in infos:
-                    drop(info.data_offset + 4 * i0, 4 * (i1 - i0))
+                    p.source.release(info.data_offset + 4 * i0, 4 * (i1 - i0))
 
         _workplan.run_blocks(n, step, block, nt)
         return out
@@ -212,7 +202,7 @@ def _err_in_blocks(p: Product, infos: list, out: np.ndarray | None,
     for i0 in range(0, n, step):
         m = min(step, n - i0)
         for info, buf in zip(infos, bufs):
-            p._decode_into(info, i0, m, np.dtype(np.float32), buf[:m], threads)
+            decode_range(p.source, info, i0, m, np.dtype(np.float32), buf[:m], threads)
         kernels.err_from_variances(*(b[:m] for b in bufs), out=flat[i0:i0 + m],
                                    threads=threads)
     return out
@@ -233,7 +223,7 @@ def _write_extension(output: Any, replace: dict[str, np.ndarray], base: Any, sou
                 continue
             key = (e.name, e.ver)
             if e.name in replace and e.ver == 1:
-                want = b._hdu(e.name).shape
+                want = b.hdu(e.name).shape
                 if replace[e.name].shape != want:
                     raise ValueError(f"{b.path}[{e.name},1]: shape {want} does not match the "
                                      f"new {e.name} {replace[e.name].shape} from {source.path}")

@@ -93,7 +93,7 @@ class Exposure:
 
     def shape(self, name: str = "SCI") -> tuple[int, ...]:
         """The shape of extension ``name`` over the whole exposure."""
-        return (self.nints,) + tuple(self.products[0]._hdu(name).shape[1:])
+        return (self.nints,) + tuple(self.products[0].hdu(name).shape[1:])
 
     def locate(self, integration: int) -> tuple[Product, int]:
         """(segment product, index within it) of a 0-based integration."""
@@ -113,7 +113,7 @@ class Exposure:
              threads: int | None = None) -> np.ndarray:
         """A per-integration extension of the whole exposure in one array."""
         first = self.products[0]
-        dtype = np.dtype(dtype) if dtype is not None else first._hdu(name).physical_dtype
+        dtype = np.dtype(dtype) if dtype is not None else first.hdu(name).physical_dtype
         shape = self.shape(name)
         if out is None:
             out = np.empty(shape, dtype)
@@ -159,7 +159,7 @@ def _assemble(products: list[Product]) -> Exposure:
     keyed = [(_seg_keys(p), p) for p in products]
     if len(products) == 1 and keyed[0][0] is None:
         p = products[0]
-        return Exposure([p], [(1, p._hdu("SCI").shape[0])])
+        return Exposure([p], [(1, p.hdu("SCI").shape[0])])
     missing_keys = [p.path for k, p in keyed if k is None]
     if missing_keys:
         raise SegmentError(f"not segment files (no EXSEGNUM): {', '.join(missing_keys)}")
@@ -192,7 +192,7 @@ def _assemble(products: list[Product]) -> Exposure:
         if start != expected_start:
             raise SegmentError(f"{p.path}: INTSTART={start}, expected {expected_start} "
                                f"(integrations must be contiguous across segments)")
-        sci = p._hdu("SCI").shape
+        sci = p.hdu("SCI").shape
         if sci[0] != end - start + 1:
             raise SegmentError(f"{p.path}[SCI,1]: holds {sci[0]} integrations but INTSTART.."
                                f"INTEND is {start}..{end}")
@@ -294,7 +294,7 @@ def merge_segments(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike
         for e in first.extensions[1:]:
             if e.name == "ASDF":
                 continue
-            info = first._hdu(e.name, e.ver)
+            info = first.hdu(e.name, e.ver)
             if e.type == "IMAGE" and _per_integration(spec, e.name) and info.bscale == 1.0:
                 arrays[(e.name, e.ver)] = _concat_stream(exp, e.name, e.ver, StreamedArray)
             elif e.name == "INT_TIMES":
@@ -316,17 +316,15 @@ def merge_segments(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike
 
 
 def _concat_stream(exp: Exposure, name: str, ver: int, streamed: Any) -> Any:
-    infos = [p._hdu(name, ver) for p in exp.products]
+    infos = [p.hdu(name, ver) for p in exp.products]
     shape = (sum(i.shape[0] for i in infos),) + tuple(infos[0].shape[1:])
     step = 32 << 20
 
     def chunks():
         for p, info in zip(exp.products, infos):
-            release = getattr(p._source, "advise_dontneed", None)
             for off in range(0, info.data_size, step):
                 m = min(step, info.data_size - off)
-                yield p._source.view(info.data_offset + off, m)
-                if release is not None:
-                    release(info.data_offset + off, m)
+                yield p.source.view(info.data_offset + off, m)
+                p.source.release(info.data_offset + off, m)
 
     return streamed(shape, infos[0].physical_dtype, chunks)

@@ -46,7 +46,10 @@ def have_openmp() -> bool:
     return _core.have_openmp()
 
 
-def _threads(threads: int | None) -> int:
+def check_threads(threads: int | None) -> int:
+    """The C kernels' thread count for ``threads=``: 0 for None (every core), else the
+    positive integer given; anything else is a ValueError.  Every ``threads=`` in
+    ramps goes through here."""
     if threads is None:
         return 0
     if not isinstance(threads, (int, np.integer)) or threads < 1:
@@ -152,7 +155,7 @@ def decode(
     disk = np.dtype(BITPIX_DTYPE[bitpix])
     n = src.size // disk.itemsize
     dtype = np.dtype(dtype)
-    nt = _threads(threads)
+    nt = check_threads(threads)
     bscale, bzero = float(bscale), float(bzero)
     if dtype in (np.dtype(np.float32), np.dtype(np.float64)):
         result = _out_buffer(out, dtype, n)
@@ -217,7 +220,7 @@ def encode(
         raise TypeError(f"encode expects native byte order, got {arr.dtype}; it is already encoded?")
     if not arr.flags.c_contiguous:
         raise ValueError("encode expects a C-contiguous array")
-    nt = _threads(threads)
+    nt = check_threads(threads)
     bscale, bzero = float(bscale), float(bzero)
     result = _out_buffer(out, np.dtype(np.uint8), arr.size * disk.itemsize)
     dst = result.reshape(-1)
@@ -260,7 +263,7 @@ def transcode_u16_to_f32be(
     """
     src = _raw_bytes(raw, 16)
     result = _out_buffer(out, np.dtype(np.uint8), src.size * 2)
-    _core.transcode_u16_f32be(src, result.reshape(-1), _threads(threads))
+    _core.transcode_u16_f32be(src, result.reshape(-1), check_threads(threads))
     return result
 
 
@@ -343,7 +346,7 @@ def combine_dq(
     if out is not None and out.shape != shape:
         raise ValueError(f"out has shape {out.shape}, expected {shape}")
     _core.combine_dq(pixeldq.reshape(-1), groupdq.reshape(-1), result.reshape(-1),
-                     nints, ngroups, int(mask), rules == "stcal", _threads(threads))
+                     nints, ngroups, int(mask), rules == "stcal", check_threads(threads))
     return result if out is not None else result.reshape(shape)
 
 
@@ -364,7 +367,7 @@ def collapse_dq(
     if out is not None and out.shape != shape:
         raise ValueError(f"out has shape {out.shape}, expected {shape}")
     _core.collapse_dq(dq.reshape(-1), result.reshape(-1), dq.shape[0],
-                      DO_NOT_USE if rules == "stcal" else 0, _threads(threads))
+                      DO_NOT_USE if rules == "stcal" else 0, check_threads(threads))
     return result if out is not None else result.reshape(shape)
 
 
@@ -418,7 +421,7 @@ def err_from_variances(
         raise ValueError(f"out has shape {out.shape}, expected {first.shape}")
     flat = [a.reshape(-1) for a in arrs]
     c = flat[2] if len(flat) == 3 else None
-    nt = _threads(threads)
+    nt = check_threads(threads)
     if swapped:
         b = [f.view(np.uint8) for f in flat]
         _core.err_f32be(b[0], b[1], b[2] if c is not None else None, result.reshape(-1), nt)
@@ -451,7 +454,7 @@ def fits_checksum(buf: Any, *, initial: int = 0, threads: int | None = None) -> 
         raise ValueError(f"checksum buffer must be a multiple of 4 bytes, got {view.size}")
     if not 0 <= int(initial) <= 0xFFFFFFFF:
         raise ValueError(f"initial must be a 32-bit unsigned value, got {initial!r}")
-    return _core.fits_checksum(view, int(initial), _threads(threads))
+    return _core.fits_checksum(view, int(initial), check_threads(threads))
 
 
 def checksum_encode(value: int, *, complement: bool = True) -> str:

@@ -20,22 +20,13 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from . import _workplan, kernels, specs
+from . import specs
 from .errors import ClosedError, FormatError, RampsError
 from .fits.index import HDUInfo, card_value, read_header, scan
+from .fits.read import decode_range
 from .sources import ByteSource, open_source
 
 __all__ = ["Product", "ExtensionInfo", "LazyImage", "ValidationError", "open", "validate"]
-
-#: Input bytes per block of a whole-array read: each thread maps, decodes and
-#: releases whole blocks (ramps._blocks); small enough that consumed input pages
-#: are released promptly and the last blocks share out evenly.
-CHUNK_BYTES = 16 << 20
-
-#: Reads of fewer input bytes decode on one thread unless ``threads`` says otherwise:
-#: 2 MiB took 0.26 ms on one thread, 1.6 ms waking OpenMP's second (busy 2-core
-#: machine), whose worker then spins for a while after the call.
-SMALL_BYTES = 4 << 20
 
 _FITS_SOURCE = re.compile(r"fits:(?:(?P<name>[ -~]+),)?(?P<ver>[0-9]+)$")
 
@@ -70,7 +61,7 @@ class LazyImage:
 
     def __init__(self, product: "Product", name: str, ver: int, dtype: Any):
         self._product, self._name, self._ver = product, name, ver
-        self._info = product._hdu(name, ver)
+        self._info = product.hdu(name, ver)
         self.dtype = np.dtype(dtype)
         self.shape = self._info.shape
         self.ndim = len(self.shape)
@@ -197,7 +188,23 @@ class Product:
     def __contains__(self, key: Any) -> bool:
         return _key(key) in self._by_key
 
-    def _hdu(self, name: str, ver: int = 1) -> HDUInfo:
+    @property
+    def source(self) -> ByteSource:
+        """Where the bytes come from (a memory map, a file object ...)."""
+        return self._source
+
+    @property
+    def hdus(self) -> list[HDUInfo]:
+        """The structure index: one :class:`~ramps.fits.index.HDUInfo` per HDU, primary first."""
+        return self._hdus
+
+    def hdu(self, name: str | int | tuple[str, int], ver: int = 1) -> HDUInfo:
+        """The index entry of one HDU, by EXTNAME[, EXTVER] or by position (0: primary)."""
+        if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
+            try:
+                return self._hdus[int(name)]
+            except IndexError:
+                raise IndexError(f"{self.path}: no HDU {name} (has {len(self._hdus)})") from None
         name, ver = _key(name, ver)
         try:
             return self._by_key[(name, ver)]
@@ -213,7 +220,7 @@ class Product:
     def header(self, name: str | int = 0, ver: int = 1):
         """The astropy Header of an HDU (by EXTNAME[, EXTVER] or index; 0 is primary)."""
         self._check_open()
-        info = self._hdus[name] if isinstance(name, int) else self._hdu(name, ver)
+        info = self.hdu(name, ver)
         if info.index not in self._headers:
             self._headers[info.index] = read_header(self._source, info)
         return self._headers[info.index]
@@ -227,7 +234,7 @@ class Product:
         """An extension's data: images as arrays (a read-only view over the file when the
         stored values need no conversion), tables as numpy structured arrays."""
         self._check_open()
-        info = self._hdu(*_key(key))
+        info = self.hdu(*_key(key))
         if info.kind in ("BINTABLE", "TABLE"):
             return self.table(info.name, info.ver).as_array()
         if info.bscale == 1.0 and info.bzero == 0.0:
@@ -249,7 +256,7 @@ class Product:
         from astropy.table import Table
 
         self._check_open()
-        info = self._hdu(name, ver)
+        info = self.hdu(name, ver)
         if info.kind not in ("BINTABLE", "TABLE"):
             raise TypeError(f"{self.path}[{name},{ver}]: is an {info.kind}, not a table")
         return Table(self._table_hdu(info).data)
@@ -267,7 +274,7 @@ class Product:
         """
         self._check_open()
         name, ver = _key(name, ver)
-        info = self._hdu(name, ver)
+        info = self.hdu(name, ver)
         if info.kind not in ("IMAGE", "PRIMARY"):
             raise TypeError(f"{self.path}[{name},{ver}]: is a {info.kind}, not an image")
         target = info.physical_dtype if raw or dtype is None else np.dtype(dtype)
@@ -277,56 +284,21 @@ class Product:
         elif out.size != n:
             raise ValueError(f"{self.path}[{name},{ver}]: out holds {out.size} elements, "
                              f"the extension {n} (shape {info.shape})")
-        self._decode_into(info, 0, n, target, out, threads)
+        decode_range(self.source, info, 0, n, target, out, threads)
         return out
-
-    def _decode_into(self, info: HDUInfo, first: int, count: int, dtype: np.dtype,
-                     out: np.ndarray, threads: int | None) -> None:
-        """Decode elements [first, first+count) of ``info`` into flat ``out``, releasing
-        the input pages once consumed.  Two blocks or more for every thread: each
-        thread takes whole blocks (one-thread kernel, then release: see
-        :mod:`ramps._blocks`); otherwise all-core calls of up to CALL_BYTES (one
-        thread under SMALL_BYTES)."""
-        item = info.dtype.itemsize
-        if not out.flags.c_contiguous:
-            raise ValueError(f"{self.path}[{info.name},{info.ver}]: out must be C-contiguous")
-        flat = out.reshape(-1)
-        src = self._source
-        nt = _workplan.workers(threads)
-        step = max(CHUNK_BYTES // item, 1)
-        if count >= 2 * nt * step:  # two blocks or more a thread: one-thread kernels
-            inner = 1
-        else:  # all-core calls; a small one on one thread: waking a core costs more
-            step, nt = max(_workplan.CALL_BYTES // item, 1), 1
-            inner = 1 if threads is None and count * item < SMALL_BYTES else threads
-        release = getattr(src, "advise_dontneed", None)
-
-        def block(i0: int, i1: int) -> None:
-            m = i1 - i0
-            offset = info.data_offset + (first + i0) * item
-            view = src.view(offset, m * item)
-            try:
-                kernels.decode(view, info.bitpix, bscale=info.bscale, bzero=info.bzero,
-                               dtype=dtype, out=flat[i0:i1], threads=inner)
-            except (TypeError, ValueError) as e:
-                raise type(e)(f"{self.path}[{info.name},{info.ver}]: {e}") from None
-            if release is not None and m * item >= (1 << 20):
-                release(offset, m * item)
-
-        _workplan.run_blocks(count, step, block, nt if inner == 1 else 1)
 
     def _read_planes(self, info: HDUInfo, start: int, count: int, dtype: np.dtype
                      ) -> np.ndarray:
         self._check_open()
         plane = int(np.prod(info.shape[1:], dtype=np.int64))
         out = np.empty((count,) + tuple(info.shape[1:]), dtype)
-        self._decode_into(info, start * plane, count * plane, dtype, out, None)
+        decode_range(self.source, info, start * plane, count * plane, dtype, out, None)
         return out
 
     def lazy(self, name: str, ver: int = 1, dtype: Any = None) -> LazyImage:
         """A :class:`LazyImage` of an image extension (default dtype: float32 for
         integer data, the stored float type otherwise)."""
-        info = self._hdu(name, ver)
+        info = self.hdu(name, ver)
         if dtype is None:
             phys = info.physical_dtype
             dtype = phys if phys.kind == "f" else np.float32
@@ -363,7 +335,7 @@ class Product:
         self._check_open()
         if ("ASDF", 1) not in self._by_key:
             return None
-        info = self._hdu("ASDF")
+        info = self.hdu("ASDF")
         cards = self._source.read(info.header_offset, info.header_size)
         fields = {}
         for i in range(0, len(cards) - 79, 80):
@@ -433,8 +405,7 @@ class Product:
         from .fits.checksums import data_sum
 
         self._check_open()
-        info = self._hdus[name] if isinstance(name, int) else self._hdu(name, ver)
-        return data_sum(self, info, threads)
+        return data_sum(self._source, self.hdu(name, ver), threads)
 
     def verify_checksums(self, *, required: bool = False, threads: int | None = None) -> list:
         """Check every HDU's DATASUM and CHECKSUM keywords against its bytes.
@@ -447,7 +418,8 @@ class Product:
         """
         from .fits.checksums import verify
 
-        return verify(self, required=required, threads=threads)
+        self._check_open()
+        return verify(self._source, self._hdus, required=required, threads=threads)
 
     def _detect_kind(self) -> str:
         from . import naming

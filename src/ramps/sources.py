@@ -45,6 +45,11 @@ class ByteSource(Protocol):
     def view(self, offset: int, size: int) -> np.ndarray:
         """The same bytes as a read-only uint8 array: zero-copy when memory-mapped."""
 
+    zero_copy: bool  #: True when ``view`` maps the file instead of copying
+
+    def release(self, offset: int, size: int) -> None:
+        """Drop cached pages of a consumed range (a no-op where nothing is mapped)."""
+
     def close(self) -> None: ...
 
     def __enter__(self) -> ByteSource: ...
@@ -75,6 +80,13 @@ class _Source:
                 f"needs bytes {offset}..{offset + size} but the file has only {self.size} bytes "
                 f"({offset + size - self.size} missing): truncated?",
             )
+
+    #: True when :meth:`view` hands out zero-copy views of the file (a memory map).
+    zero_copy = False
+
+    def release(self, offset: int, size: int) -> None:
+        """Drop the cached pages of a consumed byte range; a no-op unless the
+        source maps the file (where reading a range back faults it in again)."""
 
     def __enter__(self):
         return self
@@ -113,7 +125,9 @@ class MmapSource(_Source):
             return np.empty(0, dtype=np.uint8)
         return np.frombuffer(self._mmap, dtype=np.uint8, count=size, offset=offset)
 
-    def advise_dontneed(self, offset: int, size: int) -> None:
+    zero_copy = True
+
+    def release(self, offset: int, size: int) -> None:
         """Release the pages of a consumed byte range (best effort, no-op where unsupported).
 
         Only whole pages inside the range are released; a later read of them

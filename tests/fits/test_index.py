@@ -326,7 +326,7 @@ def test_sources_read_and_view(tmp_path):
                 src.read(-1, 5)
         a, b = m.view(0, 200), m.view(100, 200)
         assert np.shares_memory(a[100:], b[:100])  # views of one map: no copies
-        m.advise_dontneed(0, len(data))  # pages released, contents still readable
+        m.release(0, len(data))  # pages released, contents still readable
         assert m.read(0, 30) == data[:30] and bytes(m.view(len(data) - 10, 10)) == data[-10:]
 
 
@@ -334,7 +334,7 @@ def test_sources_empty_file_and_open_source(tmp_path):
     empty = write(tmp_path, b"", "empty.fits")
     with MmapSource(empty) as m:
         assert m.size == 0 and m.read(0, 0) == b"" and m.view(0, 0).size == 0
-        m.advise_dontneed(0, 10)
+        m.release(0, 10)
     path = write(tmp_path, small_file())
     with open_source(path) as s:
         assert isinstance(s, MmapSource)

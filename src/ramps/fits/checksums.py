@@ -1,4 +1,4 @@
-"""FITS DATASUM and CHECKSUM verification of an opened product.
+"""FITS DATASUM and CHECKSUM verification over a byte source and its structure index.
 
 The FITS Standard (Appendix J) stores two 32-bit ones'-complement sums per HDU:
 ``DATASUM``, the sum of the data unit (as a decimal string), and ``CHECKSUM``,
@@ -11,16 +11,13 @@ memory map; header cards are read raw, without building astropy Headers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import kernels
 from ..errors import ChecksumError
+from ..sources import ByteSource
 from .index import HDUInfo, card_value
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..product import Product
 
 __all__ = ["ChecksumError", "HDUChecksum", "data_sum", "verify"]
 
@@ -47,10 +44,9 @@ class HDUChecksum:
         return self.datasum is not False and self.checksum is not False
 
 
-def data_sum(p: "Product", info: HDUInfo, threads: int | None = None) -> int:
+def data_sum(src: ByteSource, info: HDUInfo, threads: int | None = None) -> int:
     """The DATASUM of one HDU's data unit, its padding included (zero bytes
     missing at the very end of a file count as the zeros they stand for)."""
-    src = p._source
     span = min(info.data_span, max(src.size - info.data_offset, 0))
     if span < info.data_size:  # the data themselves are cut short
         src.view(info.data_offset, info.data_size)  # raises TruncatedFileError
@@ -63,10 +59,10 @@ def data_sum(p: "Product", info: HDUInfo, threads: int | None = None) -> int:
     return total
 
 
-def check_hdu(p: "Product", info: HDUInfo, threads: int | None = None) -> HDUChecksum:
+def check_hdu(src: ByteSource, info: HDUInfo, threads: int | None = None) -> HDUChecksum:
     """Verify one HDU's DATASUM and CHECKSUM keywords (those present)."""
-    header = p._source.read(info.header_offset, info.header_size)
-    computed = data_sum(p, info, threads)
+    header = src.read(info.header_offset, info.header_size)
+    computed = data_sum(src, info, threads)
     datasum_kw = card_value(header, "DATASUM")
     checksum_kw = card_value(header, "CHECKSUM")
     datasum_ok = checksum_ok = None
@@ -87,19 +83,18 @@ def check_hdu(p: "Product", info: HDUInfo, threads: int | None = None) -> HDUChe
     return HDUChecksum(info.label, datasum_ok, checksum_ok, computed, "; ".join(parts))
 
 
-def verify(p: "Product", *, required: bool = False,
+def verify(src: ByteSource, hdus: list[HDUInfo], *, required: bool = False,
            threads: int | None = None) -> list[HDUChecksum]:
-    """Verify every HDU of ``p`` that carries DATASUM or CHECKSUM.
+    """Verify every HDU of ``hdus`` (the index of ``src``) that carries DATASUM or CHECKSUM.
 
     Returns one :class:`HDUChecksum` per HDU.  Raises :class:`ChecksumError`
     naming the file and the first failing extension (and listing all) when a
     keyword does not match, or, with ``required=True``, when an HDU has
     neither keyword.
     """
-    p._check_open()
     results, failures = [], []
-    for info in p._hdus:
-        r = check_hdu(p, info, threads)
+    for info in hdus:
+        r = check_hdu(src, info, threads)
         results.append(r)
         if not r.ok:
             failures.append((r.extension, r.problem))
@@ -110,5 +105,5 @@ def verify(p: "Product", *, required: bool = False,
         if len(failures) > 1:
             problem += f" (and {len(failures) - 1} more: " + ", ".join(
                 f"[{e}]" for e, _ in failures[1:]) + ")"
-        raise ChecksumError(p.path, problem, first, failures)
+        raise ChecksumError(src.name, problem, first, failures)
     return results

@@ -22,7 +22,7 @@ import numpy as np
 from .. import _core
 from ..errors import ClosedError, FormatError, FormatWarning, TruncatedFileError
 from ..kernels import BITPIX_DTYPE, INTEGER_OFFSETS
-from ..sources import ByteSource, MmapSource, open_source
+from ..sources import ByteSource, open_source
 
 if TYPE_CHECKING:
     from astropy.io.fits import Header
@@ -179,7 +179,7 @@ def scan(source: ByteSource | str | os.PathLike[str] | BinaryIO, *,
     name, size = source.name, source.size
     if size == 0:
         raise FormatError(name, "not a FITS file (the file is empty)")
-    mapped = isinstance(source, MmapSource)
+    mapped = source.zero_copy
     chunk_size = max(int(chunk_size), BLOCK)
     records: list[tuple] = []
     offset, want = 0, chunk_size
