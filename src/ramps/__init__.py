@@ -21,7 +21,7 @@ _EXPORTS = {
     "Product": "product",
     "LazyImage": "product",
     "ExtensionInfo": "product",
-    "ValidationError": "product",
+    "ValidationError": "validation",
     "RampsError": "errors",
     "FormatError": "errors",
     "TruncatedFileError": "errors",

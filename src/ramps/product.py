@@ -21,18 +21,15 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import specs
-from .errors import ClosedError, FormatError, RampsError
+from .errors import ClosedError, FormatError
 from .fits.index import HDUInfo, card_value, read_header, scan
 from .fits.read import decode_range
+from .validation import ValidationError, best_structural_match, validate_product
 from .sources import ByteSource, open_source
 
 __all__ = ["Product", "ExtensionInfo", "LazyImage", "ValidationError", "open", "validate"]
 
 _FITS_SOURCE = re.compile(r"fits:(?:(?P<name>[ -~]+),)?(?P<ver>[0-9]+)$")
-
-
-class ValidationError(RampsError, ValueError):
-    """A product does not match the spec of its kind."""
 
 
 @dataclass(frozen=True)
@@ -396,7 +393,7 @@ class Product:
         EXTVER sets 1..n complete for multi-source products.
         """
         self._check_open()
-        return _validate(self, strict)
+        return validate_product(self, strict)
 
     # -- checksums ------------------------------------------------------
     def datasum(self, name: str | int = 0, ver: int = 1, *, threads: int | None = None) -> int:
@@ -439,7 +436,7 @@ class Product:
         if suffix in specs.PRODUCTS and (not candidates or suffix in candidates):
             return suffix
         pool = candidates or tuple(k for k, s in specs.PRODUCTS.items() if s.format == "fits")
-        return _best_structural_match(self, pool)
+        return best_structural_match(self, pool)
 
     def _primary_value(self, keyword: str) -> Any:
         """A string keyword of the primary header, read from its raw cards."""
@@ -477,108 +474,6 @@ def _link_arrays(node: Any, product: Product) -> Any:
             if info is not None:
                 return product.lazy(*key, dtype=info.physical_dtype)
     return node
-
-
-def _best_structural_match(p: Product, pool: tuple[str, ...]) -> str:
-    names = {n for n, _ in p._by_key}
-    sci = p._by_key.get(("SCI", 1))
-    best, best_score = None, None
-    for kind in pool:
-        spec = specs.PRODUCTS[kind]
-        if spec.format != "fits":
-            continue
-        required = {e.name for e in spec.required}
-        if not required <= names:
-            continue
-        score = len(names & set(spec.names))
-        ext = spec.extension("SCI") if "SCI" in spec.names else None
-        if sci is not None and ext is not None:
-            if ext.accepted_dims and any(d is not None and len(d) == len(sci.shape)
-                                         for d in ext.accepted_dims):
-                score += 10
-            if ext.accepted_dtypes and str(sci.physical_dtype) in ext.accepted_dtypes:
-                score += 5
-        score -= len(set(spec.names) - names) * 0.1
-        if best_score is None or score > best_score:
-            best, best_score = kind, score
-    if best is None:
-        raise FormatError(p.path, "cannot tell the product kind: no DATAMODL keyword, "
-                          "no known file-name suffix, and no product spec fits the structure")
-    return best
-
-
-def _validate(p: Product, strict: bool) -> list[str]:
-    problems: list[str] = []
-
-    def problem(ext: str | None, text: str) -> None:
-        msg = f"{p.path}[{ext}]: {text}" if ext else f"{p.path}: {text}"
-        if strict:
-            raise ValidationError(msg)
-        problems.append(msg)
-
-    primary = p._hdus[0]
-    if primary.kind != "PRIMARY":
-        problem("PRIMARY", "first HDU is not a primary HDU")
-    elif primary.shape:
-        problem("PRIMARY", f"primary HDU has data (NAXIS={len(primary.shape)}); expected NAXIS=0")
-    spec = p.spec
-    if "SCI" in spec.names:
-        if len(p._hdus) < 2 or p._hdus[1].name.upper() != "SCI":
-            got = p._hdus[1].name if len(p._hdus) > 1 else "nothing"
-            problem("SCI", f"SCI must be HDU 1, found {got!r} there")
-    vers = sorted({v for n, v in p._by_key if n == "SCI"}) or [1]
-    if spec.multi_source:
-        for name in {n for n, _ in p._by_key}:
-            have = p.versions(name)
-            if name != "ASDF" and have != list(range(1, len(have) + 1)):
-                problem(name, f"EXTVER set {have} is not 1..{len(have)}")
-    for ver in vers if spec.multi_source else [1]:
-        axes: dict[str, int] = {}
-        for ext in spec.extensions:
-            key = (ext.name, ver if spec.multi_source and ext.name != "ASDF" else 1)
-            info = p._by_key.get(key)
-            label = f"{ext.name},{key[1]}"
-            if info is None:
-                # tables the seed lists (GROUP, INT_TIMES) are omitted by stdatamodels
-                # when empty, so only a missing image is a problem
-                if ext.required and ext.is_image:
-                    problem(label, f"required extension missing from this {spec.kind} product")
-                continue
-            want_type = ext.hdu_type
-            if info.kind != want_type:
-                problem(label, f"HDU type {info.kind}, expected {want_type}")
-                continue
-            if not ext.is_image:
-                continue
-            dt = str(info.physical_dtype)
-            if ext.accepted_dtypes and dt not in ext.accepted_dtypes:
-                problem(label, f"dtype {dt} (BITPIX={info.bitpix}, BZERO={info.bzero:g}), "
-                        f"expected {' or '.join(ext.accepted_dtypes)}")
-            dims_ok = [d for d in ext.accepted_dims if d is not None and len(d) == len(info.shape)]
-            if ext.accepted_dims and not dims_ok:
-                want = " or ".join("(" + ", ".join(map(str, d)) + ")"
-                                   for d in ext.accepted_dims if d is not None)
-                problem(label, f"{len(info.shape)}-D shape {info.shape}, expected {want}")
-                continue
-            if not dims_ok:
-                continue
-            dims = dims_ok[0]
-            for axis, size in zip(dims, info.shape):
-                if isinstance(axis, int):
-                    if size != axis:
-                        problem(label, f"axis of size {size}, expected {axis}")
-                    continue
-                if axis in specs.DERIVED_AXES and "ncols" in axes:
-                    base, div = specs.DERIVED_AXES[axis]
-                    expect = axes[base] // div
-                    if size != expect:
-                        problem(label, f"{axis} is {size}, expected {base}/{div} = {expect}")
-                    continue
-                if axis in axes and axes[axis] != size:
-                    problem(label, f"shape {info.shape} is inconsistent with SCI: {axis} is "
-                            f"{size} here but {axes[axis]} in an earlier extension")
-                axes.setdefault(axis, size)
-    return problems
 
 
 def open(path: str | os.PathLike | Any, *, kind: str | None = None,
