@@ -146,7 +146,7 @@ def _trailing(source: ByteSource, offset: int, nhdus: int) -> None:
 
 
 def scan(source: ByteSource | str | os.PathLike[str] | BinaryIO, *,
-         chunk_size: int = CHUNK_SIZE) -> list[HDUInfo]:
+         chunk_size: int | None = None) -> list[HDUInfo]:
     """Index every HDU of a FITS file.
 
     Parameters
@@ -156,9 +156,11 @@ def scan(source: ByteSource | str | os.PathLike[str] | BinaryIO, *,
         :func:`~ramps.sources.open_source` for the call; a file object is
         left open).
     chunk_size
-        Bytes per read for sources that are not memory-mapped.  Each read
-        starts at a header; the HDUs whose headers fall inside it cost no
-        further reads.  Doubled as needed for a header longer than a chunk.
+        Bytes per read for sources that are not memory-mapped (default: the
+        source's ``read_ahead`` if it has one, as remote sources do, else
+        CHUNK_SIZE).  Each read starts at a header; the HDUs whose headers fall
+        inside it cost no further reads.  Doubled as needed for a header longer
+        than a chunk.
 
     Raises
     ------
@@ -180,7 +182,7 @@ def scan(source: ByteSource | str | os.PathLike[str] | BinaryIO, *,
     if size == 0:
         raise FormatError(name, "not a FITS file (the file is empty)")
     mapped = source.zero_copy
-    chunk_size = max(int(chunk_size), BLOCK)
+    chunk_size = max(int(chunk_size or getattr(source, "read_ahead", CHUNK_SIZE)), BLOCK)
     records: list[tuple] = []
     offset, want = 0, chunk_size
     while offset < size:

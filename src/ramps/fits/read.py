@@ -38,6 +38,8 @@ def decode_range(source: ByteSource, info: HDUInfo, first: int, count: int,
     if not out.flags.c_contiguous:
         raise ValueError(f"{source.name}[{info.label}]: out must be C-contiguous")
     flat = out.reshape(-1)
+    if not source.zero_copy:  # a remote source fetches the whole range in few requests
+        source.prefetch([(info.data_offset + first * item, count * item)])
     step, nt, inner = _workplan.plan(count, CHUNK_BYTES // item, _workplan.CALL_BYTES // item,
                                      threads, small=count * item < SMALL_BYTES)
 

@@ -1,4 +1,4 @@
-"""Byte sources: where a file's bytes come from, behind one small interface.
+"""Local byte sources: a memory-mapped file, or any seekable binary file object.
 
 The product layer reads through :class:`ByteSource` only (``read`` and
 ``view`` of exact byte ranges), so a local memory map, an in-memory buffer
@@ -6,8 +6,9 @@ or a remote file object answering range requests are interchangeable:
 
 * :class:`MmapSource` maps a local file; ``view`` is zero-copy.
 * :class:`FileObjectSource` wraps any seekable binary file object
-  (``io.BytesIO``, an fsspec/S3/HTTP file, ...); each ``read`` is one
-  seek + read, i.e. one range request on a remote file.
+  (``io.BytesIO``, an open fsspec file ...); each ``read`` is one seek + read.
+
+URLs are read by :class:`ramps.sources.remote.RemoteSource` (range requests).
 
 Reads are exact: asking for bytes past the end raises
 :class:`~ramps.errors.TruncatedFileError` naming the file; any use after
@@ -24,9 +25,9 @@ from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
 
-from .errors import ClosedError, TruncatedFileError
+from ..errors import ClosedError, TruncatedFileError
 
-__all__ = ["ByteSource", "MmapSource", "FileObjectSource", "open_source"]
+__all__ = ["ByteSource", "MmapSource", "FileObjectSource"]
 
 
 @runtime_checkable
@@ -49,6 +50,9 @@ class ByteSource(Protocol):
 
     def release(self, offset: int, size: int) -> None:
         """Drop cached pages of a consumed range (a no-op where nothing is mapped)."""
+
+    def prefetch(self, ranges: Any) -> None:
+        """Fetch ``(offset, size)`` ranges ahead of reading them (a no-op locally)."""
 
     def close(self) -> None: ...
 
@@ -87,6 +91,10 @@ class _Source:
     def release(self, offset: int, size: int) -> None:
         """Drop the cached pages of a consumed byte range; a no-op unless the
         source maps the file (where reading a range back faults it in again)."""
+
+    def prefetch(self, ranges: Any) -> None:
+        """Fetch ``(offset, size)`` ranges ahead of reading them: a no-op for local
+        files; a remote source merges them into few concurrent requests."""
 
     def __enter__(self):
         return self
@@ -211,25 +219,3 @@ class FileObjectSource(_Source):
             self._closed = True
             if self._owns:
                 self._file.close()
-
-
-def open_source(path_or_fileobj: Any) -> ByteSource:
-    """A ByteSource for a path (memory-mapped), a binary file object, or a ByteSource (as is)."""
-    obj = path_or_fileobj
-    if isinstance(obj, (str, os.PathLike)):
-        try:
-            return MmapSource(obj)
-        except (ValueError, OSError) as exc:  # not mappable (a pipe, a special file)
-            if not os.path.exists(obj) or os.path.isdir(obj):
-                raise
-            f = open(obj, "rb")
-            try:
-                return FileObjectSource(f, os.fspath(obj), owns=True)
-            except Exception:
-                f.close()
-                raise exc from None
-    if isinstance(obj, ByteSource):
-        return obj
-    if hasattr(obj, "read") and hasattr(obj, "seek"):
-        return FileObjectSource(obj)
-    raise TypeError(f"cannot read bytes from a {type(obj).__name__}: pass a path, a file object or a ByteSource")

@@ -1,0 +1,63 @@
+"""Byte sources: where a file's bytes come from, behind one small interface.
+
+The format layers read through :class:`ByteSource` only (``read`` and ``view``
+of exact byte ranges, ``release`` of consumed ones, ``prefetch`` of planned
+ones), so a local memory map, a file object and a URL are interchangeable:
+
+* :class:`MmapSource` (``local.py``) maps a local file; ``view`` is zero-copy.
+* :class:`FileObjectSource` (``local.py``) wraps a seekable binary file object.
+* :class:`~ramps.sources.remote.RemoteSource` (``remote.py``) reads ``s3://``,
+  ``https://`` ... URLs by range requests through fsspec (optional extra).
+
+Reads are exact: asking for bytes past the end raises
+:class:`~ramps.errors.TruncatedFileError` naming the file; any use after
+``close()`` raises :class:`~ramps.errors.ClosedError`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .local import ByteSource, FileObjectSource, MmapSource
+
+__all__ = ["ByteSource", "MmapSource", "FileObjectSource", "open_source", "is_url"]
+
+#: URL schemes read as remote sources; ``file://`` is read as a local path.
+_SCHEMES = ("s3://", "s3a://", "http://", "https://", "gs://", "gcs://", "az://", "abfs://",
+            "memory://")
+
+
+def is_url(obj: Any) -> bool:
+    """True for a string naming a remote product (``s3://``, ``https://`` ...)."""
+    return isinstance(obj, str) and obj.lower().startswith(_SCHEMES)
+
+
+def open_source(path_or_fileobj: Any, *, storage_options: Any = None) -> ByteSource:
+    """A ByteSource for a path (memory-mapped), a URL (range requests; ``file://``
+    is a local path), a binary file object, or a ByteSource (as is)."""
+    obj = path_or_fileobj
+    if is_url(obj):
+        from .remote import RemoteSource
+
+        return RemoteSource(obj, storage_options=storage_options)
+    if isinstance(obj, str) and obj.lower().startswith("file://"):
+        obj = obj[len("file://"):]
+    if isinstance(obj, (str, os.PathLike)):
+        try:
+            return MmapSource(obj)
+        except (ValueError, OSError) as exc:  # not mappable (a pipe, a special file)
+            if not os.path.exists(obj) or os.path.isdir(obj):
+                raise
+            f = open(obj, "rb")
+            try:
+                return FileObjectSource(f, os.fspath(obj), owns=True)
+            except Exception:
+                f.close()
+                raise exc from None
+    if isinstance(obj, ByteSource):
+        return obj
+    if hasattr(obj, "read") and hasattr(obj, "seek"):
+        return FileObjectSource(obj)
+    raise TypeError(f"cannot read bytes from a {type(obj).__name__}: "
+                    "pass a path, a URL, a file object or a ByteSource")

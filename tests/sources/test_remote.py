@@ -1,0 +1,181 @@
+"""Remote products: ramps.open on http:// and s3:// URLs served from loopback.
+
+The servers (tests/servers.py) count every request and byte they serve, so the
+request budgets below are checked by the server, not by ramps' own counters.
+Arrays are compared with astropy's read of the same local file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+import ramps
+from ramps.sources import open_source
+from ramps.sources.remote import RemoteError, RemoteSource, merge_ranges
+
+pytest.importorskip("fsspec")
+aiohttp = pytest.importorskip("aiohttp")
+
+from servers import RangeServer, S3Server  # noqa: E402
+
+SHAPE = (4, 5, 256, 512)  # nints, ngroups, ny, nx: 1.25 MiB an integration as uint16
+INT_BYTES = int(np.prod(SHAPE[1:])) * 2
+
+
+def _uncal(path):
+    """An uncal as stdatamodels lays it out: SCI (uint16 as int16 + BZERO), GROUPDQ-free,
+    then small tables after the big data (GROUP, INT_TIMES)."""
+    rng = np.random.default_rng(3)
+    data = rng.integers(0, 65535, SHAPE, dtype=np.uint16)
+    prim = fits.PrimaryHDU()
+    prim.header["DATAMODL"] = "Level1bModel"
+    prim.header["INSTRUME"] = "NIRCAM"
+    times = np.zeros(SHAPE[0], dtype=[("integration_number", ">i4"), ("int_mid_MJD_UTC", ">f8")])
+    times["integration_number"] = np.arange(1, SHAPE[0] + 1)
+    fits.HDUList([prim, fits.ImageHDU(data, name="SCI"),
+                  fits.BinTableHDU(times, name="INT_TIMES")]).writeto(path)
+    return data
+
+
+@pytest.fixture
+def http(tmp_path):
+    server = RangeServer(tmp_path)
+    yield server
+    server.close()
+
+
+def test_merge_ranges():
+    """Overlapping and near ranges merge; far ones stay apart; empty ones vanish."""
+    assert merge_ranges([(10, 20), (0, 5), (18, 30), (100, 110), (7, 7)], gap=3) == [
+        (0, 5), (10, 30), (100, 110)]
+    assert merge_ranges([(0, 5), (7, 9)], gap=3) == [(0, 9)]  # gap 2 < 3: merged
+
+
+def test_http_one_integration_within_budget(tmp_path, http):
+    """Open + index + one integration: at most 4 requests, and no more bytes than the
+    integration plus 64 KiB per header read (here two: from byte 0 and from the header
+    after SCI's data)."""
+    data = _uncal(tmp_path / "x_uncal.fits")
+    url = http.url("x_uncal.fits")
+    with ramps.open(url) as p:
+        assert p.kind == "uncal"
+        http.log.clear()
+        got = p.sci[2]
+        assert len(http.log.requests) == 1  # the integration: one range request
+        assert http.log.bytes_sent() == INT_BYTES
+    np.testing.assert_array_equal(got, data[2].astype(np.float32))
+
+
+def test_http_open_and_read_counts(tmp_path, http):
+    _uncal(tmp_path / "x_uncal.fits")
+    with ramps.open(http.url("x_uncal.fits")) as p:
+        p.sci[1]
+        assert p.source.requests == len(http.log.requests)  # our counter agrees
+    assert len(http.log.requests) <= 4, http.log.requests
+    assert http.log.bytes_sent() <= INT_BYTES + 2 * (64 << 10)
+
+
+def test_http_whole_read_equals_astropy(tmp_path, http):
+    _uncal(tmp_path / "x_uncal.fits")
+    with fits.open(tmp_path / "x_uncal.fits") as h:
+        want = h["SCI"].data
+        table = np.asarray(h["INT_TIMES"].data)
+    with ramps.open(http.url("x_uncal.fits")) as p:
+        np.testing.assert_array_equal(p.read("SCI"), want)
+        assert p.read("SCI").dtype == np.uint16
+        np.testing.assert_array_equal(p["INT_TIMES"]["integration_number"],
+                                      table["integration_number"])
+        assert p.header(0)["INSTRUME"] == "NIRCAM"
+
+
+def test_http_not_found_is_typed(http):
+    with pytest.raises(RemoteError, match=r"nothing\.fits: not found"):
+        ramps.open(http.url("nothing.fits"))
+
+
+def test_http_without_range_support_is_refused(tmp_path):
+    """A server that answers every GET with the whole file: refused with a clear
+    message, and the file is not downloaded whole (a read stops at what it asked)."""
+    _uncal(tmp_path / "x_uncal.fits")
+    server = RangeServer(tmp_path, ranges=False)
+    try:
+        with pytest.raises(RemoteError, match="Range requests"):
+            with ramps.open(server.url("x_uncal.fits")) as p:
+                p.sci[3]
+        size = (tmp_path / "x_uncal.fits").stat().st_size
+        assert all(r[3] - r[2] <= size for r in server.log.gets)
+    finally:
+        server.close()
+
+
+def test_http_dropped_connection_is_retried(tmp_path):
+    """One dropped connection: retried, and the read succeeds."""
+    data = _uncal(tmp_path / "x_uncal.fits")
+    server = RangeServer(tmp_path)
+    try:
+        with ramps.open(server.url("x_uncal.fits")) as p:
+            server.drop = 1
+            np.testing.assert_array_equal(p.sci[0], data[0].astype(np.float32))
+        assert any(r[0] == "DROP" for r in server.log.requests)
+    finally:
+        server.close()
+
+
+def test_http_drops_past_the_retry_budget_raise(tmp_path):
+    _uncal(tmp_path / "x_uncal.fits")
+    server = RangeServer(tmp_path)
+    try:
+        src = RemoteSource(server.url("x_uncal.fits"), retries=1)
+        server.drop = 5
+        with pytest.raises(RemoteError, match="failed after 2 attempts"):
+            src.read(100000, 10)
+        src.close()
+    finally:
+        server.close()
+
+
+def test_prefetch_merges_neighbours(tmp_path, http):
+    """Two ranges 1 KiB apart are fetched as one request; a far one as another; reads
+    inside them then cost nothing, and released data are dropped."""
+    (tmp_path / "blob").write_bytes(bytes(range(256)) * 40000)  # 10 MB
+    src = open_source(http.url("blob"))
+    http.log.clear()
+    src.prefetch([(0, 1000), (2000, 1000), (5_000_000, 100)])
+    assert sorted((r[2], r[3]) for r in http.log.gets) == [(0, 3000), (5_000_000, 5_000_100)]
+    http.log.clear()
+    assert src.read(2500, 10) == (bytes(range(256)) * 40000)[2500:2510]
+    assert bytes(src.view(5_000_050, 4)) == (bytes(range(256)) * 40000)[5_000_050:5_000_054]
+    assert http.log.requests == []
+    src.release(0, 3000)
+    src.release(5_000_000, 100)
+    assert src._prefetched == {}
+    src.close()
+
+
+@pytest.fixture(scope="module")
+def s3():
+    pytest.importorskip("s3fs")
+    pytest.importorskip("moto")
+    server = S3Server()
+    yield server
+    server.close()
+
+
+def test_s3_one_integration(tmp_path, s3):
+    data = _uncal(tmp_path / "x_uncal.fits")
+    url = s3.put(tmp_path / "x_uncal.fits")
+    src = open_source(url, storage_options=s3.storage_options)
+    with ramps.product.Product(src) as p:
+        assert p.kind == "uncal"
+        before = p.source.requests
+        got = p.sci[3]
+        assert p.source.requests - before == 1
+        assert p.source.requests <= 4
+    np.testing.assert_array_equal(got, data[3].astype(np.float32))
+
+
+def test_s3_missing_key_is_typed(s3):
+    with pytest.raises(RemoteError, match="not found"):
+        open_source(f"s3://{s3.bucket}/missing.fits", storage_options=s3.storage_options)
