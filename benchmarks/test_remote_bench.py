@@ -20,8 +20,6 @@ import pytest
 from _ramps_bench import TsoRow, _record, tso_group
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-pytest.importorskip("fsspec")
-pytest.importorskip("aiohttp")
 from servers import RangeServer  # noqa: E402
 
 K = 2

@@ -15,10 +15,7 @@ import ramps
 from ramps.sources import open_source
 from ramps.sources.remote import RemoteError, RemoteSource, merge_ranges
 
-pytest.importorskip("fsspec")
-aiohttp = pytest.importorskip("aiohttp")
-
-from servers import RangeServer, S3Server  # noqa: E402
+from servers import RangeServer, S3Server
 
 SHAPE = (4, 5, 256, 512)  # nints, ngroups, ny, nx: 1.25 MiB an integration as uint16
 INT_BYTES = int(np.prod(SHAPE[1:])) * 2
@@ -156,8 +153,6 @@ def test_prefetch_merges_neighbours(tmp_path, http):
 
 @pytest.fixture(scope="module")
 def s3():
-    pytest.importorskip("s3fs")
-    pytest.importorskip("moto")
     server = S3Server()
     yield server
     server.close()
