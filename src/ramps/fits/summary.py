@@ -5,7 +5,8 @@ Each row is astropy's tuple: (index, EXTNAME, EXTVER, HDU class name, number of
 cards, dimensions in FITS order (NAXIS1 first), format, "").  For images the
 format is the stored dtype, with `` (rescales to X)`` when BSCALE/BZERO apply
 and empty when an axis is 0 or NAXIS = 0; for tables the dimensions read
-``"{rows}R x {cols}C"`` and the format lists the TFORMn values.
+``"{rows}R x {cols}C"`` and the format lists the TFORMn values.  A tile-compressed
+image is listed as the BINTABLE it is stored in (astropy lists the image).
 """
 
 from __future__ import annotations
@@ -56,8 +57,6 @@ def summary_rows(source: ByteSource, hdus: list[HDUInfo]) -> list[tuple]:
             dims = f"{nrows}R x {ncols}C"
             fmt = "[" + ", ".join(card_value(raw, f"TFORM{j}") or "" for j in
                                   range(1, ncols + 1)) + "]"
-            if h.zimage:
-                cls = "CompImageHDU"
         elif h.kind in ("PRIMARY", "IMAGE"):
             fmt = _image_format(h)
         elif h.kind == "OTHER":
