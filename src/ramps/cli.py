@@ -321,7 +321,7 @@ def info_main(argv: Sequence[str] | None = None) -> int:
         try:
             with open_product(f) as p:
                 print(f"{p.path}")
-                print(f"  kind: {p.kind} ({p.spec.model})")
+                print(f"  kind: {p.kind or 'generic'} ({p.model})")
                 try:
                     print(f"  name: {naming.parse(f)!r}")
                 except Exception as e:

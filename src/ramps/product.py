@@ -1,35 +1,39 @@
-"""`Product`: the one object a user holds for a JWST FITS science product.
+"""`Product`: the one object a user holds for a JWST FITS product -- or any FITS file.
 
-``ramps.open(path)`` indexes the file's structure with the C scanner (no astropy
-header parsing), matches it to the product spec of its kind, and hands out
-arrays on demand: image data are memory-mapped and either returned as
-read-only views (no conversion needed) or converted by the C kernels
-(BZERO-scaled integers, ``dtype=`` requests) in one pass over all cores.
-Headers become astropy Headers only when asked; the ASDF extension becomes a
-tree only when ``p.meta`` is touched.
+``ramps.open(path)`` indexes the structure with the C scanner, labels it with the
+product spec of its kind when one fits (a file with no spec opens as a generic
+product, ``kind`` None) and hands out arrays on demand: memory-mapped read-only
+views when the stored values need no conversion, else decoded by the C kernels
+in one pass over all cores.  Headers and the ASDF tree are parsed only when asked.
+HDUs are addressed as in astropy: by position (``p[0]`` primary, ``p[-1]`` last),
+EXTNAME (``p["SCI"]``: EXTVER 1, else the first of that name) or (EXTNAME, EXTVER);
+an image with NAXIS = 0 has no data (None, as astropy's ``hdul[i].data``).
 """
 
 from __future__ import annotations
 
-import io
 import os
-import re
-import warnings
+import sys
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import IO, Any, Iterator
 
 import numpy as np
 
 from . import specs
 from .errors import ClosedError, FormatError
+from .fits import asdf_tree
 from .fits.index import HDUInfo, card_value, read_header, scan
-from .fits.read import decode_range
-from .validation import ValidationError, best_structural_match, validate_product
+from .fits.read import groups_data, image_view, raw_data, read_image
+from .kind import detect_kind, model_name
+from .lazy import Key, LazyImage
+from .meta import Meta, wrap
+from .validation import ValidationError, validate_product
 from .sources import ByteSource, open_source
 
 __all__ = ["Product", "ExtensionInfo", "LazyImage", "ValidationError", "open", "validate"]
 
-_FITS_SOURCE = re.compile(r"fits:(?:(?P<name>[ -~]+),)?(?P<ver>[0-9]+)$")
+_IMAGE = ("IMAGE", "PRIMARY")
+_TABLE = ("BINTABLE", "TABLE")
 
 
 @dataclass(frozen=True)
@@ -43,83 +47,28 @@ class ExtensionInfo:
     shape: tuple[int, ...]
 
 
-def _key(name: str | tuple[str, int], ver: int | None = None) -> tuple[str, int]:
-    if isinstance(name, tuple):
-        name, ver = name
-    return str(name).upper(), 1 if ver is None else int(ver)
-
-
-class LazyImage:
-    """A lazy, read-only view of an image extension in a chosen dtype.
-
-    ``img[i]`` (or a slice of the first axis) decodes only those planes;
-    ``numpy.asarray(img)`` or ``img.read(out=...)`` decodes everything in one pass.
-    """
-
-    def __init__(self, product: "Product", name: str, ver: int, dtype: Any):
-        self._product, self._name, self._ver = product, name, ver
-        self._info = product.hdu(name, ver)
-        self.dtype = np.dtype(dtype)
-        self.shape = self._info.shape
-        self.ndim = len(self.shape)
-
-    def __len__(self) -> int:
-        return self.shape[0] if self.shape else 0
-
-    @property
-    def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
-
-    def __repr__(self) -> str:
-        return (f"<LazyImage {self._name},{self._ver} of {self._product.path} "
-                f"shape={self.shape} dtype={self.dtype}>")
-
-    def read(self, out: np.ndarray | None = None, threads: int | None = None) -> np.ndarray:
-        """Decode the whole array (into ``out`` when given)."""
-        return self._product.read(self._name, self._ver, dtype=self.dtype, out=out,
-                                  threads=threads)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        arr = self.read()
-        return arr if dtype is None else arr.astype(dtype, copy=False)
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        first, rest = (key[0], key[1:]) if isinstance(key, tuple) and key else (key, ())
-        if not self.shape:
-            return self.read()[key]
-        n = self.shape[0]
-        if isinstance(first, (int, np.integer)):
-            i = int(first) + n if first < 0 else int(first)
-            if not 0 <= i < n:
-                raise IndexError(f"index {first} out of range for axis 0 of size {n}")
-            plane = self._product._read_planes(self._info, i, 1, self.dtype)[0]
-            return plane[rest] if rest else plane
-        if isinstance(first, slice):
-            start, stop, step = first.indices(n)
-            if step == 1:
-                block = self._product._read_planes(self._info, start, max(stop - start, 0),
-                                                   self.dtype)
-            else:
-                idx = range(start, stop, step)
-                block = np.stack([self._product._read_planes(self._info, i, 1, self.dtype)[0]
-                                  for i in idx]) if len(idx) else np.empty(
-                                      (0,) + self.shape[1:], self.dtype)
-            return block[(slice(None),) + tuple(rest)] if rest else block
-        return self.read()[key]
+def _is_index(key: Any) -> bool:
+    return isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_))
 
 
 class Product:
-    """A JWST FITS product opened for reading.
+    """A FITS file opened for reading: a JWST product, or any FITS file.
 
     Attributes
     ----------
     path : str
         The file (or the source's name).
-    kind : str
-        The product kind (``uncal``, ``ramp``, ``rate`` ...), detected from the
-        DATAMODL keyword, then the file-name suffix, then the structure.
-    spec : ProductSpec
-        The spec of that kind.
+    kind : str or None
+        The product kind (``uncal``, ``ramp``, ``rate`` ...), a label told from
+        the DATAMODL keyword, the file-name suffix and the structure (see
+        :mod:`ramps.kind`); None for a file no product spec fits (a generic
+        product: every HDU still reads).  ``kind_reason`` says how it was told.
+    spec : ProductSpec or None
+        The spec of that kind (None for a generic product).
+
+    As astropy's ``HDUList``: ``len(p)`` is the number of HDUs, ``p[i]`` /
+    ``p["SCI"]`` / ``p["SCI", 2]`` the data of one, ``key in p`` tests for one,
+    and iterating gives one :class:`ExtensionInfo` per HDU, primary first.
     """
 
     def __init__(self, source: ByteSource, *, kind: str | None = None):
@@ -127,15 +76,27 @@ class Product:
         self.path = source.name
         self._closed = False
         self._headers: dict[int, Any] = {}
-        self._meta: dict | None = None
+        self._tree: Meta | None = None
         self._hdus: list[HDUInfo] = scan(source)
         if not self._hdus:
             raise FormatError(self.path, "no HDUs found")
-        self._by_key = {}
+        self._by_key: dict[tuple[str, int], HDUInfo] = {("PRIMARY", 1): self._hdus[0]}
+        self._by_name: dict[str, HDUInfo] = {"PRIMARY": self._hdus[0]}
         for info in self._hdus[1:]:
             self._by_key.setdefault((info.name.upper(), info.ver), info)
-        self.kind = kind or self._detect_kind()
-        self.spec = specs.get_spec(self.kind)
+            self._by_name.setdefault(info.name.upper(), info)
+        self._datamodl = self._primary_value("DATAMODL")
+        if kind:
+            self.kind, self.kind_reason = kind.lower(), "given by the caller"
+        else:
+            self.kind, self.kind_reason = detect_kind(self, self._datamodl)
+        self.spec = specs.get_spec(self.kind) if self.kind else None
+
+    @property
+    def model(self) -> str | None:
+        """The data-model class: the file's DATAMODL (module prefix dropped) when it has
+        one (a MultiSlitModel cal is a MultiSlitModel), else the spec's model, else None."""
+        return model_name(self._datamodl) or (self.spec.model if self.spec else None)
 
     # -- life cycle -------------------------------------------------------
     def close(self) -> None:
@@ -166,24 +127,37 @@ class Product:
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self._hdus)} HDUs"
-        return f"<Product {self.kind} {self.path} ({state})>"
+        return f"<Product {self.kind or 'generic'} {self.path} ({state})>"
 
     # -- structure --------------------------------------------------------
     @property
     def extensions(self) -> list[ExtensionInfo]:
         """(EXTNAME, EXTVER, HDU type, dtype, shape) of every HDU, primary first.
 
-        Tables report ``dtype=None`` and their shape as ``(nrows,)``, as astropy does."""
+        Tables report ``dtype=None`` and their shape as ``(nrows,)``, as astropy does;
+        images without data (NAXIS = 0) ``dtype=None`` and ``()``."""
         out = []
         for h in self._hdus:
-            image = h.kind in ("IMAGE", "PRIMARY")
+            image = h.kind in _IMAGE
             out.append(ExtensionInfo(h.name, h.ver, h.kind,
                                      h.physical_dtype if image and h.shape else None,
                                      h.shape if image else h.shape[:1]))
         return out
 
+    def __len__(self) -> int:
+        """The number of HDUs, the primary included (``len(hdulist)``)."""
+        return len(self._hdus)
+
+    def __iter__(self) -> Iterator[ExtensionInfo]:
+        """One :class:`ExtensionInfo` per HDU, primary first (``p[i]`` is the data of the i-th)."""
+        return iter(self.extensions)
+
     def __contains__(self, key: Any) -> bool:
-        return _key(key) in self._by_key
+        try:
+            self.hdu(key)
+        except (KeyError, IndexError, TypeError, ValueError):
+            return False
+        return True
 
     @property
     def source(self) -> ByteSource:
@@ -195,27 +169,37 @@ class Product:
         """The structure index: one :class:`~ramps.fits.index.HDUInfo` per HDU, primary first."""
         return self._hdus
 
-    def hdu(self, name: str | int | tuple[str, int], ver: int = 1) -> HDUInfo:
-        """The index entry of one HDU, by EXTNAME[, EXTVER] or by position (0: primary)."""
-        if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
+    def hdu(self, name: Key, ver: int | None = None) -> HDUInfo:
+        """The index entry of one HDU: by position (0: primary, negative from the end),
+        by ``(EXTNAME, EXTVER)``, or by EXTNAME with ``ver`` (default: EXTVER 1, else
+        the first HDU of that name, as astropy's ``hdul[name]``)."""
+        if isinstance(name, tuple):
+            if len(name) != 2:
+                raise KeyError(f"{self.path}: an HDU key is (EXTNAME, EXTVER), got {name!r}")
+            name, ver = name
+        if _is_index(name):
             try:
                 return self._hdus[int(name)]
             except IndexError:
                 raise IndexError(f"{self.path}: no HDU {name} (has {len(self._hdus)})") from None
-        name, ver = _key(name, ver)
-        try:
-            return self._by_key[(name, ver)]
-        except KeyError:
-            raise KeyError(f"{self.path}: no extension {name},{ver} "
-                           f"(has {', '.join(f'{n},{v}' for n, v in self._by_key)})") from None
+        if not isinstance(name, str):
+            raise TypeError(f"{self.path}: an HDU is named by index, EXTNAME or "
+                            f"(EXTNAME, EXTVER), not {type(name).__name__}")
+        key = name.strip().upper()
+        info = (self._by_key.get((key, 1)) or self._by_name.get(key)) if ver is None \
+            else self._by_key.get((key, int(ver)))
+        if info is None:
+            raise KeyError(f"{self.path}: no extension {key}" + ("" if ver is None else f",{ver}")
+                           + f" (has {', '.join(f'{n},{v}' for n, v in self._by_key)})")
+        return info
 
     def versions(self, name: str) -> list[int]:
         """The EXTVERs present for EXTNAME ``name``, sorted."""
         name = name.upper()
         return sorted(v for n, v in self._by_key if n == name)
 
-    def header(self, name: str | int = 0, ver: int = 1):
-        """The astropy Header of an HDU (by EXTNAME[, EXTVER] or index; 0 is primary)."""
+    def header(self, name: Key = 0, ver: int | None = None):
+        """The astropy Header of an HDU (by index, EXTNAME[, EXTVER]; 0 is the primary)."""
         self._check_open()
         info = self.hdu(name, ver)
         if info.index not in self._headers:
@@ -226,177 +210,139 @@ class Product:
     def primary_header(self):
         return self.header(0)
 
-    # -- arrays -----------------------------------------------------------
-    def __getitem__(self, key: str | tuple[str, int]) -> np.ndarray:
-        """An extension's data: images as arrays (a read-only view over the file when the
-        stored values need no conversion), tables as numpy structured arrays."""
+    def info(self, output: IO[str] | bool | None = None) -> list[tuple] | None:
+        """Print the HDU table as ``astropy.io.fits.info`` does (to ``output``, default
+        stdout); with ``output=False`` return its rows instead: (index, EXTNAME,
+        EXTVER, HDU class, cards, dimensions in FITS order, format, "")."""
+        from .fits.summary import format_summary, summary_rows
+
         self._check_open()
-        info = self.hdu(*_key(key))
-        if info.kind in ("BINTABLE", "TABLE"):
-            return self.table(info.name, info.ver).as_array()
+        rows = summary_rows(self._source, self._hdus)
+        if output is False:
+            return rows
+        format_summary(self.path, rows, sys.stdout if output in (None, True) else output)
+        return None
+
+    # -- arrays -----------------------------------------------------------
+    def __getitem__(self, key: Key) -> np.ndarray | None:
+        """An HDU's data, as astropy's ``hdul[key].data``: images as arrays (a read-only
+        big-endian view over the file when the stored values need no conversion;
+        None when NAXIS = 0), tables as numpy structured arrays, other extensions
+        (``XTENSION = 'ASDF'`` ...) as their bytes."""
+        self._check_open()
+        info = self.hdu(key)
+        if info.kind in _TABLE:
+            return self.table(info.index).as_array()
+        if info.kind == "GROUPS":
+            return groups_data(self._source, info)
+        if info.kind not in _IMAGE:
+            return raw_data(self._source, info)
         if info.bscale == 1.0 and info.bzero == 0.0:
-            return self._source.view(info.data_offset, info.data_size).view(
-                info.dtype).reshape(info.shape)
-        return self.read(info.name, info.ver)
+            return image_view(self._source, info)
+        return self.read(info.index)
 
-    def _table_hdu(self, info: HDUInfo):
-        from astropy.io import fits
-
-        raw = self._source.read(info.header_offset, info.header_size + info.data_size)
-        pad = (-len(raw)) % 2880
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return fits.BinTableHDU.fromstring(raw + b"\0" * pad)
-
-    def table(self, name: str, ver: int = 1):
+    def table(self, name: Key, ver: int | None = None):
         """A table extension (INT_TIMES, GROUP, EXTRACT1D ...) as an astropy Table."""
         from astropy.table import Table
 
         self._check_open()
         info = self.hdu(name, ver)
-        if info.kind not in ("BINTABLE", "TABLE"):
-            raise TypeError(f"{self.path}[{name},{ver}]: is an {info.kind}, not a table")
-        return Table(self._table_hdu(info).data)
+        if info.kind not in _TABLE:
+            raise TypeError(f"{self.path}[{info.label}]: is an {info.kind}, not a table")
+        return Table(asdf_tree.table_hdu(self._source, info).data)
 
-    def read(self, name: str | tuple[str, int], ver: int = 1, *, dtype: Any = None,
+    def read(self, name: Key, ver: int | None = None, *, dtype: Any = None,
              out: np.ndarray | None = None, raw: bool = False,
-             threads: int | None = None) -> np.ndarray:
-        """Decode a whole image extension into native numbers, in one pass, all cores.
+             threads: int | None = None) -> np.ndarray | None:
+        """Decode a whole image HDU into native numbers, in one pass, all cores.
 
         ``dtype``: float32, float64, or the exact physical integer type (default:
         the physical dtype: uint16 for stored int16 with BZERO=32768 ...).
         ``raw=True`` is the physical integer data whatever ``dtype`` says would be.
         ``out``: a C-contiguous array of that dtype and the extension's shape (or
-        size) to fill; a caller that reuses it allocates nothing.
+        size) to fill; a caller that reuses it allocates nothing.  None for an
+        image with NAXIS = 0 (as astropy's ``data``).
         """
         self._check_open()
-        name, ver = _key(name, ver)
         info = self.hdu(name, ver)
-        if info.kind not in ("IMAGE", "PRIMARY"):
-            raise TypeError(f"{self.path}[{name},{ver}]: is a {info.kind}, not an image")
+        if info.kind not in _IMAGE:
+            raise TypeError(f"{self.path}[{info.label}]: is a {info.kind}, not an image")
         target = info.physical_dtype if raw or dtype is None else np.dtype(dtype)
-        n = int(np.prod(info.shape, dtype=np.int64))
-        if out is None:
-            out = np.empty(info.shape, target)
-        elif out.size != n:
-            raise ValueError(f"{self.path}[{name},{ver}]: out holds {out.size} elements, "
-                             f"the extension {n} (shape {info.shape})")
-        decode_range(self.source, info, 0, n, target, out, threads)
-        return out
+        return read_image(self._source, info, target, out, threads)
 
-    def _read_planes(self, info: HDUInfo, start: int, count: int, dtype: np.dtype
-                     ) -> np.ndarray:
-        self._check_open()
-        plane = int(np.prod(info.shape[1:], dtype=np.int64))
-        out = np.empty((count,) + tuple(info.shape[1:]), dtype)
-        decode_range(self.source, info, start * plane, count * plane, dtype, out, None)
-        return out
-
-    def lazy(self, name: str, ver: int = 1, dtype: Any = None) -> LazyImage:
-        """A :class:`LazyImage` of an image extension (default dtype: float32 for
-        integer data, the stored float type otherwise)."""
+    def lazy(self, name: Key, ver: int | None = None, dtype: Any = None) -> LazyImage | None:
+        """A :class:`LazyImage` of an image HDU (default dtype: float32 for integer
+        data, the stored float type otherwise); None when it has no data (NAXIS = 0)."""
         info = self.hdu(name, ver)
+        if info.kind not in _IMAGE:
+            raise TypeError(f"{self.path}[{info.label}]: is a {info.kind}, not an image")
+        if not info.shape:
+            return None
         if dtype is None:
             phys = info.physical_dtype
             dtype = phys if phys.kind == "f" else np.float32
-        return LazyImage(self, info.name, info.ver, np.dtype(dtype).newbyteorder("="))
+        return LazyImage(self, info.index, None, np.dtype(dtype).newbyteorder("="))
 
     @property
-    def sci(self) -> LazyImage:
+    def sci(self) -> LazyImage | None:
         """The SCI extension as a lazy float32 (or stored float) array: ``p.sci[i]``
-        decodes integration ``i`` only; ``numpy.asarray(p.sci)`` decodes it all."""
+        decodes integration ``i`` only; ``numpy.asarray(p.sci)`` decodes it all.
+        None when SCI has no data (NAXIS = 0)."""
         return self.lazy("SCI")
 
     # -- metadata ---------------------------------------------------------
     @property
-    def meta(self) -> dict:
-        """The data-model metadata: the ``meta`` tree of the ASDF extension (parsed
-        on first use), or an empty dict when the file has none."""
-        tree = self.asdf_tree
-        return tree.get("meta", {}) if isinstance(tree, dict) else {}
+    def meta(self) -> Meta:
+        """The data-model metadata: the ``meta`` mapping of the ASDF extension (parsed
+        on first use), empty when the file has none.  A ``dict`` with attribute
+        access (``p.meta.exposure.nints``); ``ramps.write(..., meta=p.meta)`` takes it back."""
+        meta = self.asdf_tree.get("meta")
+        return meta if isinstance(meta, Meta) else Meta()
 
     @property
-    def asdf_tree(self) -> dict:
+    def asdf_tree(self) -> Meta:
         """The whole ASDF tree of the ``ASDF`` extension, arrays linked to extensions
-        as :class:`LazyImage` objects (``source: fits:SCI,1`` entries)."""
+        as :class:`LazyImage` objects (``source: fits:SCI,1`` entries; tables read)."""
         self._check_open()
-        if self._meta is None:
-            self._meta = self._load_asdf()
-        return self._meta
+        if self._tree is None:
+            self._tree = wrap(asdf_tree.read_tree(self._source, self._hdus, self._resolve_source))
+        return self._tree
+
+    def _resolve_source(self, name: str, ver: int) -> Any:
+        info = self._by_key.get((name, ver))
+        if info is None or info.kind not in _IMAGE + _TABLE or not info.shape:
+            return None  # left as the tree has it
+        if info.kind in _TABLE:
+            return self[info.index]  # tables are small: read them now
+        return self.lazy(info.index, dtype=info.physical_dtype)
 
     def asdf_bytes(self) -> bytes | None:
-        """The raw bytes of the ASDF file kept in the ``ASDF`` extension (None if absent).
-
-        The usual layout (one row, one ``{n}B`` column, as stdatamodels writes
-        it) is read straight from the file; anything else goes through astropy."""
+        """The raw bytes of the ASDF file kept in the ``ASDF`` extension (None if absent):
+        a one-row ``ASDF_METADATA`` table (read straight from the file), the older
+        ``XTENSION = 'ASDF'`` HDU (gunzipped if compressed) or an 8-bit image."""
         self._check_open()
-        if ("ASDF", 1) not in self._by_key:
-            return None
-        info = self.hdu("ASDF")
-        cards = self._source.read(info.header_offset, info.header_size)
-        fields = {}
-        for i in range(0, len(cards) - 79, 80):
-            key, value = cards[i:i + 8].strip(), cards[i + 10:i + 80].split(b"/")[0].strip()
-            if key in (b"TFIELDS", b"TFORM1", b"TTYPE1", b"NAXIS1", b"NAXIS2"):
-                fields[key.decode()] = value.strip(b"'").strip().decode("ascii", "replace")
-        n = fields.get("NAXIS1", "")
-        if (fields.get("TFIELDS") == "1" and fields.get("NAXIS2") == "1"
-                and fields.get("TTYPE1", "").upper() == "ASDF_METADATA"
-                and fields.get("TFORM1") == f"{n}B" and info.data_size >= int(n or 0) > 0):
-            return self._source.read(info.data_offset, int(n))
-        tab = self._table_hdu(info)
-        if "ASDF_METADATA" not in tab.columns.names:
-            raise FormatError(self.path, "no ASDF_METADATA column", "ASDF,1")
-        return np.asarray(tab.data["ASDF_METADATA"][0]).astype(np.uint8).tobytes()
-
-    def _load_asdf(self) -> dict:
-        """Parse the ASDF tree with asdf's YAML reader, leaving tags unconverted.
-
-        This skips loading every installed asdf extension (1-4 s in a fresh
-        process); values with tags other than ndarray stay as asdf's tagged
-        containers.  :meth:`open_asdf` gives the fully converted file."""
-        from asdf.util import load_yaml
-
-        blob = self.asdf_bytes()
-        if blob is None:
-            return {}
-        try:
-            tree = load_yaml(io.BytesIO(blob), tagged=True)
-            if not isinstance(tree, dict):
-                raise ValueError(f"the tree is a {type(tree).__name__}, not a mapping")
-        except Exception as e:  # yaml and asdf raise many types for corrupt input
-            raise FormatError(self.path, f"corrupt ASDF metadata: {type(e).__name__}: {e}",
-                              "ASDF,1") from None
-        return _link_arrays({k: v for k, v in tree.items()}, self)
+        info = asdf_tree.find_asdf_hdu(self._hdus)
+        return None if info is None else asdf_tree.asdf_bytes(self._source, info)
 
     def open_asdf(self):
         """The ASDF extension as an ``asdf.AsdfFile`` with every tag converted by the
         installed asdf extensions (astropy Time, gwcs ...), arrays not loaded."""
-        import asdf
-
         blob = self.asdf_bytes()
         if blob is None:
             raise KeyError(f"{self.path}: no ASDF extension")
-        return asdf.open(io.BytesIO(blob), lazy_load=True, memmap=False,
-                         ignore_unrecognized_tag=True, ignore_missing_extensions=True)
+        return asdf_tree.open_asdf(blob)
 
     # -- checks -----------------------------------------------------------
     def validate(self, strict: bool = False) -> list[str]:
         """Check the file against its spec; returns the problems found (empty if
-        none); ``strict=True`` raises :class:`ValidationError` on the first.
-
-        Checks: primary HDU with NAXIS=0; SCI at HDU 1; required image extensions
-        present (tables the seed lists, GROUP and INT_TIMES, may be absent, as
-        stdatamodels omits empty ones); HDU types; dtypes (with the accepted
-        alternatives of the spec); dimensions consistent across extensions by
-        named axis (PIXELDQ is SCI's last two axes, GROUPDQ equals SCI ...);
-        EXTVER sets 1..n complete for multi-source products.
-        """
+        none, and for a generic product); ``strict=True`` raises
+        :class:`ValidationError` on the first.  See :mod:`ramps.validation`."""
         self._check_open()
         return validate_product(self, strict)
 
     # -- checksums ------------------------------------------------------
-    def datasum(self, name: str | int = 0, ver: int = 1, *, threads: int | None = None) -> int:
+    def datasum(self, name: Key = 0, ver: int | None = None, *,
+                threads: int | None = None) -> int:
         """The FITS DATASUM of an HDU's data unit (by EXTNAME[, EXTVER] or index),
         summed from the file's bytes with the C kernel on all cores."""
         from .fits.checksums import data_sum
@@ -418,62 +364,11 @@ class Product:
         self._check_open()
         return verify(self._source, self._hdus, required=required, threads=threads)
 
-    def _detect_kind(self) -> str:
-        from . import naming
-
-        datamodl = self._primary_value("DATAMODL")
-        candidates: tuple[str, ...] = ()
-        if datamodl:
-            candidates = specs.kinds_for_model(str(datamodl))
-        suffix = None
-        try:
-            suffix = naming.parse(self.path).product_type
-        except Exception:
-            m = re.search(r"_([a-z0-9]+)\.fits$", os.path.basename(self.path))
-            suffix = m.group(1) if m else None
-        if len(candidates) == 1:
-            return candidates[0]
-        if suffix in specs.PRODUCTS and (not candidates or suffix in candidates):
-            return suffix
-        pool = candidates or tuple(k for k, s in specs.PRODUCTS.items() if s.format == "fits")
-        return best_structural_match(self, pool)
-
     def _primary_value(self, keyword: str) -> Any:
         """A string keyword of the primary header, read from its raw cards."""
         info = self._hdus[0]
         value = card_value(self._source.read(info.header_offset, info.header_size), keyword)
         return value or None
-
-
-def _link_arrays(node: Any, product: Product) -> Any:
-    """Replace ``fits:NAME,VER`` ndarray entries of an ASDF tree with lazy images.
-
-    asdf hands such an entry over as an NDArrayType (``_source``) or, when it
-    cannot resolve the source, as a tagged dict with a ``source`` key."""
-    tag = getattr(node, "_tag", None)
-    src = getattr(node, "_source", None)
-    if isinstance(node, dict) and isinstance(node.get("source"), str) and "shape" in node and (
-            tag is None or "/ndarray-" in tag):
-        src = node["source"]
-    elif isinstance(node, dict):
-        linked = {k: _link_arrays(v, product) for k, v in node.items()}
-        if tag is None or tag.startswith("tag:stsci.edu:asdf/core/asdf-"):
-            return linked  # plain mappings and nested models (slits, spec ...)
-        from asdf.tagged import TaggedDict
-
-        return TaggedDict(linked, tag)  # times, transforms ... keep their tag
-    if isinstance(node, list):
-        return [_link_arrays(v, product) for v in node]
-    if isinstance(src, str):
-        m = _FITS_SOURCE.match(src)
-        if m and m.group("name"):
-            key = (m.group("name").upper(), int(m.group("ver")))
-            info = product._by_key.get(key)
-            if info is not None and info.kind in ("BINTABLE", "TABLE"):
-                return product[key]  # tables are small: read them now
-            if info is not None:
-                return product.lazy(*key, dtype=info.physical_dtype)
-    return node
 
 
 def open(path: str | os.PathLike | Any, *, kind: str | None = None,

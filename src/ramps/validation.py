@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import specs
-from .errors import FormatError, RampsError
+from .errors import RampsError
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     from .product import Product
@@ -31,7 +31,9 @@ def _by_key(p: "Product") -> dict:
     return out
 
 
-def best_structural_match(p: "Product", pool: tuple[str, ...]) -> str:
+def best_structural_match(p: "Product", pool: tuple[str, ...]) -> str | None:
+    """The kind of ``pool`` whose spec ``p``'s structure fits best; None when none fits
+    (every required extension present) -- the caller decides what that means."""
     by_key = _by_key(p)
     names = {n for n, _ in by_key}
     sci = by_key.get(("SCI", 1))
@@ -54,14 +56,13 @@ def best_structural_match(p: "Product", pool: tuple[str, ...]) -> str:
         score -= len(set(spec.names) - names) * 0.1
         if best_score is None or score > best_score:
             best, best_score = kind, score
-    if best is None:
-        raise FormatError(p.path, "cannot tell the product kind: no DATAMODL keyword, "
-                          "no known file-name suffix, and no product spec fits the structure")
     return best
 
 
 def validate_product(p: "Product", strict: bool) -> list[str]:
     problems: list[str] = []
+    if p.spec is None:  # a generic product (kind None): no spec to check against
+        return problems
 
     def problem(ext: str | None, text: str) -> None:
         msg = f"{p.path}[{ext}]: {text}" if ext else f"{p.path}: {text}"

@@ -3,7 +3,10 @@
 :func:`decode_range` is the one loop every whole-extension read goes through
 (``Product.read``, lazy planes, the ERR fallback): blocks of the memory map are
 decoded by the C kernels into the caller's buffer and their pages released once
-consumed (see :mod:`ramps._workplan`).
+consumed (see :mod:`ramps._workplan`).  :func:`read_image` and :func:`image_view`
+are whole-image reads with astropy's rule for empty images: an image HDU with
+NAXIS = 0 has no data (None, as ``hdul[i].data``); one with an axis of length 0
+is an empty array of its shape.  Neither reads a byte of the file.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from .. import _workplan, kernels
 from ..sources import ByteSource
 from .index import HDUInfo
 
-__all__ = ["decode_range", "CHUNK_BYTES", "SMALL_BYTES"]
+__all__ = ["decode_range", "read_image", "image_view", "raw_data", "has_data", "groups_data",
+           "CHUNK_BYTES", "SMALL_BYTES"]
 
 #: Input bytes per block of a whole-array read: each thread maps, decodes and
 #: releases whole blocks; small enough that consumed input pages are released
@@ -55,3 +59,58 @@ def decode_range(source: ByteSource, info: HDUInfo, first: int, count: int,
             source.release(offset, m)
 
     _workplan.run_blocks(count, step, block, nt)
+
+
+def has_data(info: HDUInfo) -> bool:
+    """False for an image HDU with NAXIS = 0, whose data astropy gives as None."""
+    return bool(info.shape)
+
+
+def image_view(source: ByteSource, info: HDUInfo) -> np.ndarray | None:
+    """The stored values of an image HDU as a read-only big-endian view of the source
+    (None when NAXIS = 0; a read-only empty array when an axis is 0)."""
+    if not info.shape:
+        return None
+    if info.data_size == 0 or 0 in info.shape:
+        empty = np.empty(info.shape, info.dtype)
+        empty.flags.writeable = False
+        return empty
+    return source.view(info.data_offset, info.data_size).view(info.dtype).reshape(info.shape)
+
+
+def read_image(source: ByteSource, info: HDUInfo, dtype: np.dtype, out: np.ndarray | None,
+               threads: int | None) -> np.ndarray | None:
+    """Decode a whole image HDU into ``out`` (or a new array of ``dtype``).
+
+    None when NAXIS = 0 (then ``out`` is left alone); ``out`` must hold exactly
+    the image's number of elements (:class:`ValueError` naming the extension)."""
+    if not info.shape:
+        return None
+    n = int(np.prod(info.shape, dtype=np.int64))
+    if out is None:
+        out = np.empty(info.shape, dtype)
+    elif out.size != n:
+        raise ValueError(f"{source.name}[{info.label}]: out holds {out.size} elements, "
+                         f"the extension {n} (shape {info.shape})")
+    if n:
+        decode_range(source, info, 0, n, dtype, out, threads)
+    return out
+
+
+def raw_data(source: ByteSource, info: HDUInfo) -> np.ndarray:
+    """The data unit of any HDU as read-only bytes (``uint8``), padding excluded: what
+    astropy gives as the data of a non-standard extension (``XTENSION = 'ASDF'`` ...)."""
+    if not info.data_size:
+        empty = np.empty(0, np.uint8)
+        empty.flags.writeable = False
+        return empty
+    return source.view(info.data_offset, info.data_size).view(np.uint8)
+
+
+def groups_data(source: ByteSource, info: HDUInfo):
+    """The data of a random-groups primary HDU, as astropy reads it (a rare layout:
+    no fast path)."""
+    from astropy.io import fits
+
+    raw = source.read(0, info.data_offset + info.data_size)
+    return fits.HDUList.fromstring(raw + b"\0" * ((-len(raw)) % 2880))[0].data

@@ -71,6 +71,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Protoco
 import numpy as np
 
 from .. import kernels
+from ..meta import as_tree
 from ..specs import DERIVED_AXES, ExtensionSpec, ProductSpec, get_spec
 
 __all__ = ["ChunkSource", "StreamedArray", "write", "fits_dtype"]
@@ -1194,7 +1195,10 @@ def write(
         fed back in: keywords the schema maps are taken from ``meta`` first.
     meta
         The model tree, e.g. ``{"meta": {"exposure": {"nints": 2}, ...},
-        "slits": [{"name": "S1", ...}, ...]}``; copied, never modified.
+        "slits": [{"name": "S1", ...}, ...]}``, or its ``meta`` mapping alone
+        (``p.meta`` of an opened product): a mapping with a ``"meta"`` key is
+        the tree, any other the ``meta`` (see :func:`ramps.meta.as_tree`);
+        copied, never modified.
         ``meta.model_type`` picks the model among the kind's models (default:
         the spec's, or the multi-source one when EXTVER > 1 appears);
         ``meta.date`` and ``meta.filename`` are set as stdatamodels sets them
@@ -1229,8 +1233,7 @@ def write(
     if isinstance(chunk_bytes, bool) or not isinstance(chunk_bytes, (int, np.integer)) \
             or chunk_bytes < 8:
         raise ValueError(f"chunk_bytes must be an integer >= 8, got {chunk_bytes!r}")
-    if meta is not None and not isinstance(meta, Mapping):
-        raise TypeError(f"meta must be a mapping (the model tree), got {type(meta).__name__}")
+    meta = as_tree(meta)  # the tree, or a bare meta mapping such as p.meta
     if meta is not None and not isinstance(meta.get("meta", {}), Mapping):
         raise TypeError("meta['meta'] must be a mapping")
     if threads is not None and (isinstance(threads, bool) or not isinstance(

@@ -1,0 +1,145 @@
+"""ramps.fits.asdf_tree: the ASDF extension's tree in every layout files carry.
+
+The non-standard ``XTENSION = 'ASDF'`` HDU of older reference files (asdf's former
+fits_embed: BITPIX 8, NAXIS 1, NAXIS1 the length, COMPRESS, gzip when T) is built
+by hand here, byte for byte as fits_embed wrote it; stdatamodels' reading of the
+same file is the reference.  Before: ``p.meta`` raised ``KeyError: "Keyword
+'TFIELDS' not found."``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import warnings
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+import ramps
+from ramps.errors import FormatError
+from ramps.fits import asdf_tree
+
+dm = pytest.importorskip("stdatamodels.jwst.datamodels")
+
+
+def _image_model(path):
+    m = dm.ImageModel(data=np.arange(20, dtype=np.float32).reshape(4, 5))
+    m.meta.instrument.name = "MIRI"
+    m.meta.instrument.detector = "MIRIMAGE"
+    m.meta.exposure.nints = 3
+    m.meta.exposure.type = "MIR_IMAGE"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m.save(path)
+    with fits.open(path) as h:
+        blob = h["ASDF"].data.tobytes()
+        kept = fits.HDUList([x.copy() for x in h if x.name != "ASDF"])
+    return kept, blob
+
+
+def _append_nonstandard(path, blob: bytes, compress: bool = False, extver: int | None = None):
+    """Append an XTENSION='ASDF' HDU holding ``blob`` (gzipped when ``compress``)."""
+    data = gzip.compress(blob) if compress else blob
+    cards = [("XTENSION", "ASDF", "ASDF extension"), ("BITPIX", 8, ""), ("NAXIS", 1, ""),
+             ("NAXIS1", len(data), ""), ("PCOUNT", 0, ""), ("GCOUNT", 1, ""),
+             ("COMPRESS", compress, "Uses gzip compression"), ("EXTNAME", "ASDF", "")]
+    if extver is not None:
+        cards.append(("EXTVER", extver, ""))
+    with open(path, "ab") as f:
+        f.write(fits.Header(cards).tostring().encode("ascii"))
+        f.write(data + b"\0" * (-len(data) % 2880))
+    return path
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_xtension_asdf_reads_as_the_metadata_tree(tmp_path, compress):
+    kept, blob = _image_model(tmp_path / "src.fits")
+    path = tmp_path / "old_ref.fits"
+    kept.writeto(path)
+    _append_nonstandard(path, blob, compress)
+    with ramps.open(path) as p:
+        assert p.hdu("ASDF").kind == "OTHER"
+        assert p.asdf_bytes() == blob
+        assert p.meta.instrument.name == "MIRI" and p.meta.exposure.nints == 3
+        np.testing.assert_array_equal(np.asarray(p.asdf_tree["data"]), p["SCI"])
+        with fits.open(path) as h:  # the data of a non-standard HDU: its bytes
+            np.testing.assert_array_equal(p["ASDF"], h["ASDF"].data)
+            assert p.info(output=False) == h.info(output=False)
+        if not compress:  # stdatamodels reads the uncompressed layout: the reference
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with dm.open(path) as m:
+                    assert p.meta.instrument.detector == m.meta.instrument.detector
+                    assert p.meta.exposure.type == m.meta.exposure.type
+
+
+def test_asdf_as_an_8bit_image_and_with_extver_2(tmp_path):
+    """fits_embed's use_image_hdu layout; and an ASDF HDU with EXTVER=2 (astropy's
+    hdul["ASDF"] finds it, so must we: before, p.meta was silently {})."""
+    kept, blob = _image_model(tmp_path / "src.fits")
+    img = fits.ImageHDU(np.frombuffer(blob, np.uint8), name="ASDF")
+    fits.HDUList([*kept, img]).writeto(tmp_path / "img.fits")
+    with ramps.open(tmp_path / "img.fits") as p:
+        assert p.asdf_bytes() == blob and p.meta.exposure.nints == 3
+    kept.writeto(tmp_path / "v2.fits")
+    _append_nonstandard(tmp_path / "v2.fits", blob, extver=2)
+    with ramps.open(tmp_path / "v2.fits") as p:
+        assert p.hdu("ASDF").ver == 2
+        assert p.meta.instrument.name == "MIRI"
+
+
+def test_bad_asdf_layouts_raise_format_errors(tmp_path):
+    kept, blob = _image_model(tmp_path / "src.fits")
+    kept.writeto(tmp_path / "gz.fits")
+    with open(tmp_path / "gz.fits", "ab") as f:
+        bad = b"\x1f\x8b" + b"junk" * 10
+        f.write(fits.Header([("XTENSION", "ASDF"), ("BITPIX", 8), ("NAXIS", 1),
+                             ("NAXIS1", len(bad)), ("PCOUNT", 0), ("GCOUNT", 1),
+                             ("EXTNAME", "ASDF")]).tostring().encode())
+        f.write(bad + b"\0" * (-len(bad) % 2880))
+    with ramps.open(tmp_path / "gz.fits") as p:
+        with pytest.raises(FormatError, match=r"gz.fits\[ASDF,1\].*gzip"):
+            p.meta
+    wide = fits.ImageHDU(np.zeros(4, np.int16), name="ASDF")
+    fits.HDUList([*kept, wide]).writeto(tmp_path / "i16.fits")
+    with ramps.open(tmp_path / "i16.fits") as p:
+        with pytest.raises(FormatError, match="BITPIX=16"):
+            p.asdf_tree
+
+
+def test_empty_asdf_data_is_an_empty_tree(tmp_path):
+    kept, _ = _image_model(tmp_path / "src.fits")
+    kept.writeto(tmp_path / "e.fits")
+    _append_nonstandard(tmp_path / "e.fits", b"")
+    with ramps.open(tmp_path / "e.fits") as p:
+        assert p.asdf_bytes() == b"" and p.meta == {} and p.asdf_tree == {}
+
+
+def test_link_arrays_calls_the_resolver_for_fits_sources():
+    seen = []
+
+    def resolve(name, ver):
+        seen.append((name, ver))
+        return f"<{name},{ver}>" if name == "SCI" else None
+
+    tree = {"data": {"source": "fits:sci,2", "shape": [2, 2]},
+            "dq": {"source": "fits:DQ,1", "shape": [2, 2]},
+            "by_index": {"source": "fits:3", "shape": [1]},
+            "slits": [{"data": {"source": "fits:SCI,1", "shape": [1]}}], "x": 1}
+    out = asdf_tree.link_arrays(tree, resolve)
+    assert out["data"] == "<SCI,2>" and out["slits"][0]["data"] == "<SCI,1>"
+    assert out["dq"] == tree["dq"] and out["by_index"] == tree["by_index"] and out["x"] == 1
+    assert sorted(seen) == [("DQ", 1), ("SCI", 1), ("SCI", 2)]
+
+
+def test_load_tree_errors_name_the_file_and_extension():
+    assert asdf_tree.load_tree(b"\0\0  ", "f.fits", "ASDF,1") == {}
+    with pytest.raises(FormatError, match=r"f.fits\[ASDF,1\].*corrupt"):
+        asdf_tree.load_tree(b"#ASDF 1.0.0\n%YAML 1.1\n--- [1, 2\n", "f.fits", "ASDF,1")
+    raw = io.BytesIO()
+    import asdf
+
+    asdf.AsdfFile({"meta": {"a": 1}}).write_to(raw)
+    assert asdf_tree.load_tree(raw.getvalue(), "f.fits", "ASDF,1")["meta"] == {"a": 1}
