@@ -28,6 +28,7 @@ _EXPORTS = {
     "ChecksumError": "errors",
     "ClosedError": "errors",
     "write": "fits.write",
+    "read_meta": "peek",
     "combine_dq": "dq_err",
     "recompute_err": "dq_err",
     "open_exposure": "exposure",
@@ -36,8 +37,9 @@ _EXPORTS = {
     "write_segmented": "exposure",
     "merge_segments": "exposure",
 }
-_SUBMODULES = {"associations", "checksums", "cli", "convert", "errors", "fitsindex", "flags", "kernels",
-               "naming", "dq_err", "product", "exposure", "sources", "specs", "writer"}
+_SUBMODULES = {"asdf", "associations", "atomic", "cli", "conversion", "datamodels", "dq_err",
+               "errors", "exposure", "fits", "flags", "kernels", "kind", "lazy", "meta", "naming",
+               "peek", "product", "sources", "specs", "validation"}
 
 __all__ = sorted(_EXPORTS)
 

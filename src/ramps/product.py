@@ -23,7 +23,7 @@ from . import specs
 from .errors import ClosedError, FormatError
 from .fits import asdf_tree
 from .fits.index import HDUInfo, card_value, read_header, scan
-from .fits.read import groups_data, image_view, raw_data, read_image
+from .fits.read import read_selection, groups_data, image_view, raw_data, read_image
 from .kind import detect_kind, model_name
 from .lazy import Key, LazyImage
 from .meta import Meta, wrap
@@ -252,8 +252,8 @@ class Product:
         return Table(asdf_tree.table_hdu(self._source, info).data)
 
     def read(self, name: Key, ver: int | None = None, *, dtype: Any = None,
-             out: np.ndarray | None = None, raw: bool = False,
-             threads: int | None = None) -> np.ndarray | None:
+             out: np.ndarray | None = None, raw: bool = False, integrations: Any = None,
+             groups: Any = None, threads: int | None = None) -> np.ndarray | None:
         """Decode a whole image HDU into native numbers, in one pass, all cores.
 
         ``dtype``: float32, float64, or the exact physical integer type (default:
@@ -262,12 +262,19 @@ class Product:
         ``out``: a C-contiguous array of that dtype and the extension's shape (or
         size) to fill; a caller that reuses it allocates nothing.  None for an
         image with NAXIS = 0 (as astropy's ``data``).
+        ``integrations`` / ``groups``: an int, a slice or a list of indices along
+        the first / second axis (an int drops the axis, as numpy indexing): only
+        those bytes are read, and from a URL fetched in few merged requests.
         """
         self._check_open()
         info = self.hdu(name, ver)
         if info.kind not in _IMAGE:
             raise TypeError(f"{self.path}[{info.label}]: is a {info.kind}, not an image")
         target = info.physical_dtype if raw or dtype is None else np.dtype(dtype)
+        if integrations is not None or groups is not None:
+            if out is not None:
+                raise ValueError(f"{self.path}[{info.label}]: out= reads whole images only")
+            return read_selection(self._source, info, target, integrations, groups, threads)
         return read_image(self._source, info, target, out, threads)
 
     def lazy(self, name: Key, ver: int | None = None, dtype: Any = None) -> LazyImage | None:
@@ -372,8 +379,10 @@ class Product:
 
 
 def open(path: str | os.PathLike | Any, *, kind: str | None = None,
-         checksum: bool = False) -> Product:
-    """Open a JWST FITS product (a path or a seekable binary file object).
+         checksum: bool = False, storage_options: dict | None = None) -> Product:
+    """Open a FITS product: a path, a URL (``s3://``, ``https://`` ...: range requests
+    through fsspec, with ``storage_options`` for credentials) or a seekable binary
+    file object.
 
     The structure is indexed at once; arrays, headers and metadata are read
     lazily.  Raises :class:`ramps.errors.FormatError` (naming the file and
@@ -382,7 +391,7 @@ def open(path: str | os.PathLike | Any, *, kind: str | None = None,
     (reading every byte once) and raises :class:`ramps.ChecksumError`
     on a mismatch.
     """
-    source = open_source(path)
+    source = open_source(path, storage_options=storage_options)
     try:
         p = Product(source, kind=kind)
         if checksum:

@@ -174,3 +174,30 @@ def test_s3_one_integration(tmp_path, s3):
 def test_s3_missing_key_is_typed(s3):
     with pytest.raises(RemoteError, match="not found"):
         open_source(f"s3://{s3.bucket}/missing.fits", storage_options=s3.storage_options)
+
+
+def test_http_selection_merges_ranges(tmp_path, http):
+    """integrations=[1, 2] and groups=1..3: 2 x 3 groups; the group runs of integrations
+    1 and 2 lie less than merge_gap apart, so one request fetches them all."""
+    data = _uncal(tmp_path / "x_uncal.fits")
+    with ramps.open(http.url("x_uncal.fits")) as p:
+        http.log.clear()
+        got = p.read("SCI", integrations=[1, 2], groups=slice(1, 4))
+        assert len(http.log.requests) == 1
+        group = INT_BYTES // SHAPE[1]
+        assert http.log.bytes_sent() <= 6 * group + 2 * group  # + the two groups between
+    np.testing.assert_array_equal(got, data[1:3, 1:4])
+
+
+def test_read_meta_over_http(tmp_path, http):
+    """A metadata-only read: no request starts inside SCI's data, and the bytes are the
+    64 KiB read-ahead from byte 0 (which runs into SCI) plus the small tail after SCI."""
+    _uncal(tmp_path / "x_uncal.fits")
+    with fits.open(tmp_path / "x_uncal.fits") as h:
+        start = h["SCI"]._data_offset
+        stop = start + h["SCI"]._data_size
+    got = ramps.read_meta(http.url("x_uncal.fits"))
+    assert got.header["INSTRUME"] == "NIRCAM" and got.kind == "uncal"
+    assert all(not start < r[2] < stop for r in http.log.gets)
+    size = (tmp_path / "x_uncal.fits").stat().st_size
+    assert http.log.bytes_sent() <= (64 << 10) + (size - stop)

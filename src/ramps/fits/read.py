@@ -11,6 +11,8 @@ is an empty array of its shape.  Neither reads a byte of the file.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import _workplan, kernels
@@ -94,6 +96,72 @@ def read_image(source: ByteSource, info: HDUInfo, dtype: np.dtype, out: np.ndarr
                          f"the extension {n} (shape {info.shape})")
     if n:
         decode_range(source, info, 0, n, dtype, out, threads)
+    return out
+
+
+def _pick(sel: Any, n: int, what: str, where: str) -> tuple[list[int], bool]:
+    """Indices along an axis of size ``n`` for an int, a slice or a sequence of ints,
+    and whether the axis stays (False for a plain int, as numpy indexing)."""
+    if sel is None:
+        return list(range(n)), True
+    if isinstance(sel, slice):
+        return list(range(*sel.indices(n))), True
+    if isinstance(sel, (int, np.integer)) and not isinstance(sel, bool):
+        idx, keep = [int(sel)], False
+    else:
+        idx, keep = [int(i) for i in sel], True
+    for k, i in enumerate(idx):
+        if not -n <= i < n:
+            raise IndexError(f"{where}: {what} {i} out of range (the axis has {n})")
+        idx[k] = i % n
+    return idx, keep
+
+
+def read_selection(source: ByteSource, info: HDUInfo, dtype: np.dtype, integrations: Any,
+                   groups: Any, threads: int | None) -> np.ndarray:
+    """Decode the chosen integrations (axis 0) and groups (axis 1) of an image.
+
+    The byte range of every run of consecutive groups of every chosen integration
+    is planned first and handed to the source's ``prefetch`` (a remote source
+    merges neighbours into few concurrent requests); each range is then decoded
+    into its place in the output."""
+    where = f"{source.name}[{info.label}]"
+    if len(info.shape) < (2 if groups is not None else 1):
+        raise ValueError(f"{where}: a {len(info.shape)}-D image has no "
+                         f"{'groups' if groups is not None else 'integrations'} axis")
+    ints, keep_i = _pick(integrations, info.shape[0], "integration", where)
+    if groups is None:
+        grps, keep_g, rest = [None], True, info.shape[1:]
+    else:
+        grps, keep_g = _pick(groups, info.shape[1], "group", where)
+        rest = info.shape[2:]
+    unit = int(np.prod(rest, dtype=np.int64))  # elements of one group (or integration)
+    per_int = int(np.prod(info.shape[1:], dtype=np.int64))
+    runs = []  # (first element, count, output position) of each contiguous run
+    pos = 0
+    for i in ints:
+        if groups is None:
+            runs.append((i * per_int, per_int, pos))
+            pos += per_int
+            continue
+        start = prev = None
+        for g in grps + [None]:
+            if g is not None and prev is not None and g == prev + 1:
+                prev = g
+                continue
+            if start is not None:
+                runs.append((i * per_int + start * unit, (prev - start + 1) * unit, pos))
+                pos += (prev - start + 1) * unit
+            start = prev = g
+    shape = ((len(ints),) if keep_i else ()) + \
+        ((len(grps),) if groups is not None and keep_g else ()) + tuple(rest)
+    out = np.empty(shape, dtype)
+    flat = out.reshape(-1)
+    item = info.dtype.itemsize
+    source.prefetch([(info.data_offset + first * item, count * item) for first, count, _ in runs])
+    for first, count, at in runs:
+        if count:
+            decode_range(source, info, first, count, dtype, flat[at:at + count], threads)
     return out
 
 
