@@ -71,27 +71,14 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Protoco
 import numpy as np
 
 from .. import kernels
+from ..kernels import fits_dtype
+from .index import BLOCK
 from ..specs import DERIVED_AXES, ExtensionSpec, ProductSpec, get_spec
 
 __all__ = ["ChunkSource", "StreamedArray", "write", "fits_dtype"]
 
 MiB = 1 << 20
-BLOCK = 2880
 _SMALL = 1 * MiB  # below this, encode/checksum single-threaded (thread start-up dominates)
-
-#: Logical numpy dtype -> (BITPIX, BZERO) of the cast-free FITS encoding.
-_ENCODING: dict[np.dtype, tuple[int, int]] = {
-    np.dtype(np.float32): (-32, 0),
-    np.dtype(np.float64): (-64, 0),
-    np.dtype(np.uint8): (8, 0),
-    np.dtype(np.int8): (8, -128),
-    np.dtype(np.int16): (16, 0),
-    np.dtype(np.uint16): (16, 1 << 15),
-    np.dtype(np.int32): (32, 0),
-    np.dtype(np.uint32): (32, 1 << 31),
-    np.dtype(np.int64): (64, 0),
-    np.dtype(np.uint64): (64, 1 << 63),
-}
 
 # Keywords astropy manages (stdatamodels.fits_support._builtin_regexes), plus the
 # checksum cards and DATAMODL, which the writer sets itself.
@@ -218,18 +205,6 @@ def _byte_view(raw: Any) -> np.ndarray:
 
 def _nthreads(threads: Optional[int], nbytes: int) -> Optional[int]:
     return 1 if nbytes < _SMALL else threads
-
-
-def fits_dtype(dtype: Any) -> tuple[int, int]:
-    """(BITPIX, BZERO) under which :func:`write` stores an array of ``dtype``."""
-    dt = np.dtype(dtype)
-    try:
-        return _ENCODING[dt.newbyteorder("=") if dt.itemsize > 1 else dt]
-    except KeyError:
-        raise TypeError(
-            f"cannot store {dt} in a FITS image; supported: "
-            + ", ".join(d.name for d in _ENCODING)
-        ) from None
 
 
 # ---------------------------------------------------------------------------
@@ -1233,9 +1208,7 @@ def write(
         raise TypeError(f"meta must be a mapping (the model tree), got {type(meta).__name__}")
     if meta is not None and not isinstance(meta.get("meta", {}), Mapping):
         raise TypeError("meta['meta'] must be a mapping")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(
-            threads, (int, np.integer)) or threads < 1):
-        raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
+    kernels.check_threads(threads)
     target = Path(path)
     if not overwrite and os.path.lexists(target):
         raise FileExistsError(errno.EEXIST, "file exists (pass overwrite=True to replace it)",
