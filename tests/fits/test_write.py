@@ -24,6 +24,7 @@ import pytest
 from astropy.io import fits
 from astropy.table import Table
 
+from ramps import atomic
 from ramps.fits import write as writer
 from ramps.specs import PRODUCTS, UnknownKindError
 from ramps.fits.write import StreamedArray, fits_dtype, write
@@ -327,7 +328,7 @@ def test_enospc_leaves_no_partial_file(tmp_path, rng, monkeypatch, existing):
     target = tmp_path / "full_rate.fits"
     if existing:
         target.write_bytes(b"old complete file")
-    monkeypatch.setattr(writer, "_open_stream", lambda fd: FullDisk(fd, 20_000))
+    monkeypatch.setattr(atomic, "_open_stream", lambda fd: FullDisk(fd, 20_000))
     with pytest.raises(OSError) as info:
         write(target, "rate", rate_arrays(rng, (40, 50)), overwrite=True)
     assert info.value.errno == errno.ENOSPC
@@ -345,7 +346,7 @@ def test_overwrite_semantics(tmp_path, rng):
     write(target, "rate", a, overwrite=True)
     with fits.open(target) as hdul:
         np.testing.assert_array_equal(hdul["SCI"].data, a["SCI"])
-    assert (target.stat().st_mode & 0o777) == 0o666 & ~writer._umask()
+    assert (target.stat().st_mode & 0o777) == 0o666 & ~atomic.umask()
 
 
 def test_target_appearing_during_write_is_not_clobbered(tmp_path, rng):

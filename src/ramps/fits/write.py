@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import copy
 import datetime
-import errno
 import functools
 import hashlib
 import io
@@ -62,7 +61,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +69,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Protoco
 import numpy as np
 
 from .. import kernels
+from ..atomic import atomic_output, check_target
 from ..kernels import fits_dtype
 from .index import BLOCK
 from ..specs import DERIVED_AXES, ExtensionSpec, ProductSpec, get_spec
@@ -540,15 +539,10 @@ def _store_json(path: Path, tree: Any) -> None:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".part")
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        with atomic_output(path, overwrite=True) as f:
+            f.write(text.encode("utf-8"))
     except OSError:
-        try:
-            os.unlink(tmp)  # type: ignore[possibly-undefined]
-        except (OSError, NameError):
-            pass
+        pass
 
 
 # ---------------------------------------------------------------------------
@@ -816,11 +810,6 @@ def _resolve_model(spec: ProductSpec, tree: Mapping, cards: list, vers: set[int]
 # ---------------------------------------------------------------------------
 # Output
 # ---------------------------------------------------------------------------
-def _open_stream(fd: int) -> Any:
-    """The file object the writer writes through (tests replace it to inject errors)."""
-    return open(fd, "wb", buffering=MiB)
-
-
 class _Sink:
     """Writes HDUs to the temp file, summing the data as it goes."""
 
@@ -1073,55 +1062,6 @@ def _asdf_hdu(tree: dict) -> _Hdu:
     return _Hdu("ASDF", 1, cards, "bytes", blob, len(blob))
 
 
-def _umask() -> int:
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    mask = os.umask(0o022)  # not thread-safe, only where /proc is missing
-    os.umask(mask)
-    return mask
-
-
-def _publish(tmp: str, target: Path, overwrite: bool) -> None:
-    """Give the complete temp file the target name (see :func:`write`)."""
-    if overwrite:
-        os.replace(tmp, target)
-        return
-    try:
-        os.link(tmp, target)  # atomic and never clobbers: EEXIST if the target appeared
-    except FileExistsError:
-        raise FileExistsError(errno.EEXIST, "file exists (pass overwrite=True to replace it)",
-                              str(target)) from None
-    except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV,
-                             errno.EMLINK, errno.ENOSYS, errno.EACCES):
-            raise
-        # No hard links here (FAT, some network file systems): check, then rename.
-        if os.path.lexists(target):
-            raise FileExistsError(errno.EEXIST, "file exists (pass overwrite=True to replace it)",
-                                  str(target)) from None
-        os.replace(tmp, target)
-        return
-    os.unlink(tmp)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 # ---------------------------------------------------------------------------
 # write
 # ---------------------------------------------------------------------------
@@ -1210,9 +1150,7 @@ def write(
         raise TypeError("meta['meta'] must be a mapping")
     kernels.check_threads(threads)
     target = Path(path)
-    if not overwrite and os.path.lexists(target):
-        raise FileExistsError(errno.EEXIST, "file exists (pass overwrite=True to replace it)",
-                              str(target))
+    check_target(target, overwrite)
 
     hdus, primary, tree, schema = _compose(spec, target, arrays, header, meta)
     _write_file(target, hdus, primary, tree, schema is not None, overwrite=overwrite,
@@ -1301,37 +1239,16 @@ def _write_file(target: Path, hdus: list[_Hdu], primary: list[str], tree: dict, 
                 *, overwrite: bool, checksum: bool, threads: Optional[int],
                 chunk_bytes: int) -> None:
     """Stream the HDUs into a temp file next to ``target``, then publish it."""
-    folder = target.parent
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + target.name + ".", suffix=".part")
-    try:
-        try:
-            f = _open_stream(fd)
-        except BaseException:
-            os.close(fd)
-            raise
-        try:
-            os.fchmod(f.fileno(), 0o666 & ~_umask())  # mkstemp made it 0o600
-            sink = _Sink(f, threads)
-            largest = max((h.nbytes for h in hdus if h.kind == "array"), default=0)
-            buf = [np.empty(max(8, min(chunk_bytes // 8 * 8, largest)), dtype=np.uint8)]
-            digest = hashlib.sha256()  # stdatamodels.fits_support.fits_hash, in passing
-            for hdu in [_Hdu("PRIMARY", 1, primary, "bytes", b"", 0)] + hdus:
-                digest.update(_write_hdu(sink, hdu, checksum, buf, threads))
-            if fits_hash:
-                tree["_fits_hash"] = digest.hexdigest()
-            _write_hdu(sink, _asdf_hdu(tree), checksum, buf, threads)
-            f.flush()
-            os.fsync(f.fileno())
-        finally:
-            f.close()
-        _publish(tmp, target, overwrite)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(folder)
+    with atomic_output(target, overwrite) as f:
+        sink = _Sink(f, threads)
+        largest = max((h.nbytes for h in hdus if h.kind == "array"), default=0)
+        buf = [np.empty(max(8, min(chunk_bytes // 8 * 8, largest)), dtype=np.uint8)]
+        digest = hashlib.sha256()  # stdatamodels.fits_support.fits_hash, in passing
+        for hdu in [_Hdu("PRIMARY", 1, primary, "bytes", b"", 0)] + hdus:
+            digest.update(_write_hdu(sink, hdu, checksum, buf, threads))
+        if fits_hash:
+            tree["_fits_hash"] = digest.hexdigest()
+        _write_hdu(sink, _asdf_hdu(tree), checksum, buf, threads)
 
 
 def _parse_card(image: str) -> tuple[Any, str]:
