@@ -85,6 +85,7 @@ TreePath = tuple  # a tree path: str keys, "*" for "any list index"
 
 
 def fallback_path(model: str, name: str) -> Optional[TreePath]:
+    """Where ``model`` keeps EXTNAME ``name`` without a schema (:data:`ATTRS`), or None."""
     attr = ATTRS.get(name)
     if attr is None:
         return None

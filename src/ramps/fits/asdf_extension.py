@@ -118,7 +118,7 @@ def put_node(tree: dict, path: tuple, value: Any) -> None:
 
 
 #: With more ndarray nodes than this in the tree, they are written in YAML flow
-#: style (see asdf_blob); at or below it asdf writes them itself, block style.
+#: style (see :func:`asdf_blob`); at or below it asdf writes them itself, block style.
 FLOW_NODES_ABOVE = 64
 
 

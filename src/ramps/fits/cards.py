@@ -27,7 +27,6 @@ __all__ = ["card", "card_image", "header_bytes", "image_cards", "caller_cards",
 COMMENTARY = ("", "COMMENT", "HISTORY")
 
 
-
 def card(key: str, value: Any = None, comment: str = "") -> str:
     """The 80-char image(s) of one card, exactly as astropy formats it (memoized)."""
     try:
@@ -88,6 +87,7 @@ END = f"{'END':80}"
 
 
 def header_bytes(cards: list[str]) -> bytes:
+    """Card images + END, padded with spaces to whole FITS blocks, as ASCII bytes."""
     text = "".join(cards) + END
     return (text + " " * (-len(text) % BLOCK)).encode("ascii")
 
@@ -128,11 +128,14 @@ def caller_cards(header: Any) -> list[tuple[str, Any, str]]:
 
 
 def checksum_cards(datasum: int, placeholder: bool) -> list[str]:
+    """CHECKSUM (all zeros, patched later) and DATASUM cards; ``placeholder``: DATASUM
+    zeros too, for a header written before its data are summed."""
     return [card("CHECKSUM", "0" * 16, "HDU checksum"),
             card("DATASUM", "0" * 10 if placeholder else str(datasum), "data unit checksum")]
 
 
 def parse_card(image: str) -> tuple[Any, str]:
+    """(value, comment) of one card image, parsed by astropy."""
     from astropy.io import fits
 
     card = fits.Card.fromstring(image)
