@@ -539,3 +539,29 @@ def test_flags_match_stdatamodels():
         assert getattr(flags, name) == dqflags.pixel[name], name
     assert ref.DNU == flags.DO_NOT_USE and ref.SAT == flags.SATURATED
     assert ref.JUMP == flags.JUMP_DET and ref.PERSIST == flags.PERSISTENCE
+
+
+@pytest.mark.parametrize("dtype", list(kernels.FITS_ENCODING))
+def test_fits_encoding_matches_astropy(dtype):
+    """The one FITS type table: (BITPIX, BZERO) for each dtype is what astropy writes
+    for it (uint16 -> 16 with BZERO 32768, int8 -> 8 with BZERO -128 ...), byte order
+    ignored; and INTEGER_OFFSETS, derived from it, maps the offset pairs back."""
+    import io
+
+    from astropy.io import fits
+
+    bio = io.BytesIO()
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(np.zeros(3, dtype))]).writeto(bio)
+    bio.seek(0)
+    with fits.open(bio, do_not_scale_image_data=True) as hdul:
+        header = hdul[1].header
+        expected = (header["BITPIX"], header.get("BZERO", 0))
+    assert kernels.fits_dtype(dtype) == expected
+    assert kernels.fits_dtype(dtype.newbyteorder(">")) == expected
+    if expected[1]:
+        assert kernels.INTEGER_OFFSETS[(expected[0], float(expected[1]))] == dtype
+
+
+def test_fits_dtype_refuses_other_types():
+    with pytest.raises(TypeError, match="cannot store complex64"):
+        kernels.fits_dtype(np.complex64)

@@ -1,7 +1,10 @@
-"""Tests of ramps.fits.write: layout, encodings, streaming, checksums, atomicity, and
-stdatamodels reading our files as its own.
+"""Tests of ramps.fits.write (and the layout it plans, ramps.fits.layout): encodings,
+streaming, checksums, atomicity end to end, and stdatamodels reading our files as its own.
 
-Run the 2,102-HDU timing with ``python tests/test_writer.py --bench``.
+Card images are tested in tests/fits/test_cards.py, the schema mapping in
+tests/test_datamodels.py, the ASDF extension in tests/fits/test_asdf_extension.py and
+publishing in tests/test_atomic.py.  Run the 2,102-HDU timing with
+``python tests/fits/test_write.py --bench``.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ import pytest
 from astropy.io import fits
 from astropy.table import Table
 
-from ramps.fits import write as writer
-from ramps.specs import PRODUCTS, UnknownKindError
+from ramps import atomic, datamodels
+from ramps.fits import layout
+from ramps.specs import UnknownKindError
 from ramps.fits.write import StreamedArray, fits_dtype, write
 
 IT_DTYPE = np.dtype([("integration_number", ">i4")] + [
@@ -83,54 +87,8 @@ def leftovers(folder):
 
 
 # ---------------------------------------------------------------------------
-# cards, layout, encodings
+# layout, encodings
 # ---------------------------------------------------------------------------
-@pytest.mark.parametrize("value", [0, -7, 2**31, 2**63, True, False, 1.5, -0.1, 1e-10, 3.0e30,
-                                   123456789012345.0, 1 / 3, -2.5e-300, "", "A", "NRCA1",
-                                   "it's", "x" * 60, "x" * 68, "x" * 69, "x" * 200])
-@pytest.mark.parametrize("comment", ["", "a comment", "c" * 70])
-def test_cards_match_astropy(value, comment):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        expected = fits.Card("KEYWORD", value, comment).image
-    assert writer._card("KEYWORD", value, comment) == expected
-
-
-@pytest.mark.parametrize("key", ["COMMENT", "HISTORY", ""])
-@pytest.mark.parametrize("value", ["", "x", "a b  c ", "y" * 72, "z" * 73, "w" * 200, "it's",
-                                   "tab\there", "caf\u00e9", 7])
-def test_commentary_cards_match_astropy(key, value):
-    """COMMENT/HISTORY/blank cards are formatted without astropy for printable
-    ASCII text (72 characters a card, split like astropy); anything else still
-    gets astropy's image or its refusal, as a ValueError naming the keyword."""
-    try:
-        expected = fits.Card(key, value).image
-    except ValueError:
-        with pytest.raises(ValueError, match=f"cannot write {key}="):
-            writer._card_image(key, value)
-        return
-    assert writer._card_image(key, value) == expected
-    assert len(expected) % 80 == 0
-
-
-def test_first_write_does_not_import_astropy_fits(tmp_path):
-    """A product with only plain cards (commentary ones included) is written
-    without importing astropy.io.fits (~0.5 s in a fresh process)."""
-    code = (
-        "import sys, numpy as np, ramps\n"
-        f"ramps.write({str(tmp_path / 'x_rate.fits')!r}, 'rate', "
-        "{n: np.zeros((4, 5), np.uint32 if n == 'DQ' else np.float32) "
-        "for n in ('SCI', 'ERR', 'DQ', 'VAR_POISSON', 'VAR_RNOISE')}, "
-        "header={'COMMENT': 'a comment card', 'HISTORY': 'h' * 100, 'TARGNAME': 'WASP-39'})\n"
-        "print('astropy.io.fits' in sys.modules)\n")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert res.stdout.strip() == "False", res.stderr
-    with fits.open(tmp_path / "x_rate.fits") as hdul:
-        assert hdul[0].header["COMMENT"][0] == "a comment card"
-        assert "".join(hdul[0].header["HISTORY"]) == "h" * 100
-        assert hdul[0].header["TARGNAME"] == "WASP-39"
-
-
 def test_layout_encodings_and_astropy_readback(tmp_path, rng):
     arrays = rate_arrays(rng)
     extras = {"X_" + np.dtype(t).name.upper(): rng.integers(np.iinfo(t).min, np.iinfo(t).max,
@@ -327,7 +285,7 @@ def test_enospc_leaves_no_partial_file(tmp_path, rng, monkeypatch, existing):
     target = tmp_path / "full_rate.fits"
     if existing:
         target.write_bytes(b"old complete file")
-    monkeypatch.setattr(writer, "_open_stream", lambda fd: FullDisk(fd, 20_000))
+    monkeypatch.setattr(atomic, "_open_stream", lambda fd: FullDisk(fd, 20_000))
     with pytest.raises(OSError) as info:
         write(target, "rate", rate_arrays(rng, (40, 50)), overwrite=True)
     assert info.value.errno == errno.ENOSPC
@@ -345,7 +303,7 @@ def test_overwrite_semantics(tmp_path, rng):
     write(target, "rate", a, overwrite=True)
     with fits.open(target) as hdul:
         np.testing.assert_array_equal(hdul["SCI"].data, a["SCI"])
-    assert (target.stat().st_mode & 0o777) == 0o666 & ~writer._umask()
+    assert (target.stat().st_mode & 0o777) == 0o666 & ~atomic.umask()
 
 
 def test_target_appearing_during_write_is_not_clobbered(tmp_path, rng):
@@ -724,7 +682,7 @@ def test_unknown_extension_goes_to_extra_fits(tmp_path, rng):
 
 
 def test_without_stdatamodels_schema(tmp_path, rng, monkeypatch):
-    monkeypatch.setattr(writer, "_load_schema", lambda model: None)
+    monkeypatch.setattr(datamodels, "load_schema", lambda model: None)
     _, arrays, attrs, slits = product_cases(rng)["cal"]
     meta = tree_of(slits=[{"name": s["name"]} for s in slits])
     p = write(tmp_path / "n_cal.fits", "cal", arrays, meta=meta,
@@ -741,44 +699,6 @@ def test_without_stdatamodels_schema(tmp_path, rng, monkeypatch):
         np.testing.assert_array_equal(m.slits[2].data, slits[2]["data"])
         assert m.meta.origin == "ramps"
         assert m.extra_fits.PRIMARY.header == [["MYKEY", 7, ""]]
-
-
-def test_fallback_attributes_match_the_schemas():
-    checked = 0
-    for spec in PRODUCTS.values():
-        for model in spec.models:
-            schema = writer._load_schema(model)
-            assert schema is not None, model
-            for name in writer._ATTRS:
-                if name in schema.arrays:
-                    assert writer._fallback_path(model, name) == schema.path(name), (model, name)
-                    checked += 1
-    assert checked > 50
-
-
-@pytest.mark.parametrize("nslits", [2, 70])
-def test_flow_style_array_nodes_are_the_same_tree(tmp_path, rng, monkeypatch, nslits):
-    arrays = {(n, i): np.full((2, 3), i, np.uint32 if n == "DQ" else np.float32)
-              for i in range(1, nslits + 1) for n in CAL_NAMES if n != "WAVELENGTH"}
-    meta = tree_of(slits=[{"name": f"S{i}"} for i in range(nslits)])
-    fast = write(tmp_path / "fast_cal.fits", "cal", arrays, meta=meta)  # plain tree: libyaml
-    with fits.open(fast) as hdul:
-        assert b"asdf_library" not in hdul["ASDF"].data.tobytes()  # not written by asdf
-    monkeypatch.setattr(writer, "_asdf_blob_yaml", lambda tree: None)  # through asdf
-    monkeypatch.setattr(writer, "FLOW_NODES_ABOVE", 10**9)
-    plain = write(tmp_path / "plain_cal.fits", "cal", arrays, meta=meta)
-    with fits.open(plain) as hdul:
-        assert b"!<tag:" not in hdul["ASDF"].data.tobytes()
-    monkeypatch.setattr(writer, "FLOW_NODES_ABOVE", 0)
-    flow = write(tmp_path / "flow_cal.fits", "cal", arrays, meta=meta)
-    with fits.open(flow) as hdul:
-        assert b"!<tag:stsci.edu:asdf/core/ndarray-1.1.0> {" in hdul["ASDF"].data.tobytes()
-    assert _normalized(asdf_tree(flow)) == _normalized(asdf_tree(plain))
-    assert _normalized(asdf_tree(fast)) == _normalized(asdf_tree(plain))
-    for path in (flow, fast):
-        with dm.open(path) as m:
-            assert len(m.slits) == nslits
-            np.testing.assert_array_equal(m.slits[-1].dq, np.full((2, 3), nslits, np.uint32))
 
 
 # ---------------------------------------------------------------------------
@@ -832,30 +752,11 @@ if __name__ == "__main__" and "--bench" in sys.argv:
                   f"best {min(times):.3f} s, median {sorted(times)[2]:.3f} s")
 
 
-def test_schema_cache_round_trip(tmp_path, monkeypatch):
-    """The merged stdatamodels schema is cached as JSON per stdatamodels version and the
-    cached copy drives the same header cards as a fresh load."""
-    monkeypatch.setenv("RAMPS_CACHE_DIR", str(tmp_path / "cache"))
-    writer._load_schema.cache_clear()
-    fresh = writer._load_schema("RampModel")
-    cached_file = writer._schema_cache("RampModel")
-    assert cached_file is not None and cached_file.is_file()
-    assert "stdatamodels-" in cached_file.parent.name
-    writer._load_schema.cache_clear()
-    again = writer._load_schema("RampModel")
-    tree = {"meta": {"exposure": {"nints": 3, "ngroups": 4}, "instrument": {"name": "NIRCAM"}}}
-    assert again.cards(tree) == fresh.cards(tree)
-    assert any(card[0] == "NINTS" for cards in again.cards(tree).values() for card in cards)
-    monkeypatch.setenv("RAMPS_CACHE_DIR", "")
-    assert writer._schema_cache("RampModel") is None
-    writer._load_schema.cache_clear()
-
-
 def test_meta_date_is_isot_utc():
     import re as _re
     from datetime import datetime, timezone
 
-    text = writer._now_isot()
+    text = layout._now_isot()
     assert _re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}", text)
     then = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=timezone.utc)
     assert abs((datetime.now(timezone.utc) - then).total_seconds()) < 60
