@@ -216,14 +216,12 @@ class Exposure:
 
     def lazy(self, name: str = "SCI", ver: int = 1, dtype: Any = None) -> Any:
         """A lazy image of an extension: an :class:`ExposureImage` across the segments
-        for those along integrations, the first segment's :class:`LazyImage` else."""
+        for those along integrations, the first segment's :class:`LazyImage` else
+        (default dtype as :meth:`Product.lazy`'s)."""
         info = self._info(name, ver)
         if not self.along_nints(info.index):
             return self.products[0].lazy(info.name, info.ver, dtype=dtype)
-        if dtype is None:
-            phys = info.physical_dtype
-            dtype = phys if phys.kind == "f" else np.float32
-        return ExposureImage(self, info.name, info.ver, np.dtype(dtype).newbyteorder("="))
+        return ExposureImage(self, info.name, info.ver, dtype)
 
     @property
     def sci(self) -> Any:

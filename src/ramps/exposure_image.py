@@ -22,9 +22,9 @@ class ExposureImage:
 
     def __init__(self, exposure: Any, name: str, ver: int, dtype: Any):
         self._exposure, self._name, self._ver = exposure, name, ver
-        self.dtype = np.dtype(dtype)
-        self._parts: list[LazyImage] = [p.lazy(name, ver, dtype=self.dtype)
+        self._parts: list[LazyImage] = [p.lazy(name, ver, dtype=dtype)
                                         for p in exposure.products]
+        self.dtype = self._parts[0].dtype  # the segments' rule for dtype=None
         counts = [len(part) for part in self._parts]
         self._offsets = [0] + list(np.cumsum(counts, dtype=np.int64).tolist())
         self.shape: tuple[int, ...] = (self._offsets[-1],) + tuple(self._parts[0].shape[1:])
