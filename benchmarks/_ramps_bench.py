@@ -199,7 +199,12 @@ BUDGET_S = float(os.environ.get("RAMPS_BENCH_BUDGET_S", {"small": 1.0, "large": 
 #: in large mode only, so that small mode stays near a minute.
 STDATAMODELS = os.environ.get("RAMPS_BENCH_STDATAMODELS",
                               "1" if SIZE == "large" else "0").lower() not in ("0", "", "no")
-JSON_PATH = os.environ.get("RAMPS_BENCH_JSON", os.path.join(HERE, "results", f"{SIZE}.json"))
+#: Where the results go: the ignored ``.results/`` folder, so that a run leaves the work
+#: tree clean, unless RAMPS_BENCH_PUBLISH=1 asks to replace the tracked ``results/`` file
+#: (or RAMPS_BENCH_JSON names a file).
+PUBLISH = os.environ.get("RAMPS_BENCH_PUBLISH", "0").lower() not in ("0", "", "no")
+JSON_PATH = os.environ.get("RAMPS_BENCH_JSON", os.path.join(
+    HERE, "results" if PUBLISH else ".results", f"{SIZE}.json"))
 
 
 @dataclass

@@ -21,6 +21,7 @@ _EXPORTS = {
     "Product": "product",
     "LazyImage": "product",
     "ExtensionInfo": "product",
+    "ProductAPI": "product_api",
     "ValidationError": "validation",
     "RampsError": "errors",
     "FormatError": "errors",

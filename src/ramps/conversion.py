@@ -21,7 +21,7 @@ import numpy as np
 
 from . import kernels, naming
 from .product import Product
-from .exposure import Exposure, plan_segments
+from .exposure import Exposure, plan_segments, SEGMENT_KEYWORDS, SEGMENT_META
 from .fits.write import StreamedArray, write
 
 __all__ = ["OutputJob", "plan_ramp_outputs", "uncal_to_ramp", "ramp_name", "SEGMENT_KEYWORDS"]
@@ -29,7 +29,6 @@ __all__ = ["OutputJob", "plan_ramp_outputs", "uncal_to_ramp", "ramp_name", "SEGM
 MiB = 1 << 20
 #: Input bytes transcoded per step.
 CHUNK_BYTES = 32 * MiB
-SEGMENT_KEYWORDS = ("EXSEGNUM", "EXSEGTOT", "INTSTART", "INTEND")
 
 
 @dataclass
@@ -207,7 +206,7 @@ def uncal_to_ramp(exposure: Exposure, job: OutputJob, *, err: bool = True,
         meta["exposure"] = exp
     else:
         exp = dict(meta.get("exposure", {}))
-        for k in ("segment_number", "segment_total", "integration_start", "integration_end"):
+        for k in SEGMENT_META:
             exp.pop(k, None)
         meta["exposure"] = exp
     return write(job.path, "ramp", arrays, header=header, meta={"meta": meta},

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _workplan, kernels
 from .product import Product, open as open_product
+from .product_copy import copy_product
 from .fits.read import decode_range
 
 __all__ = ["combine_dq", "recompute_err", "VARIANCE_EXTENSIONS"]
@@ -211,28 +212,8 @@ def _err_in_blocks(p: Product, infos: list, out: np.ndarray | None,
 def _write_extension(output: Any, replace: dict[str, np.ndarray], base: Any, source: Product,
                      overwrite: bool) -> Path:
     """Write a copy of product ``base`` with some extensions replaced (atomically)."""
-    from .fits.write import write
-
     if base is None:
         raise ValueError(f"{source.path}: writing needs a product to hold the result "
                          "(into=, e.g. the rateints of the same exposure)")
     with open_product(base) as b:
-        arrays: dict[Any, Any] = {}
-        for e in b.extensions[1:]:
-            if e.name == "ASDF":
-                continue
-            key = (e.name, e.ver)
-            if e.name in replace and e.ver == 1:
-                want = b.hdu(e.name).shape
-                if replace[e.name].shape != want:
-                    raise ValueError(f"{b.path}[{e.name},1]: shape {want} does not match the "
-                                     f"new {e.name} {replace[e.name].shape} from {source.path}")
-                arrays[key] = replace[e.name]
-            elif e.type == "IMAGE":
-                arrays[key] = b.read(e.name, e.ver)
-            else:
-                arrays[key] = b[e.name, e.ver]
-        for name, arr in replace.items():
-            arrays.setdefault((name, 1), arr)
-        return write(output, b.kind, arrays, header=b.primary_header,
-                     meta={"meta": dict(b.meta)} if b.meta else None, overwrite=overwrite)
+        return copy_product(b, output, replace, origin=source.path, overwrite=overwrite)

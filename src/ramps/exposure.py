@@ -1,35 +1,38 @@
-"""TSO segments: one exposure split across ``-segNNN`` files, each under 2 GB.
+"""TSO segments opened as one product: :class:`Exposure`.
 
 Each segment's primary header carries EXSEGNUM (1..), EXSEGTOT, and INTSTART /
-INTEND, the 1-based inclusive range of integrations it holds.
-:func:`open_exposure` gathers the segments of one exposure into an
-:class:`Exposure` whose integrations run across all of them;
-:func:`plan_segments` splits an integration count under a byte limit.
+INTEND, the 1-based inclusive range of integrations it holds (see
+:mod:`ramps.segmenting`, which also writes them).  :func:`open_exposure` gathers
+the segments of one exposure into an :class:`Exposure`, which has the product
+interface (:class:`ramps.product_api.ProductAPI`): ``exp.sci[-1]``,
+``exp["GROUPDQ"]``, ``exp.read("SCI", raw=True)``, ``exp.meta`` ... run across
+all segments as if they were one file; :func:`merge_segments` writes that file.
 """
 
 from __future__ import annotations
 
 import glob
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from . import naming
-from .errors import RampsError
-from .product import Product, open as open_product
+from .exposure_checks import consistency_problems
+from .exposure_image import ExposureImage
+from .product import ExtensionInfo, Product, open as open_product
+from .product_copy import copy_product
+from .segmenting import (DEFAULT_MAX_SEGMENT_BYTES, SEGMENT_KEYWORDS, SEGMENT_META, Segment,
+                         SegmentError, per_integration, plan_segments, read_segment,
+                         segment_header, segment_meta, write_segmented)
+from .validation import ValidationError
 
-__all__ = ["DEFAULT_MAX_SEGMENT_BYTES", "Exposure", "SegmentError", "expand_paths",
-           "merge_segments", "open_exposure", "plan_segments", "write_segmented"]
+__all__ = ["DEFAULT_MAX_SEGMENT_BYTES", "Exposure", "ExposureImage", "SEGMENT_KEYWORDS",
+           "SEGMENT_META", "SegmentError", "expand_paths", "merge_segments", "open_exposure",
+           "plan_segments", "write_segmented"]
 
-#: Just under 2 GB, the JWST limit for one segment file (with room for headers).
-DEFAULT_MAX_SEGMENT_BYTES = 2_000_000_000
-
-
-class SegmentError(RampsError, ValueError):
-    """Segments that do not make one complete, contiguous, consistent exposure."""
+_IMAGE = ("IMAGE", "PRIMARY")
 
 
 def expand_paths(paths_or_glob: str | os.PathLike | Iterable[str | os.PathLike]) -> list[Path]:
@@ -46,42 +49,55 @@ def expand_paths(paths_or_glob: str | os.PathLike | Iterable[str | os.PathLike])
     return list(dict.fromkeys(out))
 
 
-def plan_segments(nints: int, bytes_per_int: int, fixed_bytes: int = 0,
-                  max_segment_bytes: int = DEFAULT_MAX_SEGMENT_BYTES) -> list[tuple[int, int]]:
-    """Split ``nints`` integrations into (INTSTART, INTEND) ranges, 1-based inclusive,
-    so that each segment's ``fixed_bytes + n * bytes_per_int`` stays under the limit.
-    One range when everything fits."""
-    room = max_segment_bytes - fixed_bytes
-    if bytes_per_int <= 0 or nints * bytes_per_int <= room:
-        return [(1, nints)]
-    per = room // bytes_per_int
-    if per < 1:
-        raise ValueError(f"one integration ({bytes_per_int} bytes, plus {fixed_bytes} fixed) "
-                         f"does not fit in a segment of {max_segment_bytes} bytes")
-    return [(s, min(s + per - 1, nints)) for s in range(1, nints + 1, per)]
-
-
-def _seg_keys(p: Product) -> tuple[int, int, int, int] | None:
-    h = p.primary_header
-    if "EXSEGNUM" not in h:
-        return None
-    try:
-        return (int(h["EXSEGNUM"]), int(h["EXSEGTOT"]), int(h["INTSTART"]), int(h["INTEND"]))
-    except (KeyError, ValueError, TypeError) as e:
-        raise SegmentError(f"{p.path}: incomplete segment keywords "
-                           f"(EXSEGNUM, EXSEGTOT, INTSTART, INTEND): {e}") from None
-
-
-@dataclass
 class Exposure:
-    """The segments of one exposure, opened; integrations run across all of them."""
+    """The segments of one exposure, opened as one product; integrations run across
+    all of them.  See :class:`ramps.product_api.ProductAPI` for the interface.
 
-    products: list[Product]
-    ranges: list[tuple[int, int]]  # (INTSTART, INTEND) per segment, 1-based inclusive
+    ``products`` are the segment products in segment order, ``ranges`` their
+    (INTSTART, INTEND), 1-based inclusive.
+    """
 
+    def __init__(self, products: list[Product], ranges: list[tuple[int, int]]):
+        self.products = list(products)
+        self.ranges = [(int(s), int(e)) for s, e in ranges]
+        self._segmented = read_segment(self.products[0].primary_header) is not None
+        self._meta: dict | None = None
+
+    # -- life cycle -------------------------------------------------------
+    def close(self) -> None:
+        """Release every segment file; arrays already handed out stay valid."""
+        for p in self.products:
+            p.close()
+
+    def __enter__(self) -> "Exposure":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        return all(p.closed for p in self.products)
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"{self.nints} integrations"
+        return (f"<Exposure {self.kind} {self.paths[0]} + {len(self.products) - 1} more "
+                f"segment(s) ({state})>" if len(self.products) > 1 else
+                f"<Exposure {self.kind} {self.paths[0]} ({state})>")
+
+    # -- structure --------------------------------------------------------
     @property
     def kind(self) -> str:
         return self.products[0].kind
+
+    @property
+    def model(self) -> str | None:
+        """The data-model class of the segments (their DATAMODL)."""
+        return self.products[0].model
+
+    @property
+    def spec(self) -> Any:
+        return self.products[0].spec
 
     @property
     def paths(self) -> list[str]:
@@ -91,47 +107,175 @@ class Exposure:
     def nints(self) -> int:
         return self.ranges[-1][1]
 
-    def shape(self, name: str = "SCI") -> tuple[int, ...]:
-        """The shape of extension ``name`` over the whole exposure."""
-        return (self.nints,) + tuple(self.products[0].hdu(name).shape[1:])
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of SCI over the whole exposure (``exp.lazy(name).shape`` for others)."""
+        return self.lazy("SCI").shape
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self.products[0]
+
+    def versions(self, name: str) -> list[int]:
+        return self.products[0].versions(name)
+
+    def _info(self, key: Any, ver: int = 1) -> Any:
+        """The first segment's index entry of an extension (name, (name, ver) or index)."""
+        if isinstance(key, tuple):
+            key, ver = key
+        return self.products[0].hdu(key, ver)
+
+    def along_nints(self, name: Any, ver: int = 1) -> bool:
+        """Whether an extension runs along integrations (split across segments): by the
+        spec where it lists the extension, else by every segment's axis 0 matching its
+        INTSTART..INTEND (INT_TIMES rows always)."""
+        info = self._info(name, ver)
+        if info.name.upper() == "INT_TIMES":
+            return True
+        if info.kind not in _IMAGE or not info.shape or info.index == 0:
+            return False
+        by_spec = per_integration(getattr(self.products[0], "spec", None), info.name)
+        if by_spec is not None:
+            return by_spec
+        return all(len(p.hdu(info.name, info.ver).shape) == len(info.shape)
+                   and p.hdu(info.name, info.ver).shape[0] == e - s + 1
+                   for p, (s, e) in zip(self.products, self.ranges))
+
+    @property
+    def extensions(self) -> list[ExtensionInfo]:
+        """The first segment's extensions with the shapes of the whole exposure."""
+        out = []
+        for e in self.products[0].extensions:
+            if e.type != "PRIMARY" and self.along_nints(e.name, e.ver):
+                n = self._length(self._info(e.name, e.ver))
+                e = ExtensionInfo(e.name, e.ver, e.type, e.dtype, (n,) + tuple(e.shape[1:]))
+            out.append(e)
+        return out
+
+    def header(self, name: Any = 0, ver: int = 1) -> Any:
+        """An HDU header of the whole exposure (a copy): the first segment's, the primary's
+        without segment keywords and with NINTS of the exposure, an extension's with
+        its axis along integrations (NAXISn, or NAXIS2 for INT_TIMES rows) of the whole."""
+        info = self._info(name, ver)
+        h = self.products[0].header(info.index).copy()
+        if info.index == 0:
+            if self._segmented:
+                h = segment_header(h, None)
+                if "NINTS" in h:
+                    h["NINTS"] = self.nints
+        elif self.along_nints(info.index):
+            axis = 2 if info.kind not in _IMAGE else len(info.shape)
+            h[f"NAXIS{axis}"] = self._length(info)
+        return h
+
+    @property
+    def primary_header(self) -> Any:
+        return self.header(0)
+
+    # -- arrays -----------------------------------------------------------
+    def __getitem__(self, key: Any) -> np.ndarray:
+        """An extension's data over the whole exposure: along integrations the segments'
+        concatenated (images as stored, INT_TIMES rows), else the first segment's."""
+        info = self._info(key)
+        if not self.along_nints(info.index):
+            return self.products[0][key]
+        parts = [p[info.name, info.ver] for p in self.products]
+        if info.kind not in _IMAGE and self._segmented:
+            parts = [_rows_within(t, s, e) for t, (s, e) in zip(parts, self.ranges)]
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+    def _length(self, info: Any) -> int:
+        """The length along integrations of an extension over the whole exposure."""
+        if info.kind in _IMAGE:
+            return sum(p.hdu(info.name, info.ver).shape[0] for p in self.products)
+        return len(self[info.name, info.ver])
+
+    def read(self, name: Any = "SCI", ver: int = 1, *, dtype: Any = None,
+             out: np.ndarray | None = None, raw: bool = False,
+             threads: int | None = None) -> np.ndarray:
+        """Decode a whole image extension of the exposure (see :meth:`Product.read`): one
+        array over all segments for those along integrations, the first segment's else."""
+        info = self._info(name, ver)
+        first = self.products[0]
+        if info.kind not in _IMAGE or not self.along_nints(info.index):
+            return first.read(info.name if info.index else 0, info.ver, dtype=dtype, out=out,
+                              raw=raw, threads=threads)
+        target = info.physical_dtype if raw or dtype is None else np.dtype(dtype)
+        shapes = [p.hdu(info.name, info.ver).shape for p in self.products]
+        shape = (sum(s[0] for s in shapes),) + tuple(info.shape[1:])
+        if out is None:
+            out = np.empty(shape, target)
+        elif out.size != int(np.prod(shape, dtype=np.int64)) or not out.flags.c_contiguous:
+            raise ValueError(f"out must be a C-contiguous array of {shape} elements, the "
+                             f"exposure's {info.name},{info.ver} (has {out.shape})")
+        whole = out.reshape(shape)
+        i = 0
+        for p, s in zip(self.products, shapes):
+            p.read(info.name, info.ver, dtype=target, out=whole[i:i + s[0]], threads=threads)
+            i += s[0]
+        return out
+
+    def lazy(self, name: str = "SCI", ver: int = 1, dtype: Any = None) -> Any:
+        """A lazy image of an extension: an :class:`ExposureImage` across the segments
+        for those along integrations, the first segment's :class:`LazyImage` else
+        (default dtype as :meth:`Product.lazy`'s)."""
+        info = self._info(name, ver)
+        if not self.along_nints(info.index):
+            return self.products[0].lazy(info.name, info.ver, dtype=dtype)
+        return ExposureImage(self, info.name, info.ver, dtype)
+
+    @property
+    def sci(self) -> Any:
+        """SCI across the segments, lazy float32 (or stored float): ``exp.sci[-1]``."""
+        return self.lazy("SCI")
 
     def locate(self, integration: int) -> tuple[Product, int]:
-        """(segment product, index within it) of a 0-based integration."""
-        if not 0 <= integration < self.nints:
+        """(segment product, index within it) of a 0-based integration (negative: from
+        the end)."""
+        i = integration + self.nints if integration < 0 else integration
+        if not 0 <= i < self.nints:
             raise IndexError(f"integration {integration} out of range 0..{self.nints - 1}")
         for p, (start, end) in zip(self.products, self.ranges):
-            if integration < end:
-                return p, integration - (start - 1)
+            if i < end:
+                return p, i - (start - 1)
         raise AssertionError("unreachable")
 
     def integration(self, i: int, name: str = "SCI", dtype: Any = np.float32) -> np.ndarray:
-        """One integration of ``name`` (0-based, across segments), decoded."""
+        """One integration of ``name`` (0-based across segments, negative from the end),
+        decoded."""
         p, j = self.locate(i)
         return p.lazy(name, dtype=dtype)[j]
 
-    def read(self, name: str = "SCI", *, dtype: Any = None, out: np.ndarray | None = None,
-             threads: int | None = None) -> np.ndarray:
-        """A per-integration extension of the whole exposure in one array."""
-        first = self.products[0]
-        dtype = np.dtype(dtype) if dtype is not None else first.hdu(name).physical_dtype
-        shape = self.shape(name)
-        if out is None:
-            out = np.empty(shape, dtype)
-        elif out.shape != shape:
-            raise ValueError(f"out has shape {out.shape}, the exposure's {name} is {shape}")
-        for p, (start, end) in zip(self.products, self.ranges):
-            p.read(name, dtype=dtype, out=out[start - 1:end], threads=threads)
-        return out
+    # -- metadata and checks ----------------------------------------------
+    @property
+    def meta(self) -> dict:
+        """The metadata of the whole exposure: the first segment's, with
+        ``exposure.nints`` of the exposure and no segment entries."""
+        if self._meta is None:
+            meta = self.products[0].meta
+            self._meta = segment_meta(meta, None, self.nints) if self._segmented else meta
+        return self._meta
 
-    def close(self) -> None:
+    def validate(self, strict: bool = False) -> list:
+        """Each segment's problems against its spec, then the exposure's: segments of one
+        kind with the same extensions, each holding INTSTART..INTEND along integrations,
+        the others equal, INT_TIMES numbered 1..nints, meta and header keywords agreeing.
+        ``strict=True`` raises :class:`ValidationError` on the first."""
+        problems = []
         for p in self.products:
-            p.close()
+            problems.extend(p.validate(strict=strict))
+        mine = consistency_problems(self)
+        if strict and mine:
+            raise ValidationError(mine[0])
+        return problems + mine
 
-    def __enter__(self) -> "Exposure":
-        return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+def _rows_within(table: np.ndarray, start: int, end: int) -> np.ndarray:
+    """The rows of a segment's INT_TIMES numbered INTSTART..INTEND: a segment may hold
+    only its own rows (as :func:`write_segmented` writes them) or the whole exposure's."""
+    if "integration_number" not in (table.dtype.names or ()):
+        return table
+    n = table["integration_number"]
+    return table[(n >= start) & (n <= end)]
 
 
 def open_exposure(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike]) -> Exposure:
@@ -156,7 +300,8 @@ def open_exposure(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike]
 def _assemble(products: list[Product]) -> Exposure:
     if not products:
         raise SegmentError("no segment files given")
-    keyed = [(_seg_keys(p), p) for p in products]
+    keyed: list[tuple[Segment | None, Product]] = [
+        (read_segment(p.primary_header, p.path), p) for p in products]
     if len(products) == 1 and keyed[0][0] is None:
         p = products[0]
         return Exposure([p], [(1, p.hdu("SCI").shape[0])])
@@ -174,21 +319,21 @@ def _assemble(products: list[Product]) -> Exposure:
             pass
     if len(bases) > 1:
         raise SegmentError(f"segments of different exposures: {sorted(bases)}")
-    keyed.sort(key=lambda kp: kp[0][0])
-    total = {k[1] for k, _ in keyed}
+    segs = sorted(((k, p) for k, p in keyed if k is not None), key=lambda kp: kp[0].number)
+    total = {k.total for k, _ in segs}
     if len(total) != 1:
         raise SegmentError(f"segments disagree on EXSEGTOT: {sorted(total)}")
     tot = total.pop()
-    nums = [k[0] for k, _ in keyed]
+    nums = [k.number for k, _ in segs]
     if len(set(nums)) != len(nums):
         dup = sorted({n for n in nums if nums.count(n) > 1})
         raise SegmentError(f"segment(s) {dup} given more than once")
     absent = sorted(set(range(1, tot + 1)) - set(nums))
     if absent:
         raise SegmentError(f"incomplete exposure: segment(s) {absent} of {tot} missing "
-                           f"(have {', '.join(p.path for _, p in keyed)})")
+                           f"(have {', '.join(p.path for _, p in segs)})")
     ranges, expected_start, tail = [], 1, None
-    for (num, _, start, end), p in keyed:
+    for (_, _, start, end), p in segs:
         if start != expected_start:
             raise SegmentError(f"{p.path}: INTSTART={start}, expected {expected_start} "
                                f"(integrations must be contiguous across segments)")
@@ -202,79 +347,7 @@ def _assemble(products: list[Product]) -> Exposure:
         tail = sci[1:]
         ranges.append((start, end))
         expected_start = end + 1
-    return Exposure([p for _, p in keyed], ranges)
-
-
-def _per_integration(spec: Any, name: str) -> bool:
-    """Whether extension ``name`` of a product spec runs along nints (axis 0)."""
-    try:
-        ext = spec.extension(name)
-    except KeyError:
-        return False
-    return any(d and d[0] == "nints" for d in ext.accepted_dims if d is not None)
-
-
-def write_segmented(path: str | os.PathLike, kind: str, arrays: dict, *, header: Any = None,
-                    meta: dict | None = None,
-                    max_segment_bytes: int = DEFAULT_MAX_SEGMENT_BYTES,
-                    overwrite: bool = False, checksum: bool = False) -> list[Path]:
-    """Write a product, split into ``-segNNN`` files when it exceeds ``max_segment_bytes``.
-
-    Extensions that run along integrations (SCI, GROUPDQ, ERR, ZEROFRAME ...
-    by the spec, and INT_TIMES rows) are split; the others (PIXELDQ ...) are
-    repeated in each segment.  Each segment gets EXSEGNUM, EXSEGTOT, INTSTART
-    and INTEND in its primary header (and the matching meta.exposure entries)
-    and the name ``path`` with ``-segNNN`` (see :mod:`ramps.naming`).  A product
-    that fits is written as one file at ``path``.  Returns the paths written.
-    """
-    from astropy.io import fits
-
-    from .specs import get_spec
-    from .fits.write import write
-
-    spec = get_spec(kind)
-    nints = int(np.shape(arrays["SCI"])[0])
-    per_int = fixed = 0
-    for key, value in arrays.items():
-        name = key[0] if isinstance(key, tuple) else key
-        nbytes = int(np.prod(np.shape(value))) * np.dtype(getattr(value, "dtype", "u1")).itemsize
-        if _per_integration(spec, name) or name == "INT_TIMES":
-            per_int += nbytes // max(nints, 1)
-        else:
-            fixed += nbytes
-    ranges = plan_segments(nints, per_int, fixed + 64 * 2880, max_segment_bytes)
-    if len(ranges) == 1:
-        return [write(path, kind, arrays, header=header, meta=meta, overwrite=overwrite,
-                      checksum=checksum)]
-    out = []
-    folder, name = Path(path).parent, Path(path).name
-    for k, (start, end) in enumerate(ranges, 1):
-        part = {}
-        for key, value in arrays.items():
-            ext = key[0] if isinstance(key, tuple) else key
-            if ext == "INT_TIMES" and "integration_number" in (getattr(value, "dtype", None)
-                                                                 and value.dtype.names or ()):
-                sel = (value["integration_number"] >= start) & (value["integration_number"] <= end)
-                part[key] = value[sel]
-            elif _per_integration(spec, ext):
-                part[key] = value[start - 1:end]
-            else:
-                part[key] = value
-        h = fits.Header(header) if header is not None else fits.Header()
-        h["EXSEGNUM"], h["EXSEGTOT"], h["INTSTART"], h["INTEND"] = k, len(ranges), start, end
-        m = {**(meta or {})}
-        m["meta"] = {**m.get("meta", {})}
-        m["meta"]["exposure"] = {**m["meta"].get("exposure", {}), "segment_number": k,
-                                 "segment_total": len(ranges), "integration_start": start,
-                                 "integration_end": end}
-        try:
-            seg_name = str(naming.with_segment(name, k))
-        except Exception:
-            stem = name[:-5] if name.endswith(".fits") else name
-            seg_name = f"{stem}-seg{k:03d}.fits"
-        out.append(write(folder / seg_name, kind, part, header=h, meta=m, overwrite=overwrite,
-                         checksum=checksum))
-    return out
+    return Exposure([p for _, p in segs], ranges)
 
 
 def merge_segments(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike],
@@ -284,35 +357,17 @@ def merge_segments(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike
 
     The per-integration extensions are streamed segment after segment as stored
     (bytes copied, never converted), the others taken from segment 1, INT_TIMES
-    rows concatenated; the segment keywords are dropped."""
-    from .fits.write import StreamedArray, write
+    rows concatenated; the header and metadata are the exposure's (no segment
+    keywords, nints of the whole)."""
+    from .fits.write import StreamedArray
 
     with open_exposure(paths_or_glob) as exp:
         first = exp.products[0]
-        spec = first.spec
-        arrays: dict[Any, Any] = {}
-        for e in first.extensions[1:]:
-            if e.name == "ASDF":
-                continue
-            info = first.hdu(e.name, e.ver)
-            if e.type == "IMAGE" and _per_integration(spec, e.name) and info.bscale == 1.0:
-                arrays[(e.name, e.ver)] = _concat_stream(exp, e.name, e.ver, StreamedArray)
-            elif e.name == "INT_TIMES":
-                arrays[(e.name, e.ver)] = np.concatenate([p[e.name, e.ver] for p in exp.products])
-            elif e.type == "IMAGE":
-                arrays[(e.name, e.ver)] = first.read(e.name, e.ver)
-            else:
-                arrays[(e.name, e.ver)] = first[e.name, e.ver]
-        header = first.primary_header.copy()
-        for key in ("EXSEGNUM", "EXSEGTOT", "INTSTART", "INTEND"):
-            header.remove(key, ignore_missing=True)
-        meta = dict(first.meta)
-        exp_meta = {k: v for k, v in dict(meta.get("exposure", {})).items()
-                    if k not in ("segment_number", "segment_total", "integration_start",
-                                 "integration_end")}
-        meta["exposure"] = exp_meta
-        return write(output, first.kind, arrays, header=header, meta={"meta": meta},
-                     overwrite=overwrite, checksum=checksum)
+        streamed = {(e.name, e.ver): _concat_stream(exp, e.name, e.ver, StreamedArray)
+                    for e in first.extensions[1:]
+                    if e.type == "IMAGE" and exp.along_nints(e.name, e.ver)
+                    and first.hdu(e.name, e.ver).bscale == 1.0}
+        return copy_product(exp, output, streamed, overwrite=overwrite, checksum=checksum)
 
 
 def _concat_stream(exp: Exposure, name: str, ver: int, streamed: Any) -> Any:
