@@ -130,7 +130,6 @@ class Product:
         return f"<Product {self.kind or 'generic'} {self.path} ({state})>"
 
     # -- structure --------------------------------------------------------
-    model = property(lambda self: self._primary_value("DATAMODL") or self.spec.model)
 
     @property
     def extensions(self) -> list[ExtensionInfo]:
