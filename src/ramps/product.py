@@ -24,7 +24,8 @@ from . import specs
 from .errors import ClosedError, FormatError
 from .fits.index import HDUInfo, card_value, read_header, scan
 from .fits.read import decode_range
-from .validation import ValidationError, best_structural_match, validate_product
+from .validation import (Problems, ValidationError, best_structural_match,
+                         check_requested_kind, validate_product)
 from .sources import ByteSource, open_source
 
 __all__ = ["Product", "ExtensionInfo", "LazyImage", "ValidationError", "open", "validate"]
@@ -381,16 +382,19 @@ class Product:
                          ignore_unrecognized_tag=True, ignore_missing_extensions=True)
 
     # -- checks -----------------------------------------------------------
-    def validate(self, strict: bool = False) -> list[str]:
-        """Check the file against its spec; returns the problems found (empty if
-        none); ``strict=True`` raises :class:`ValidationError` on the first.
+    def validate(self, strict: bool = False) -> Problems:
+        """Check the file; returns its :class:`~ramps.problems.Problems` (a list, empty
+        when there is nothing to say) whose ``.errors`` make the file unusable or
+        ambiguous and whose ``.notes`` are harmless departures from the seeds.
+        ``strict=True`` raises :class:`ValidationError` on errors (never on notes).
 
-        Checks: primary HDU with NAXIS=0; SCI at HDU 1; required image extensions
-        present (tables the seed lists, GROUP and INT_TIMES, may be absent, as
-        stdatamodels omits empty ones); HDU types; dtypes (with the accepted
-        alternatives of the spec); dimensions consistent across extensions by
-        named axis (PIXELDQ is SCI's last two axes, GROUPDQ equals SCI ...);
-        EXTVER sets 1..n complete for multi-source products.
+        Errors: HDU 0 not primary; two extensions with one EXTNAME/EXTVER pair;
+        EXTVER sets with gaps; an ASDF extension readers would miss; and, against
+        the spec of the kind: SCI not at HDU 1, wrong HDU types, dtypes (beyond
+        the accepted alternatives) and dimensions inconsistent by named axis.
+        Notes: seed-listed extensions that are absent (stdatamodels omits arrays
+        never set), primary-HDU data.  A file of no known kind (``spec`` None)
+        gets the spec-independent rules only.  See :mod:`ramps.validation`.
         """
         self._check_open()
         return validate_product(self, strict)
@@ -477,7 +481,7 @@ def _link_arrays(node: Any, product: Product) -> Any:
 
 
 def open(path: str | os.PathLike | Any, *, kind: str | None = None,
-         checksum: bool = False) -> Product:
+         checksum: bool = False, strict: bool = False) -> Product:
     """Open a JWST FITS product (a path or a seekable binary file object).
 
     The structure is indexed at once; arrays, headers and metadata are read
@@ -485,11 +489,16 @@ def open(path: str | os.PathLike | Any, *, kind: str | None = None,
     extension) for input that is not FITS, is truncated or is malformed.
     ``checksum=True`` verifies every DATASUM/CHECKSUM present before returning
     (reading every byte once) and raises :class:`ramps.ChecksumError`
-    on a mismatch.
+    on a mismatch.  ``kind`` overrides detection; one that contradicts the file
+    (DATAMODL names another model, or the structure does not fit) warns with a
+    :class:`~ramps.errors.FormatWarning`, or raises :class:`ValidationError`
+    with ``strict=True``.
     """
     source = open_source(path)
     try:
         p = Product(source, kind=kind)
+        if kind is not None:
+            check_requested_kind(p, kind, strict)
         if checksum:
             p.verify_checksums()
         return p
@@ -498,7 +507,7 @@ def open(path: str | os.PathLike | Any, *, kind: str | None = None,
         raise
 
 
-def validate(path: str | os.PathLike, *, strict: bool = False) -> list[str]:
+def validate(path: str | os.PathLike, *, strict: bool = False) -> Problems:
     """Open ``path`` and check it against the spec of its kind (see Product.validate)."""
     with open(path) as p:
         return p.validate(strict=strict)
