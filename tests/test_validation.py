@@ -11,7 +11,6 @@ itself reads from the same file.
 from __future__ import annotations
 
 import io
-import pickle
 import warnings
 
 import numpy as np
@@ -20,8 +19,8 @@ from astropy.io import fits
 
 import ramps
 from ramps.cli import info_main
-from ramps.errors import FormatError, FormatWarning
-from ramps.problems import Problem, Problems, ValidationError
+from ramps.errors import FormatWarning
+from ramps.problems import ValidationError
 
 dm = pytest.importorskip("stdatamodels.jwst.datamodels")
 
@@ -33,7 +32,7 @@ def f32(*shape):
     return RNG.random(shape, dtype=np.float32)
 
 
-def u32(*shape):
+def u32(*shape):  # DQ-like
     return RNG.integers(0, 9, shape, dtype=np.uint32)
 
 
@@ -46,19 +45,16 @@ def _write(path, hdus, datamodl=None, primary_data=None):
 
 
 def _img(name, data, ver=1):
-    h = fits.ImageHDU(data, name=name)
-    h.ver = ver
-    return h
+    return fits.ImageHDU(data, name=name, ver=ver)
 
 
 def _asdf_hdu(ver=1, column="ASDF_METADATA"):
     """An ASDF extension as stdatamodels writes it: one row, one byte-array column."""
     blob = np.frombuffer(b"#ASDF 1.0.0\n%YAML 1.1\n--- {meta: {model_type: ImageModel}}\n...\n",
                          np.uint8)
-    h = fits.BinTableHDU.from_columns(
-        [fits.Column(name=column, format=f"{blob.size}B", array=blob[None])], name="ASDF")
-    h.ver = ver
-    return h
+    return fits.BinTableHDU.from_columns(
+        [fits.Column(name=column, format=f"{blob.size}B", array=blob[None])], name="ASDF",
+        ver=ver)
 
 
 def _rate_hdus(ny=8, nx=16):
@@ -71,43 +67,11 @@ def _validate(path, **kw):
         return p.validate()
 
 
-def _texts(problems, severity=None):
-    return [str(m) for m in problems if severity is None or m.severity == severity]
-
-
-# --- Problem, Problems, ValidationError -------------------------------------------------
-
-def test_problem_str_is_the_message_callers_printed_before():
-    """str() keeps the old "{path}[{ext}]: {text}" form; no extension, no brackets."""
-    p = Problem("error", "x_rate.fits", "DQ,1", "dtype float32, expected uint32")
-    assert str(p) == "x_rate.fits[DQ,1]: dtype float32, expected uint32"
-    assert str(Problem("note", "x.fits", None, "text")) == "x.fits: text"
-    assert p.is_error and not Problem("note", "x.fits", None, "t").is_error
-    with pytest.raises(AttributeError):
-        p.severity = "note"  # frozen
-
-
-def test_problems_split_by_severity_and_strict_error_keeps_them_all():
-    items = Problems([Problem("error", "f", "A,1", "bad a"), Problem("error", "f", "B,1", "bad b"),
-                      Problem("note", "f", "C", "absent")])
-    assert [p.extension for p in items.errors] == ["A,1", "B,1"]
-    assert [p.extension for p in items.notes] == ["C"]
-    e = ValidationError.from_problems(items)
-    assert isinstance(e, FormatError) and isinstance(e, ValueError)
-    assert (e.path, e.extension) == ("f", "A,1")
-    assert str(e).startswith("f[A,1]: bad a (and 1 more error: f[B,1]: bad b)")
-    assert e.problems == items
-    again = pickle.loads(pickle.dumps(e))
-    assert str(again) == str(e) and again.problems == items
+def _texts(problems):
+    return [str(m) for m in problems]
 
 
 # --- files stdatamodels writes: no errors --------------------------------------------
-
-def _slit(**arrays):
-    s = dm.SlitModel(**arrays)
-    s.name = "S1"
-    return s
-
 
 def _multislit(n=3, skip_dq=None):
     m = dm.MultiSlitModel()
@@ -116,7 +80,7 @@ def _multislit(n=3, skip_dq=None):
                       var_rnoise=f32(5, 7), var_flat=f32(5, 7))
         if i != skip_dq:
             arrays["dq"] = u32(5, 7)
-        m.slits.append(_slit(**arrays))
+        m.slits.append(dm.SlitModel(**arrays))
     return m
 
 
@@ -140,8 +104,8 @@ STDATAMODELS = {  # kind suffix -> model (only the arrays a pipeline step might 
     "uncal": lambda: dm.Level1bModel(data=RNG.integers(0, 65536, (2, 3, 8, 16), dtype=np.uint16)),
     "cal": lambda: _multislit(),
     "crf": lambda: _multislit(skip_dq=1),  # DQ written for slits 1 and 3 only
-    "s2d": lambda: _slit(data=f32(5, 7), err=f32(5, 7), dq=u32(5, 7)),
-    "x1d": lambda: _multispec(),
+    "s2d": lambda: dm.SlitModel(data=f32(5, 7), err=f32(5, 7), dq=u32(5, 7)),
+    "x1d": _multispec,
 }
 
 
@@ -242,6 +206,19 @@ def test_extver_gap_is_an_error(tmp_path, datamodl, name):
             p.spec = None  # a generic product (kind of no spec)
         errors = p.validate().errors
     assert [(e.extension, e.message) for e in errors] == [("SCI", "EXTVER set [1, 3] is not 1..2")]
+
+
+def test_long_extver_sets_are_shortened_to_runs(tmp_path):
+    """SCI at EXTVERs 1-5 and 7 (6 of them, so 1..6 expected: 6 is missing) reads
+    "[1..5, 7]", as a 700-slit MOS file must not print 700 numbers; DQ at 1..6 then
+    has a DQ,6 with no SCI,6: an orphan, also an error."""
+    hdus = [_img("SCI", f32(2, 3), v) for v in (1, 2, 3, 4, 5, 7)]
+    hdus += [_img("DQ", u32(2, 3), v) for v in range(1, 7)]
+    path = _write(tmp_path / NAME.format("cal"), hdus + [_asdf_hdu()], "MultiSlitModel")
+    errors = {e.extension: e.message for e in _validate(path).errors}
+    assert errors == {"SCI": "EXTVER set [1..5, 7] is not 1..6",
+                      "DQ": "EXTVER 6 of DQ has no SCI with that EXTVER (the SCI EXTVERs "
+                            "number the sources: 1..5, 7)"}
 
 
 def test_extension_for_a_source_without_sci_is_an_error(tmp_path):
