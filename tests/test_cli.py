@@ -84,7 +84,7 @@ def test_uncal_to_ramp_opens_in_stdatamodels(tmp_path):
             np.testing.assert_array_equal(m.int_times["integration_number"], [1, 2, 3])
             m.validate()
     with ramps.open(out) as p:
-        assert p.kind == "ramp" and p.validate() == []
+        assert p.kind == "ramp" and p.validate().errors == []
         assert ("ERR", 1) in p
 
 

@@ -207,7 +207,7 @@ def test_int_times_repeated_whole_in_each_segment(tmp_path):
     paths, _ = write_segments(tmp_path, "uncal", rows=lambda s, e: int_times(1, NINTS))
     with open_exposure(paths) as exp:
         assert exp["INT_TIMES"]["integration_number"].tolist() == list(range(1, NINTS + 1))
-        assert exp.validate() == []
+        assert exp.validate().errors == []
 
 
 def test_read_raw_dtype_out(uncal, ramp):
@@ -279,8 +279,8 @@ def test_header_is_the_whole_exposure(uncal):
 def test_validate_clean_and_strict(uncal):
     paths, _ = uncal
     with open_exposure(paths) as exp:
-        assert exp.validate() == []
-        assert exp.validate(strict=True) == []
+        assert exp.validate().errors == []
+        assert exp.validate(strict=True).errors == []
 
 
 def test_validate_finds_what_only_the_segments_together_get_wrong(tmp_path):
@@ -293,8 +293,8 @@ def test_validate_finds_what_only_the_segments_together_get_wrong(tmp_path):
                               meta_segment=lambda k: {"segment_number": 2} if k == 3 else {})
     with open_exposure(paths) as exp:
         for p in exp.products:
-            assert p.validate() == []
-        problems = exp.validate()
+            assert p.validate().errors == []
+        problems = [str(e) for e in exp.validate().errors]
         assert len(problems) == 2
         assert "meta.exposure.segment_number is 2" in problems[0] and str(paths[2]) in problems[0]
         assert "INT_TIMES" in problems[1] and "expected 1..7" in problems[1]
@@ -310,7 +310,7 @@ def test_validate_extension_not_split_must_repeat(tmp_path):
     fits.HDUList(hdus).writeto(paths[1], overwrite=True)
     with open_exposure(paths) as exp:
         problems = exp.validate()
-        mine = [s for s in problems if "first segment" in s]
+        mine = [str(s) for s in problems.errors if "first segment" in str(s)]
         assert mine == [f"{paths[1]}[PIXELDQ,1]: dtype int16, the first segment's is uint32"]
 
 

@@ -330,11 +330,13 @@ def info_main(argv: Sequence[str] | None = None) -> int:
                 for i, e in enumerate(p.extensions):
                     print(f"  {i:>4}  {e.name:<14}{e.ver:>4}  {e.type:<9}"
                           f"{str(e.dtype or ''):<9}{e.shape}")
-                problems = p.validate()
-                print("  valid" if not problems else "  problems:")
+                problems = p.validate()  # errors first, then notes; only errors fail
+                n_err, n_note = len(problems.errors), len(problems.notes)
+                print(f"  {'not valid' if n_err else 'valid'}" + (
+                    f": {n_err} error(s), {n_note} note(s)" if problems else ""))
                 for m in problems:
-                    print(f"    {m}")
-                if problems:
+                    print(f"    {m.severity}: {m}")
+                if n_err:
                     status = EXIT_FAILED
                 if args.checksum:
                     status = max(status, _info_checksums(p))

@@ -26,7 +26,7 @@ from .product_copy import copy_product
 from .segmenting import (DEFAULT_MAX_SEGMENT_BYTES, SEGMENT_KEYWORDS, SEGMENT_META, Segment,
                          SegmentError, per_integration, plan_segments, read_segment,
                          segment_header, segment_meta, write_segmented)
-from .validation import ValidationError
+from .problems import ERROR, Problem, Problems, ValidationError
 
 __all__ = ["DEFAULT_MAX_SEGMENT_BYTES", "Exposure", "ExposureImage", "SEGMENT_KEYWORDS",
            "SEGMENT_META", "SegmentError", "expand_paths", "merge_segments", "open_exposure",
@@ -255,18 +255,23 @@ class Exposure:
             self._meta = segment_meta(meta, None, self.nints) if self._segmented else meta
         return self._meta
 
-    def validate(self, strict: bool = False) -> list:
-        """Each segment's problems against its spec, then the exposure's: segments of one
-        kind with the same extensions, each holding INTSTART..INTEND along integrations,
-        the others equal, INT_TIMES numbered 1..nints, meta and header keywords agreeing.
-        ``strict=True`` raises :class:`ValidationError` on the first."""
-        problems = []
+    def validate(self, strict: bool = False) -> Problems:
+        """Each segment's problems against its spec, then the exposure's (errors):
+        segments of one kind with the same extensions, each holding INTSTART..INTEND
+        along integrations, the others equal, INT_TIMES numbered 1..nints, meta and
+        header keywords agreeing.  ``strict=True`` raises :class:`ValidationError`
+        when there is an error (notes never raise)."""
+        found: list[Problem] = []
         for p in self.products:
-            problems.extend(p.validate(strict=strict))
-        mine = consistency_problems(self)
-        if strict and mine:
-            raise ValidationError(mine[0])
-        return problems + mine
+            found.extend(p.validate())
+        for text in consistency_problems(self):  # "{path}[{ext}]: {message}" strings
+            path = next((p.path for p in self.products if text.startswith(p.path)), "")
+            ext, _, message = text[len(path):].partition(": ")
+            found.append(Problem(ERROR, path, ext.strip("[]") or None, message))
+        problems = Problems([f for f in found if f.is_error] + [f for f in found if not f.is_error])
+        if strict and problems.errors:
+            raise ValidationError.from_problems(problems)
+        return problems
 
 
 def _rows_within(table: np.ndarray, start: int, end: int) -> np.ndarray:

@@ -23,11 +23,11 @@ from . import specs
 from .errors import ClosedError, FormatError
 from .fits import asdf_tree
 from .fits.index import HDUInfo, card_value, read_header, scan
-from .fits.read import read_selection, groups_data, image_view, raw_data, read_image
+from .fits.read import groups_data, image_view, raw_data, read_image, read_selection
 from .kind import detect_kind, model_name
 from .lazy import Key, LazyImage
 from .meta import Meta, wrap
-from .validation import ValidationError, validate_product
+from .validation import Problems, ValidationError, check_requested_kind, validate_product
 from .sources import ByteSource, open_source
 
 __all__ = ["Product", "ExtensionInfo", "LazyImage", "ValidationError", "open", "validate"]
@@ -341,10 +341,20 @@ class Product:
         return asdf_tree.open_asdf(blob)
 
     # -- checks -----------------------------------------------------------
-    def validate(self, strict: bool = False) -> list[str]:
-        """Check the file against its spec; returns the problems found (empty if
-        none, and for a generic product); ``strict=True`` raises
-        :class:`ValidationError` on the first.  See :mod:`ramps.validation`."""
+    def validate(self, strict: bool = False) -> Problems:
+        """Check the file; returns its :class:`~ramps.problems.Problems` (a list, empty
+        when there is nothing to say) whose ``.errors`` make the file unusable or
+        ambiguous and whose ``.notes`` are harmless departures from the seeds.
+        ``strict=True`` raises :class:`ValidationError` on errors (never on notes).
+
+        Errors: HDU 0 not primary; two extensions with one EXTNAME/EXTVER pair;
+        EXTVER sets with gaps; an ASDF extension readers would miss; and, against
+        the spec of the kind: SCI not at HDU 1, wrong HDU types, dtypes (beyond
+        the accepted alternatives) and dimensions inconsistent by named axis.
+        Notes: seed-listed extensions that are absent (stdatamodels omits arrays
+        never set), primary-HDU data.  A file of no known kind (``spec`` None)
+        gets the spec-independent rules only.  See :mod:`ramps.validation`.
+        """
         self._check_open()
         return validate_product(self, strict)
 
@@ -380,7 +390,8 @@ class Product:
 
 
 def open(path: str | os.PathLike | Any, *, kind: str | None = None,
-         checksum: bool = False, storage_options: dict | None = None) -> Product:
+         checksum: bool = False, strict: bool = False,
+         storage_options: dict | None = None) -> Product:
     """Open a FITS product: a path, a URL (``s3://``, ``https://`` ...: range requests
     through fsspec, with ``storage_options`` for credentials) or a seekable binary
     file object.
@@ -390,11 +401,16 @@ def open(path: str | os.PathLike | Any, *, kind: str | None = None,
     extension) for input that is not FITS, is truncated or is malformed.
     ``checksum=True`` verifies every DATASUM/CHECKSUM present before returning
     (reading every byte once) and raises :class:`ramps.ChecksumError`
-    on a mismatch.
+    on a mismatch.  ``kind`` overrides detection; one that contradicts the file
+    (DATAMODL names another model, or the structure does not fit) warns with a
+    :class:`~ramps.errors.FormatWarning`, or raises :class:`ValidationError`
+    with ``strict=True``.
     """
     source = open_source(path, storage_options=storage_options)
     try:
         p = Product(source, kind=kind)
+        if kind is not None:
+            check_requested_kind(p, kind, strict)
         if checksum:
             p.verify_checksums()
         return p
@@ -403,7 +419,7 @@ def open(path: str | os.PathLike | Any, *, kind: str | None = None,
         raise
 
 
-def validate(path: str | os.PathLike, *, strict: bool = False) -> list[str]:
+def validate(path: str | os.PathLike, *, strict: bool = False) -> Problems:
     """Open ``path`` and check it against the spec of its kind (see Product.validate)."""
     with open(path) as p:
         return p.validate(strict=strict)
