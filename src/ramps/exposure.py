@@ -267,12 +267,7 @@ def write_segmented(path: str | os.PathLike, kind: str, arrays: dict, *, header:
         m["meta"]["exposure"] = {**m["meta"].get("exposure", {}), "segment_number": k,
                                  "segment_total": len(ranges), "integration_start": start,
                                  "integration_end": end}
-        try:
-            seg_name = str(naming.with_segment(name, k))
-        except Exception:
-            stem = name[:-5] if name.endswith(".fits") else name
-            seg_name = f"{stem}-seg{k:03d}.fits"
-        out.append(write(folder / seg_name, kind, part, header=h, meta=m, overwrite=overwrite,
+        out.append(write(folder / naming.segment_name(name, k), kind, part, header=h, meta=m, overwrite=overwrite,
                          checksum=checksum))
     return out
 
