@@ -284,6 +284,16 @@ class Product:
         decode_range(self.source, info, 0, n, target, out, threads)
         return out
 
+    def raw_bytes(self, name: str | int | tuple[str, int], ver: int = 1) -> np.ndarray:
+        """The data unit of an HDU exactly as stored (big-endian, before BSCALE/BZERO,
+        padding excluded): a read-only uint8 view of the memory map, no copy (a copy
+        for sources that cannot map).  What :mod:`ramps.kernels` decode, checksum and
+        transcode take as ``raw``."""
+        self._check_open()
+        info = self.hdu(*_key(name, ver)) if not isinstance(name, (int, np.integer)) \
+            else self.hdu(name)
+        return self._source.view(info.data_offset, info.data_size)
+
     def _read_planes(self, info: HDUInfo, start: int, count: int, dtype: np.dtype
                      ) -> np.ndarray:
         self._check_open()
