@@ -346,3 +346,193 @@ def test_progress_bar_only_after_a_second_and_on_a_terminal(monkeypatch, capsys)
     off = cli._Progress(total=10, desc="y", enabled=False)
     off(10)
     assert off.bar is None and off.done == 10
+
+
+# -- issue 9: regression tests of the command line -----------------------------------------
+
+RAMP_PER_INT = 3 * 16 * 32 * 9  # a counts() integration in the ramp: SCI f4 + GROUPDQ u1 + ERR f4
+TWO_PER_SEGMENT = 2 * RAMP_PER_INT + 64 * 2880 + 16 * 32 * 4 + 100  # the plan's fixed bytes + 2 ints
+
+
+def test_split_of_a_non_grammar_name_names_every_segment(tmp_path):
+    """big_uncal.fits (outside the JWST grammar) split into 3 segments gave one name,
+    out/big_ramp.fits, to all three (the first stayed, looking complete; with --overwrite
+    only the last survived).  Each segment now carries -segNNN, the folder given with -o
+    is created (as mkdir -p), and a second run refuses every existing output."""
+    data = counts(5, seed=21)
+    src = write_uncal(tmp_path / "big_uncal.fits", data)
+    out = tmp_path / "out" / "deeper"
+    r = run(src, "--max-segment-size", TWO_PER_SEGMENT, "-o", out)
+    assert r.returncode == 0, r.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["big_ramp-seg001.fits", "big_ramp-seg002.fits", "big_ramp-seg003.fits"]
+    for k, name in enumerate(names, 1):
+        assert f"{src} -> {out / name}" in r.stdout
+    with exposure.open_exposure(sorted(out.iterdir())) as exp:
+        assert exp.ranges == [(1, 2), (3, 4), (5, 5)]
+        np.testing.assert_array_equal(exp.read("SCI"), data.astype(np.float32))
+    before = {p: p.read_bytes() for p in out.iterdir()}
+    again = run(src, "--max-segment-size", TWO_PER_SEGMENT, "-o", out)
+    assert again.returncode == 1 and again.stdout == ""
+    for name in names:
+        assert f"{out / name} exists (use --overwrite" in again.stderr
+    assert "overwrite=True" not in again.stderr
+    assert {p: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_lone_segment_converts_on_its_own(tmp_path):
+    """seg002 of 3 given alone (the pipeline handles segments one at a time) was refused as
+    an incomplete exposure.  It converts, keeping its place in the exposure: EXSEGNUM 2 of
+    3, integrations 3..4 (INT_TIMES rows 3 and 4).  Merging it alone still needs the rest."""
+    data = counts(5, seed=22)
+    paths = _segmented(tmp_path, data, [2, 2, 1])
+    r = run(paths[1])
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / NAME.format(seg="-seg002", kind="ramp")
+    assert r.stdout.startswith(f"{paths[1]} -> {out}")
+    with ramps.open(out) as p:
+        h = p.primary_header
+        assert (h["EXSEGNUM"], h["EXSEGTOT"], h["INTSTART"], h["INTEND"]) == (2, 3, 3, 4)
+        np.testing.assert_array_equal(p.read("SCI"), data[2:4].astype(np.float32))
+        np.testing.assert_array_equal(p["INT_TIMES"]["integration_number"], [3, 4])
+        assert p.meta["exposure"]["integration_start"] == 3
+    merged = run(paths[1], "--merge", "-o", tmp_path / "merged")
+    assert merged.returncode == 1 and "segment(s) [1, 3] of 3 missing" in merged.stderr
+
+
+def test_summary_names_the_input_of_each_output(tmp_path):
+    """Converting three segments reported every output against seg001."""
+    paths = _segmented(tmp_path, counts(5, seed=23), [2, 2, 1])
+    r = run(tmp_path / "*_uncal.fits", "-o", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 3
+    for k, (line, src) in enumerate(zip(lines, paths), 1):
+        ramp = tmp_path / "out" / NAME.format(seg=f"-seg{k:03d}", kind="ramp")
+        assert line.startswith(f"{src} -> {ramp} "), line
+
+
+def test_dry_run_reports_the_clashes_of_the_real_run(tmp_path):
+    """--dry-run said all was well where the real run would stop: an existing output
+    (without --overwrite) and two inputs with one output name.  Both are errors naming
+    input and output (exit 1); the dry run writes nothing; the real run writes the first
+    input's output and refuses the second, never replacing it."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = write_uncal(tmp_path / "a" / "x_uncal.fits", counts(1, seed=1))
+    b = write_uncal(tmp_path / "b" / "x_uncal.fits", counts(1, seed=2))
+    out = tmp_path / "out"
+    dry = run(a, b, "-o", out, "--dry-run")
+    assert dry.returncode == 1
+    assert f"{b} -> {out / 'x_ramp.fits'}: {a} maps to the same output" in dry.stderr
+    assert f"{a} -> {out / 'x_ramp.fits'} (integrations 1..1, creates folder {out}, dry run)" \
+        in dry.stdout
+    assert not out.exists()
+    real = run(a, b, "-o", out, "--overwrite")
+    assert real.returncode == 1 and f"{a} maps to the same output" in real.stderr
+    with ramps.open(out / "x_ramp.fits") as p:
+        np.testing.assert_array_equal(p.read("SCI"), counts(1, seed=1).astype(np.float32))
+    exists = run(a, "-o", out, "--dry-run")
+    assert exists.returncode == 1 and "dry run" not in exists.stdout
+    assert f"{a} -> {out / 'x_ramp.fits'}: {out / 'x_ramp.fits'} exists (use --overwrite" \
+        in exists.stderr
+    assert run(a, "-o", out, "--dry-run", "--overwrite").returncode == 0
+
+
+def test_output_option_naming_a_file_is_a_usage_error(tmp_path):
+    src = write_uncal(tmp_path / NAME.format(seg="", kind="uncal"), counts(1))
+    (tmp_path / "afile").write_text("x")
+    r = run(src, "-o", tmp_path / "afile")
+    assert r.returncode == 2 and "is not a folder" in r.stderr
+
+
+def _convert_in_process(monkeypatch, capsys, failure, argv):
+    """Run ramps.convert in this process with the FITS writer replaced by ``failure``."""
+    from ramps import cli, conversion
+
+    monkeypatch.setattr(conversion, "write", failure)
+    code = cli.convert_main([str(a) for a in argv])
+    return code, capsys.readouterr()
+
+
+def test_full_disk_names_input_and_output(tmp_path, monkeypatch, capsys):
+    """A full disk printed only '[Errno 28] No space left on device'."""
+    import errno
+
+    src = write_uncal(tmp_path / NAME.format(seg="", kind="uncal"), counts(1))
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    code, io = _convert_in_process(monkeypatch, capsys, full, [src])
+    out = tmp_path / NAME.format(seg="", kind="ramp")
+    assert code == 1
+    assert f"{src} -> {out}: no space left on the device of {tmp_path}" in io.err
+    assert "[Errno 28]" not in io.err and not out.exists()
+
+
+def test_library_file_exists_error_is_reworded(tmp_path, monkeypatch, capsys):
+    """An output appearing after the check (the writer's own FileExistsError, which says
+    'pass overwrite=True') is reported in the command's words."""
+    import errno
+
+    src = write_uncal(tmp_path / NAME.format(seg="", kind="uncal"), counts(1))
+    out = tmp_path / NAME.format(seg="", kind="ramp")
+
+    def raced(path, *args, **kwargs):
+        raise FileExistsError(errno.EEXIST, "file exists (pass overwrite=True to replace it)",
+                              str(path))
+
+    code, io = _convert_in_process(monkeypatch, capsys, raced, [src])
+    assert code == 1 and f"{src} -> {out}: {out} exists (use --overwrite" in io.err
+    assert "overwrite=True" not in io.err
+
+
+def test_vanished_folder_is_named_not_the_temporary_file(tmp_path, monkeypatch, capsys):
+    """A folder removed under the writer gave the name of the hidden temporary file."""
+    import errno
+    import shutil
+
+    src = write_uncal(tmp_path / NAME.format(seg="", kind="uncal"), counts(1))
+    folder = tmp_path / "out"
+
+    def vanished(path, *args, **kwargs):
+        shutil.rmtree(folder)
+        tmp = folder / f".{Path(path).name}.abc123.part"
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(tmp))
+
+    code, io = _convert_in_process(monkeypatch, capsys, vanished, [src, "-o", folder])
+    assert code == 1 and f"folder {folder} does not exist" in io.err
+    assert ".part" not in io.err
+
+
+def test_info_shows_science_metadata_first(tmp_path):
+    """ramps.info showed kind and HDUs only; now instrument, detector, exposure type,
+    nints/ngroups, start time and model class come first, from the ASDF tree."""
+    src = write_uncal(tmp_path / NAME.format(seg="", kind="uncal"), counts(2))
+    r = subprocess.run([sys.executable, "-m", "ramps.info", str(src)], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[1:4] == ["  kind: uncal (Level1bModel)", "  instrument: NIRCAM / NRCALONG",
+                          "  exposure: NRC_TSGRISM, nints 2, ngroups 3"]
+    assert lines.index("  instrument: NIRCAM / NRCALONG") < next(
+        i for i, line in enumerate(lines) if "SCI" in line)
+
+
+def test_info_falls_back_to_primary_keywords(tmp_path):
+    """A file with no ASDF tree (written by astropy) shows the primary header's INSTRUME,
+    DETECTOR, EXP_TYPE, NINTS, NGROUPS, EXPSTART and DATAMODL.  EXPSTART 60000.5 is MJD
+    60000 (2023-02-25, 60000 days after 1858-11-17) plus half a day: 12:00 UTC."""
+    primary = fits.PrimaryHDU()
+    primary.header.update(INSTRUME="MIRI", DETECTOR="MIRIMAGE", EXP_TYPE="MIR_IMAGE",
+                          NINTS=2, NGROUPS=3, EXPSTART=60000.5, DATAMODL="Level1bModel")
+    sci = fits.ImageHDU(np.zeros((2, 3, 4, 5), np.uint16), name="SCI")
+    path = tmp_path / "jw01234001001_01101_00001_mirimage_uncal.fits"
+    fits.HDUList([primary, sci]).writeto(path)
+    r = subprocess.run([sys.executable, "-m", "ramps.info", str(path)], capture_output=True,
+                       text=True)
+    lines = r.stdout.splitlines()
+    assert lines[1:5] == ["  kind: uncal (Level1bModel)", "  instrument: MIRI / MIRIMAGE",
+                          "  exposure: MIR_IMAGE, nints 2, ngroups 3",
+                          "  start: 2023-02-25T12:00:00.000 UTC (MJD 60000.5)"], r.stdout

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ramps import naming
+
 from ramps.naming import (
     ExposureName,
     FileNameError,
@@ -267,3 +269,28 @@ def test_file_name_error_attributes() -> None:
         parse("jw01523003001_03102_0002_mirifulong_rate.fits")
     assert info.value.name == "jw01523003001_03102_0002_mirifulong_rate.fits"
     assert info.value.problem == "exposure '0002' must be 5 digits"
+
+
+@pytest.mark.parametrize("name, segment, expected", [
+    # JWST exposure names: the -segNNN field is set or removed (with_segment)
+    ("jw02734002001_04101_00001_nrcalong_ramp.fits", 3,
+     "jw02734002001_04101_00001-seg003_nrcalong_ramp.fits"),
+    ("jw02734002001_04101_00001-seg001_nrcalong_ramp.fits", None,
+     "jw02734002001_04101_00001_nrcalong_ramp.fits"),
+    # any other name: -segNNN appended before the extension, or its one mark replaced
+    ("big_ramp.fits", 2, "big_ramp-seg002.fits"),
+    ("BIG-seg001_ramp.fits", 2, "BIG-seg002_ramp.fits"),
+    ("BIG-seg001_ramp.fits", None, "BIG_ramp.fits"),
+    ("jw01523-o010_t010_miri_f1800w-sub64_i2d.fits", 1,
+     "jw01523-o010_t010_miri_f1800w-sub64_i2d-seg001.fits"),
+    ("plain", 4, "plain-seg004"),
+    ("/some/folder/big_ramp.fits", 12, "big_ramp-seg012.fits"),
+])
+def test_segment_name_for_any_name(name, segment, expected):
+    assert naming.segment_name(name, segment) == expected
+
+
+def test_segment_name_keeps_segments_apart_and_checks_the_number():
+    assert len({naming.segment_name("big_ramp.fits", k) for k in range(1, 1000)}) == 999
+    with pytest.raises(naming.FileNameError, match="1..999"):
+        naming.segment_name("big_ramp.fits", 1000)

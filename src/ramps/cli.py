@@ -10,12 +10,12 @@ still converted, and nothing half-written is left), 2 for a usage error.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from . import __version__
 
@@ -101,21 +101,6 @@ def _inputs(items: Sequence[str]) -> tuple[list[Path], list[str]]:
     return list(dict.fromkeys(paths)), errors
 
 
-def _group_exposures(paths: list[Path]) -> list[list[Path]]:
-    """Group segment files of one exposure; other files stand alone."""
-    from . import naming
-
-    groups: dict[Any, list[Path]] = defaultdict(list)
-    for p in paths:
-        try:
-            n = naming.parse(p.name)
-            key = (p.parent, n.base_name, n.product_type) if getattr(n, "segment", None) else p
-        except Exception:
-            key = p
-        groups[key].append(p)
-    return list(groups.values())
-
-
 def _demo(directory: Path, args: argparse.Namespace) -> int:
     """Write a small synthetic uncal exposure into ``directory`` and convert it."""
     import numpy as np
@@ -138,90 +123,106 @@ def _demo(directory: Path, args: argparse.Namespace) -> int:
     return _convert(args)
 
 
-def _convert(args: argparse.Namespace) -> int:
+def _explain(e: BaseException, task: Any) -> str:
+    """An error of one task, naming its input(s) and output, in the command's words."""
+    where, out = f"{task.label} -> {task.output}", Path(task.output)
+    if isinstance(e, FileExistsError):
+        return f"{where}: {out} exists (use --overwrite to replace it)"
+    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+        return (f"{where}: no space left on the device of {out.parent or '.'} "
+                f"(nothing written: {out.name} is not created or changed)")
+    if isinstance(e, OSError) and e.errno == errno.ENOENT and not out.parent.is_dir():
+        return f"{where}: folder {out.parent} does not exist"
+    if isinstance(e, OSError) and e.strerror:
+        name = os.fspath(e.filename) if e.filename is not None else ""
+        hidden = os.path.basename(name).startswith(".") and name.endswith(".part")
+        shown = str(out) if hidden else name  # never the name of a hidden temporary file
+        return f"{where}: {e.strerror}" + (f" ({shown})" if shown else "")
+    return f"{where}: {str(e) or type(e).__name__}"
+
+
+def _clash_message(clash: Any) -> str:
+    t = clash.task
+    if clash.reason == "exists":
+        return f"{t.label} -> {t.output}: {t.output} exists (use --overwrite to replace it)"
+    if clash.reason == "input":
+        return f"{t.label} -> {t.output}: the output would replace an input"
+    return (f"{t.label} -> {t.output}: {clash.other.label} maps to the same output "
+            "(two inputs, one output name; give them different -o folders)")
+
+
+def _run_task(task: Any, inputs: Any, args: argparse.Namespace, tty: bool) -> None:
     from . import dq_err
-    from .exposure import open_exposure
-    from .conversion import plan_ramp_outputs, ramp_name, uncal_to_ramp
+    from .conversion import uncal_to_ramp
+
+    if task.action == "combine_dq":
+        dq_err.combine_dq(task.product, rules=args.dq_rules, into=task.into, output=task.output,
+                          overwrite=True, threads=args.threads)
+    elif task.action == "recompute_err":
+        dq_err.recompute_err(task.product, output=task.output, overwrite=True,
+                             threads=args.threads)
+    else:
+        job, sci = task.job, task.job.header_from.hdu("SCI")
+        total = (job.end - job.start) * sci.data_size // max(sci.shape[0], 1)
+        bar = _Progress(total, task.output.name, tty)
+        try:
+            uncal_to_ramp(inputs, job, err=not args.no_err, overwrite=args.overwrite,
+                          threads=args.threads, progress=bar)
+        finally:
+            bar.close()
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from .convert_plan import find_clashes, plan_units
 
     paths, errors = _inputs(args.inputs)
     for e in errors:
         _error(e)
     failed = bool(errors)
     tty = sys.stderr.isatty() and not args.quiet
-    for group in _group_exposures(paths):
-        label = str(group[0]) if len(group) == 1 else f"{group[0]} (+{len(group) - 1} segments)"
-        try:
-            exposure = open_exposure(group)
-        except Exception as e:
-            _error(str(e))
-            failed = True
-            continue
-        with exposure:
-            out_dir = Path(args.output_dir) if args.output_dir else Path(exposure.paths[0]).parent
-            kind = exposure.kind
-            try:
-                if args.combine_dq or args.recompute_err:
-                    jobs = []
-                    for p in exposure.products:
-                        if args.combine_dq:
-                            into = Path(args.into) if args.into else Path(p.path).parent / ramp_name(
-                                p.path, product_type="rateints")
-                            jobs.append((p, "combine_dq", into))
-                        if args.recompute_err:
-                            jobs.append((p, "recompute_err", Path(p.path)))
-                    for p, what, target in jobs:
-                        out = out_dir / target.name
-                        if args.dry_run:
-                            print(f"{p.path} -> {out} ({what}, dry run)")
-                            continue
-                        if out.exists() and not args.overwrite:
-                            raise FileExistsError(f"{out} exists (use --overwrite)")
-                        t0 = time.perf_counter()
-                        if what == "combine_dq":
-                            if kind != "ramp":
-                                raise ValueError(f"{p.path}: --combine-dq needs a ramp, not {kind}")
-                            if not target.exists():
-                                raise FileNotFoundError(
-                                    f"{p.path}: no rateints product to hold the DQ at {target} "
-                                    "(give one with --into)")
-                            dq_err.combine_dq(p, rules=args.dq_rules, into=target, output=out,
-                                           overwrite=True, threads=args.threads)
-                        else:
-                            dq_err.recompute_err(p, output=out, overwrite=True, threads=args.threads)
-                        _summary(p.path, out, time.perf_counter() - t0, args.quiet)
+    units = plan_units(paths, output_dir=Path(args.output_dir) if args.output_dir else None,
+                       merge=args.merge, max_segment_bytes=args.max_segment_size,
+                       err=not args.no_err, combine_dq=args.combine_dq,
+                       recompute_err=args.recompute_err,
+                       into=Path(args.into) if args.into else None)
+    try:
+        find_clashes(units, overwrite=args.overwrite)
+        for unit in units:
+            with unit:
+                stops = unit.problems + [_clash_message(c) for c in unit.clashes]
+                for m in stops:
+                    _error(m)
+                failed |= bool(stops)
+                if stops:
                     continue
-                if kind != "uncal":
-                    raise ValueError(f"{exposure.paths[0]}: is a {kind} product; converting needs "
-                                     "uncal input (or --combine-dq / --recompute-err)")
-                jobs = plan_ramp_outputs(exposure, out_dir, merge=args.merge,
-                                         max_segment_bytes=args.max_segment_size,
-                                         err=not args.no_err)
-                for job in jobs:
-                    if job.path.exists() and not args.overwrite:
-                        raise FileExistsError(f"{job.path} exists (use --overwrite)")
-                    if os.path.abspath(job.path) in map(os.path.abspath, exposure.paths):
-                        raise ValueError(f"{job.path}: output would replace an input")
-                for job in jobs:
+                for task in unit.tasks:
                     if args.dry_run:
-                        print(f"{label} -> {job.path} (integrations {job.start + 1}.."
-                              f"{job.end}, dry run)")
+                        folder = task.output.parent
+                        new = "" if folder.is_dir() else f", creates folder {folder}"
+                        span = (f"integrations {task.job.start + 1}..{task.job.end}"
+                                if task.job else task.action.replace("_", "-"))
+                        print(f"{task.label} -> {task.output} ({span}{new}, dry run)")
                         continue
-                    sci = exposure.products[0].hdu("SCI")
-                    total = (job.end - job.start) * sci.data_size // max(sci.shape[0], 1)
-                    bar = _Progress(total, job.path.name, tty)
+                    try:
+                        task.output.parent.mkdir(parents=True, exist_ok=True)
+                    except OSError as e:
+                        _error(f"{task.label} -> {task.output}: cannot create folder "
+                               f"{task.output.parent}: {e.strerror or e}")
+                        failed = True
+                        break
                     t0 = time.perf_counter()
                     try:
-                        uncal_to_ramp(exposure, job, err=not args.no_err,
-                                      overwrite=args.overwrite, threads=args.threads,
-                                      progress=bar)
-                    finally:
-                        bar.close()
-                    _summary(label, job.path, time.perf_counter() - t0, args.quiet)
-            except KeyboardInterrupt:
-                raise
-            except Exception as e:
-                _error(str(e) if str(e) else type(e).__name__)
-                failed = True
+                        _run_task(task, unit.handle, args, tty)
+                    except KeyboardInterrupt:
+                        raise
+                    except Exception as e:
+                        _error(_explain(e, task))
+                        failed = True
+                        break  # the unit's later outputs are not written
+                    _summary(task.label, task.output, time.perf_counter() - t0, args.quiet)
+    finally:
+        for unit in units:
+            unit.close()
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -274,8 +275,8 @@ def convert_main(argv: Sequence[str] | None = None) -> int:
         ap.print_usage(sys.stderr)
         _error("no inputs given (or use --demo DIR)")
         return EXIT_USAGE
-    if args.output_dir and not Path(args.output_dir).is_dir():
-        _error(f"output directory {args.output_dir} does not exist")
+    if args.output_dir and os.path.exists(args.output_dir) and not os.path.isdir(args.output_dir):
+        _error(f"-o {args.output_dir}: exists and is not a folder")
         return EXIT_USAGE
     try:
         return _convert(args)
@@ -284,63 +285,8 @@ def convert_main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _info_checksums(p: Any) -> int:
-    from .errors import ChecksumError
-
-    try:
-        results = p.verify_checksums()
-    except ChecksumError as e:
-        print("  checksums: FAILED")
-        for ext, problem in e.failures:
-            print(f"    [{ext}] {problem}")
-        return EXIT_FAILED
-    checked = sum(r.datasum is not None or r.checksum is not None for r in results)
-    if checked:
-        print(f"  checksums: {checked} of {len(results)} HDUs carry DATASUM/CHECKSUM, all match")
-    else:
-        print("  checksums: none to verify (no HDU carries DATASUM or CHECKSUM)")
-    return EXIT_OK
-
-
 def info_main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``ramps.info``: HDU table, kind, parsed name and validation."""
-    from . import naming
-    from .product import open as open_product
+    """Entry point of ``ramps.info`` (see :mod:`ramps.info`)."""
+    from .info import info_main as main
 
-    ap = argparse.ArgumentParser(prog="ramps.info", description="Describe JWST FITS products: "
-                                 "HDUs, detected kind, parsed file name, validation.")
-    ap.add_argument("files", nargs="+")
-    ap.add_argument("--checksum", action="store_true",
-                    help="verify every DATASUM/CHECKSUM keyword against the bytes")
-    try:
-        args = ap.parse_args(argv)
-    except SystemExit as e:
-        return int(e.code) if isinstance(e.code, int) else EXIT_USAGE
-    status = EXIT_OK
-    for f in args.files:
-        try:
-            with open_product(f) as p:
-                print(f"{p.path}")
-                print(f"  kind: {p.kind or 'generic'} ({p.model})")
-                try:
-                    print(f"  name: {naming.parse(f)!r}")
-                except Exception as e:
-                    print(f"  name: not a JWST file name ({e})")
-                print(f"  {'No.':>4}  {'Name':<14}{'Ver':>4}  {'Type':<9}{'Dtype':<9}Shape")
-                for i, e in enumerate(p.extensions):
-                    print(f"  {i:>4}  {e.name:<14}{e.ver:>4}  {e.type:<9}"
-                          f"{str(e.dtype or ''):<9}{e.shape}")
-                problems = p.validate()  # errors first, then notes; only errors fail
-                n_err, n_note = len(problems.errors), len(problems.notes)
-                print(f"  {'not valid' if n_err else 'valid'}" + (
-                    f": {n_err} error(s), {n_note} note(s)" if problems else ""))
-                for m in problems:
-                    print(f"    {m.severity}: {m}")
-                if n_err:
-                    status = EXIT_FAILED
-                if args.checksum:
-                    status = max(status, _info_checksums(p))
-        except Exception as e:
-            print(f"ramps.info: error: {e}", file=sys.stderr)
-            status = EXIT_FAILED
-    return status
+    return main(argv)

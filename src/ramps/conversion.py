@@ -20,11 +20,13 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from . import kernels, naming
+from .errors import FormatError
 from .product import Product
 from .exposure import Exposure, plan_segments, SEGMENT_KEYWORDS, SEGMENT_META
 from .fits.write import StreamedArray, write
 
-__all__ = ["OutputJob", "plan_ramp_outputs", "uncal_to_ramp", "ramp_name", "SEGMENT_KEYWORDS"]
+__all__ = ["Inputs", "OutputJob", "alone", "plan_ramp_outputs", "uncal_to_ramp", "ramp_name",
+           "SEGMENT_KEYWORDS"]
 
 MiB = 1 << 20
 #: Input bytes transcoded per step.
@@ -32,33 +34,84 @@ CHUNK_BYTES = 32 * MiB
 
 
 @dataclass
+class Inputs:
+    """The uncal files one conversion reads, with the integrations each holds.
+
+    ``ranges`` are (INTSTART, INTEND) per file, 1-based inclusive and counted
+    over the whole exposure, as an :class:`~ramps.exposure.Exposure` has them
+    (an Exposure is one).  :func:`alone` makes one of a single file."""
+
+    products: list[Product]
+    ranges: list[tuple[int, int]]
+
+    @property
+    def kind(self) -> str | None:
+        return self.products[0].kind
+
+    @property
+    def paths(self) -> list[str]:
+        return [p.path for p in self.products]
+
+    def close(self) -> None:
+        for p in self.products:
+            p.close()
+
+    def __enter__(self) -> "Inputs":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def alone(p: Product) -> Inputs:
+    """One file converted on its own.  A segment keeps its INTSTART..INTEND (the
+    pipeline processes segments one at a time): the other segments of its
+    exposure are neither needed nor checked."""
+    n = p.hdu("SCI").shape[0] if p.hdu("SCI").shape else 0
+    h = p.primary_header
+    if "EXSEGNUM" not in h:
+        return Inputs([p], [(1, n)])
+    try:
+        start, end = int(h["INTSTART"]), int(h["INTEND"])
+        int(h["EXSEGTOT"])
+    except (KeyError, ValueError, TypeError) as e:
+        raise FormatError(p.path, f"incomplete segment keywords (EXSEGNUM, EXSEGTOT, INTSTART, "
+                                  f"INTEND): {e}", "PRIMARY") from None
+    if end - start + 1 != n:
+        raise FormatError(p.path, f"holds {n} integrations but INTSTART..INTEND is "
+                                  f"{start}..{end}", "SCI,1")
+    return Inputs([p], [(start, end)])
+
+
+@dataclass
 class OutputJob:
-    """One output file: integrations [start, end) (0-based) of an exposure."""
+    """One output file: integrations [start, end) (0-based, over the exposure)."""
 
     path: Path
     start: int
     end: int
     segment: tuple[int, int] | None  # (EXSEGNUM, EXSEGTOT), None for an unsegmented file
     header_from: Product = field(repr=False)
+    #: the input files whose integrations go into this output
+    inputs: list[str] = field(default_factory=list)
 
 
 def ramp_name(path: str | os.PathLike, segment: int | None | bool = False,
               product_type: str = "ramp") -> str:
-    """The output name: the input's with another product type (and segment when given).
+    """The output name: the input's with another product type (and segment when given:
+    ``None`` removes it, ``False`` leaves the name's as it is).
 
     Names outside the JWST grammar get ``_ramp.fits`` in place of their last
-    ``_suffix.fits`` (or appended)."""
+    ``_suffix.fits`` (or appended); segments are named by the one rule of
+    :func:`ramps.naming.segment_name`, so distinct segments never share a name."""
     base = os.path.basename(os.fspath(path))
     try:
-        parsed = naming.parse(base)
-        out = naming.with_product_type(parsed, product_type)
-        if segment is not False:
-            out = naming.with_segment(out, segment)
-        return str(out)
-    except Exception:
+        out = naming.with_product_type(base, product_type)
+    except naming.FileNameError:
         stem = base[:-5] if base.endswith(".fits") else base
         head, sep, _ = stem.rpartition("_")
-        return f"{head if sep else stem}_{product_type}.fits"
+        out = f"{head if sep else stem}_{product_type}.fits"
+    return out if segment is False else naming.segment_name(out, segment)
 
 
 def _ramp_bytes_per_int(p: Product, err: bool) -> int:
@@ -67,34 +120,43 @@ def _ramp_bytes_per_int(p: Product, err: bool) -> int:
     return plane * (4 + 1 + (4 if err else 0))
 
 
-def plan_ramp_outputs(exposure: Exposure, output_dir: Path, *, merge: bool = False,
+def plan_ramp_outputs(exposure: Exposure | Inputs, output_dir: Path, *, merge: bool = False,
                       max_segment_bytes: int | None = None, err: bool = True) -> list[OutputJob]:
     """What files converting an exposure writes: one per input segment (default),
-    one for all (``merge``), or new segments under ``max_segment_bytes``."""
+    one for all (``merge``), or new ``-segNNN`` segments under ``max_segment_bytes``
+    (always named apart, whatever the input's name)."""
     first = exposure.products[0]
+    lo, hi = exposure.ranges[0][0] - 1, exposure.ranges[-1][1]
     if max_segment_bytes:
         per_int = _ramp_bytes_per_int(first, err)
         fixed = math.prod(first.hdu("SCI").shape[2:]) * 4 + 64 * 2880
-        ranges = plan_segments(exposure.nints, per_int, fixed, max_segment_bytes)
+        ranges = plan_segments(hi - lo, per_int, fixed, max_segment_bytes)
         if len(ranges) > 1:
             n = len(ranges)
-            return [OutputJob(output_dir / ramp_name(first.path, k), s - 1, e, (k, n), first)
-                    for k, (s, e) in enumerate(ranges, 1)]
+            return [_job(exposure, output_dir / ramp_name(first.path, k), lo + s - 1, lo + e,
+                         (k, n), first) for k, (s, e) in enumerate(ranges, 1)]
         merge = True
     if merge or len(exposure.products) == 1 and _seg(first) is None:
         seg = False if _seg(first) is None else None
-        return [OutputJob(output_dir / ramp_name(first.path, seg), 0, exposure.nints, None,
-                          first)]
-    return [OutputJob(output_dir / ramp_name(p.path), s - 1, e,
-                      (int(p.primary_header["EXSEGNUM"]), int(p.primary_header["EXSEGTOT"])), p)
-            for p, (s, e) in zip(exposure.products, exposure.ranges)]
+        return [_job(exposure, output_dir / ramp_name(first.path, seg), lo, hi, None, first)]
+    jobs = []
+    for p, (s, e) in zip(exposure.products, exposure.ranges):
+        num, tot = int(p.primary_header["EXSEGNUM"]), int(p.primary_header["EXSEGTOT"])
+        jobs.append(_job(exposure, output_dir / ramp_name(p.path, num), s - 1, e, (num, tot), p))
+    return jobs
+
+
+def _job(exposure: Exposure | Inputs, path: Path, start: int, end: int,
+         segment: tuple[int, int] | None, header_from: Product) -> OutputJob:
+    inputs = [p.path for p, _, _ in _pieces(exposure, start, end)]
+    return OutputJob(path, start, end, segment, header_from, inputs or [header_from.path])
 
 
 def _seg(p: Product) -> int | None:
     return p.primary_header.get("EXSEGNUM")
 
 
-def _pieces(exposure: Exposure, start: int, end: int) -> Iterator[tuple[Product, int, int]]:
+def _pieces(exposure: Exposure | Inputs, start: int, end: int) -> Iterator[tuple[Product, int, int]]:
     """(segment, first, stop) local integration ranges covering global [start, end)."""
     for p, (s, e) in zip(exposure.products, exposure.ranges):
         lo, hi = max(start, s - 1), min(end, e)
@@ -102,7 +164,7 @@ def _pieces(exposure: Exposure, start: int, end: int) -> Iterator[tuple[Product,
             yield p, lo - (s - 1), hi - (s - 1)
 
 
-def _sci_stream(exposure: Exposure, start: int, end: int, threads: int | None,
+def _sci_stream(exposure: Exposure | Inputs, start: int, end: int, threads: int | None,
                 progress: Callable[[int], None] | None) -> StreamedArray:
     first = exposure.products[0].hdu("SCI")
     plane_bytes = math.prod(first.shape[1:]) * 2
@@ -139,12 +201,12 @@ def _zeros(shape: tuple[int, ...], dtype: Any) -> StreamedArray:
     return StreamedArray(shape, dtype, chunks)
 
 
-def _int_slices(exposure: Exposure, name: str, start: int, end: int, dtype: Any) -> np.ndarray:
+def _int_slices(exposure: Exposure | Inputs, name: str, start: int, end: int, dtype: Any) -> np.ndarray:
     parts = [p.lazy(name, dtype=dtype)[lo:hi] for p, lo, hi in _pieces(exposure, start, end)]
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
-def _int_times(exposure: Exposure, start: int, end: int) -> Any:
+def _int_times(exposure: Exposure | Inputs, start: int, end: int) -> Any:
     rows = []
     for p in exposure.products:
         if ("INT_TIMES", 1) in p:
@@ -158,7 +220,7 @@ def _int_times(exposure: Exposure, start: int, end: int) -> Any:
     return table
 
 
-def uncal_to_ramp(exposure: Exposure, job: OutputJob, *, err: bool = True,
+def uncal_to_ramp(exposure: Exposure | Inputs, job: OutputJob, *, err: bool = True,
                   overwrite: bool = False, threads: int | None = None,
                   progress: Callable[[int], None] | None = None) -> Path:
     """Write one ramp file for integrations [job.start, job.end) of an uncal exposure.

@@ -63,6 +63,7 @@ __all__ = [
     "JWSTName",
     "Stage3Name",
     "parse",
+    "segment_name",
     "with_product_type",
     "with_segment",
 ]
@@ -390,3 +391,31 @@ def with_segment(name, segment):  # type: ignore[no-untyped-def]
         raise FileNameError(parsed.format(), "stage 3 products are not segmented")
     new = parsed.with_segment(segment)
     return new if isinstance(name, ExposureName) else new.format()
+
+
+_SEG_MARK = re.compile(r"-seg\d{3}")
+
+
+def segment_name(name: str | os.PathLike[str], segment: int | None) -> str:
+    """The file name (no directory) of segment ``segment`` of ``name``, for any name.
+
+    The one naming rule for segment files: a JWST exposure name gets its
+    ``-segNNN`` field set (:func:`with_segment`); any other name (stage 3,
+    upper case, outside the grammar) has its one ``-segNNN`` mark replaced or,
+    when it has none, ``-segNNN`` appended before the extension
+    (``big_ramp.fits`` -> ``big_ramp-seg002.fits``).  ``segment=None`` removes
+    the mark.  Distinct segments therefore always get distinct names.
+    """
+    base = os.path.basename(os.fspath(name))
+    try:
+        return with_segment(base, segment)
+    except FileNameError:
+        pass
+    if segment is not None and (type(segment) is not int or not 1 <= segment <= 999):
+        raise FileNameError(base, f"segment {segment!r} must be an integer in 1..999")
+    mark = "" if segment is None else f"-seg{segment:03d}"
+    if len(_SEG_MARK.findall(base)) == 1:
+        return _SEG_MARK.sub(mark, base)
+    ext = next((e for e in EXTENSIONS if base.endswith(e)), os.path.splitext(base)[1])
+    stem = base[: len(base) - len(ext)] if ext else base
+    return f"{stem}{mark}{ext}"

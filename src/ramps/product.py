@@ -278,6 +278,15 @@ class Product:
             return read_selection(self._source, info, target, integrations, groups, threads)
         return read_image(self._source, info, target, out, threads)
 
+    def raw_bytes(self, name: Key, ver: int | None = None) -> np.ndarray:
+        """The data unit of an HDU exactly as stored (big-endian, before BSCALE/BZERO,
+        padding excluded): a read-only uint8 view of the memory map, no copy (a copy
+        for sources that cannot map).  What :mod:`ramps.kernels` decode, checksum and
+        transcode take as ``raw``."""
+        self._check_open()
+        info = self.hdu(name, ver)
+        return self._source.view(info.data_offset, info.data_size)
+
     def lazy(self, name: Key, ver: int | None = None, dtype: Any = None) -> LazyImage | None:
         """A :class:`LazyImage` of an image HDU (default dtype: float32 for integer
         data, the stored float type otherwise); None when it has no data (NAXIS = 0)."""

@@ -159,11 +159,6 @@ def write_segmented(path: str | os.PathLike, kind: str, arrays: dict, *, header:
         segment = Segment(k, len(ranges), start, end)
         m = {**(meta or {})}
         m["meta"] = segment_meta(m.get("meta"), segment)
-        try:
-            seg_name = str(naming.with_segment(name, k))
-        except Exception:
-            stem = name[:-5] if name.endswith(".fits") else name
-            seg_name = f"{stem}-seg{k:03d}.fits"
-        out.append(write(folder / seg_name, kind, part, header=segment_header(header, segment),
+        out.append(write(folder / naming.segment_name(name, k), kind, part, header=segment_header(header, segment),
                          meta=m, overwrite=overwrite, checksum=checksum))
     return out
