@@ -27,6 +27,7 @@ _EXPORTS = {
     "TruncatedFileError": "errors",
     "ChecksumError": "errors",
     "ClosedError": "errors",
+    "KernelError": "errors",
     "write": "fits.write",
     "combine_dq": "dq_err",
     "recompute_err": "dq_err",
