@@ -3,6 +3,9 @@
 from collections import namedtuple
 from libc.stdlib cimport malloc, free
 
+cdef extern from "Python.h":
+    void PyObject_GC_UnTrack(object o)
+
 
 def fits_checksum(const uint8_t[::1] buf, uint32_t initial=0, int threads=0) -> int:
     cdef uint32_t result = 0
@@ -24,7 +27,7 @@ def checksum_encode(uint32_t value, bint complement=True) -> str:
 HDURecord = namedtuple("HDURecord", [
     "header_offset", "data_offset", "data_size", "naxis", "bitpix", "extver", "kind",
     "pcount", "gcount", "bscale", "bzero", "blank", "extname", "extname_truncated",
-    "zimage", "groups", "nonascii"])
+    "zimage", "groups", "nonascii"], module="ramps._core")
 HDURecord.__doc__ = """The layout of one HDU as the C scanner read it (ramps_hdu_info).
 
 Offsets and data_size (unpadded) are in bytes; naxis is NAXIS1..n in FITS
@@ -35,11 +38,12 @@ characters when extname_truncated; zimage: a tile-compressed image; groups:
 a random-groups primary; nonascii counts bytes outside printable ASCII in
 values and comments."""
 
-ScanError = namedtuple("ScanError", ["offset", "problem", "message", "partial"])
+ScanError = namedtuple("ScanError", ["offset", "problem", "message", "partial"],
+                       module="ramps._core")
 ScanError.__doc__ = """A malformed header: the file offset of the bad card, a FitsProblem,
 what is wrong, and the bad HDU's HDURecord as far as it was parsed."""
 
-ScanResult = namedtuple("ScanResult", ["hdus", "next_offset", "error"])
+ScanResult = namedtuple("ScanResult", ["hdus", "next_offset", "error"], module="ramps._core")
 ScanResult.__doc__ = """What fits_scan found: a list of HDURecord, the file offset where the
 next header starts (a later scan resumes there), and a ScanError or None."""
 
@@ -51,8 +55,12 @@ cdef object _tuple_new = tuple.__new__
 
 
 cdef object _record(ramps_hdu_info *h):
+    """The HDURecord of one HDU.  It holds numbers, strings, None and a tuple of
+    ints, so it can never be part of a reference cycle: it is untracked by the
+    garbage collector, as CPython untracks such plain tuples, so that thousands of
+    records do not make every collection during a scan longer."""
     cdef int32_t k = h.naxis_count if 0 <= h.naxis_count <= RAMPS_FITS_MAX_AXES else 0
-    return _tuple_new(HDURecord, (
+    rec = _tuple_new(HDURecord, (
         h.header_offset, h.data_offset, h.data_size,
         tuple([h.naxis[i] for i in range(k)]), h.bitpix, h.extver,
         _KIND_NAMES.get(h.kind, "OTHER"), h.pcount, h.gcount,
@@ -60,6 +68,8 @@ cdef object _record(ramps_hdu_info *h):
         h.blank if h.has_blank else None,
         h.extname.decode("latin-1"), bool(h.extname_truncated), bool(h.zimage),
         bool(h.groups), h.nonascii))
+    PyObject_GC_UnTrack(rec)
+    return rec
 
 
 def fits_scan(const uint8_t[::1] buf, uint64_t base_offset=0, bint at_eof=True,
