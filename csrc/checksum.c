@@ -14,7 +14,7 @@ static uint32_t fold(uint64_t s) {
  * two byte sums share a lane as 16-bit fields; 256 words add at most
  * 256 * 255 < 2**16 to a field, so blocks of 256 cannot carry between
  * fields.  Plain and/shift/add on 32-bit lanes: GCC vectorises the inner
- * loop (about 6 instructions per 16 bytes). */
+ * loop. */
 static uint64_t sum_be32(const uint8_t *p, size_t nw) {
     uint64_t sum[4] = {0, 0, 0, 0}; /* byte sums by position: A, B, C, D */
     for (size_t w = 0; w < nw; w += 256) {

@@ -90,6 +90,22 @@ static inline uint32_t ld_be32(const uint8_t *p) {
 static inline uint64_t ld_be64(const uint8_t *p) {
     return (uint64_t)ld_be32(p) << 32 | ld_be32(p + 4);
 }
+static inline uint16_t ld_le16(const uint8_t *p) {
+    return (uint16_t)((uint16_t)p[1] << 8 | p[0]);
+}
+static inline uint32_t ld_le32(const uint8_t *p) {
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+static inline uint64_t ld_le64(const uint8_t *p) {
+    return (uint64_t)ld_le32(p + 4) << 32 | ld_le32(p);
+}
+/* Non-zero on a little-endian host (a constant once compiled). */
+static inline int ramps_host_little(void) {
+    const uint16_t one = 1;
+    uint8_t first;
+    memcpy(&first, &one, 1);
+    return first == 1;
+}
 static inline void st_be16(uint8_t *p, uint16_t v) {
     p[0] = (uint8_t)(v >> 8);
     p[1] = (uint8_t)v;
@@ -123,6 +139,49 @@ static inline uint64_t f64_bits(double f) {
     uint64_t u;
     memcpy(&u, &f, 8);
     return u;
+}
+
+/* binary16 -> binary32 and back without branches, so that GCC vectorises the
+ * loops that call them: every case is computed and one selected with masks
+ * (a ternary would let GCC sink the float arithmetic into a branch, which
+ * it then may not if-convert under the default -ftrapping-math). */
+static inline uint32_t sel32(uint32_t cond, uint32_t a, uint32_t b) {
+    const uint32_t m = 0u - cond; /* all ones when cond is 1 */
+    return (a & m) | (b & ~m);
+}
+
+/* Exact: normal numbers rebias the exponent (an integer add), subnormals are
+ * mant * 2**-24 (exact in float), inf/NaN keep their payload. */
+static inline float h2f(uint16_t h) {
+    const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    const uint32_t em = h & 0x7fffu;
+    const uint32_t normal = (em << 13) + (112u << 23);
+    const uint32_t infnan = (em << 13) | 0x7f800000u;
+    const uint32_t sub = f32_bits((float)(int32_t)em * 0x1p-24f);
+    uint32_t r = sel32(em >= 0x7c00u, infnan, normal);
+    r = sel32(em < 0x0400u, sub, r);
+    return bits_f32(sign | r);
+}
+
+/* Round half to even. */
+static inline uint16_t f2h(float f) {
+    const uint32_t u = f32_bits(f);
+    const uint32_t sign = (u >> 16) & 0x8000u;
+    const uint32_t x = u & 0x7fffffffu;
+    /* inf or NaN; a NaN keeps its top payload bits and stays a NaN */
+    uint32_t nan = 0x7c00u | ((x & 0x7fffffu) >> 13);
+    nan |= (uint32_t)(x > 0x7f800000u) & (uint32_t)(nan == 0x7c00u);
+    /* normal: drop 13 mantissa bits, round half to even, rebias exponent;
+     * a carry out of the mantissa bumps the exponent (up to inf) correctly */
+    const uint32_t normal = ((x + 0xfffu + ((x >> 13) & 1u)) >> 13) - (112u << 10);
+    /* half subnormal range (|f| < 2**-14): |f| * 2**24 (exact) + 2**23 rounds
+     * once to an integer in the current mode, like nearbyintf; the integer
+     * 0..1024 is the half's bit pattern (1024: the smallest normal) */
+    const uint32_t sub = f32_bits(bits_f32(x) * 0x1p24f + 0x1p23f) - 0x4b000000u;
+    uint32_t h = sel32(x < 0x38800000u, sub, normal);
+    h = sel32(x >= 0x47800000u, 0x7c00u, h); /* >= 65536: overflow */
+    h = sel32(x >= 0x7f800000u, nan, h);
+    return (uint16_t)(sign | h);
 }
 
 #endif

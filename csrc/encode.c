@@ -59,14 +59,14 @@ static inline int store_scaled(uint8_t *out, ptrdiff_t i, int bitpix, double v) 
 int ramps_encode_f32(const float *in, uint8_t *out, size_t n, int bitpix,
                      double bscale, double bzero, int threads) {
     if (bitpix == -32 && bscale == 1.0 && bzero == 0.0)
-        return ramps_swap_xor((const uint8_t *)in, out, n, 4, 0, threads);
+        return ramps_load_xor((const uint8_t *)in, out, n, 4, RAMPS_BIG_ENDIAN, 0, threads);
     ENCODE_BODY(float)
 }
 
 int ramps_encode_f64(const double *in, uint8_t *out, size_t n, int bitpix,
                      double bscale, double bzero, int threads) {
     if (bitpix == -64 && bscale == 1.0 && bzero == 0.0)
-        return ramps_swap_xor((const uint8_t *)in, out, n, 8, 0, threads);
+        return ramps_load_xor((const uint8_t *)in, out, n, 8, RAMPS_BIG_ENDIAN, 0, threads);
     ENCODE_BODY(double)
 }
 

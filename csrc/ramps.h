@@ -35,25 +35,48 @@ int ramps_max_threads(int threads);
 /* Non-zero when the library was compiled with OpenMP. */
 int ramps_have_openmp(void);
 
-/* ---- decode: big-endian FITS bytes -> native values (decode.c) ---------- */
+/* ---- decode: stored numbers -> native values (decode.c) ------------------ */
 
-/* The hot case: BITPIX=16, BSCALE=1, BZERO=32768 (stored uint16) -> float32.
- * in holds 2*n bytes.  out[i] = (float)(bswap16(in[i]) ^ 0x8000). */
-int ramps_decode_u16_f32(const uint8_t *in, float *out, size_t n, int threads);
+/* The stored element types a kernel reads, each in either byte order (FITS
+ * stores big-endian, ASDF native or little-endian).  Element widths are 1, 1,
+ * 2, 2, 4, 4, 8, 8, 2, 4 and 8 bytes; FLOAT16 is IEEE binary16. */
+enum ramps_dtype {
+    RAMPS_INT8 = 1,
+    RAMPS_UINT8 = 2,
+    RAMPS_INT16 = 3,
+    RAMPS_UINT16 = 4,
+    RAMPS_INT32 = 5,
+    RAMPS_UINT32 = 6,
+    RAMPS_INT64 = 7,
+    RAMPS_UINT64 = 8,
+    RAMPS_FLOAT16 = 9,
+    RAMPS_FLOAT32 = 10,
+    RAMPS_FLOAT64 = 11
+};
 
-/* Any BITPIX with scaling into float32 / float64:
- * out[i] = (T)((double)raw[i] * bscale + bzero), computed in double and
- * rounded once (no fused multiply-add).  in holds n*|bitpix|/8 bytes. */
-int ramps_decode_f32(const uint8_t *in, float *out, size_t n, int bitpix,
-                     double bscale, double bzero, int threads);
-int ramps_decode_f64(const uint8_t *in, double *out, size_t n, int bitpix,
-                     double bscale, double bzero, int threads);
+enum ramps_byte_order { RAMPS_BIG_ENDIAN = 0, RAMPS_LITTLE_ENDIAN = 1 };
 
-/* Exact integer route: out = bswap(in) ^ xor_mask, element width 1, 2, 4 or 8
- * bytes (width 1 is a plain xor).  With xor_mask set to the sign bit this is
- * the pseudo-unsigned BZERO convention (int16+32768 -> uint16, ...), with 0
- * a plain byte swap.  Used for decoding and, with the mask swapped, encoding. */
-int ramps_swap_xor(const uint8_t *in, uint8_t *out, size_t n, int width,
+/* n stored values of `dtype` in byte `order` (in holds n * width bytes, at any
+ * alignment) into float32 / float64:
+ *   scale = 1, offset = 0: out[i] = (T)x, one rounding (int64 -> float32 too);
+ *   otherwise:             out[i] = (T)((double)x * scale + offset), computed
+ *                          in double and rounded once (no fused multiply-add).
+ * Float inputs keep their NaN payloads as the hardware conversion does.
+ * RAMPS_EINVAL for an unknown dtype or order.  FITS data are BITPIX 8 = UINT8,
+ * 16 = INT16, 32 = INT32, 64 = INT64, -32 = FLOAT32, -64 = FLOAT64, big-endian,
+ * with scale = BSCALE and offset = BZERO. */
+int ramps_decode_typed_f32(const uint8_t *in, float *out, size_t n, int dtype, int order,
+                           double scale, double offset, int threads);
+int ramps_decode_typed_f64(const uint8_t *in, double *out, size_t n, int dtype, int order,
+                           double scale, double offset, int threads);
+
+/* Exact route: n elements of `width` bytes (1, 2, 4 or 8) stored in byte
+ * `order` -> native order, each xored with xor_mask (after the load).  With
+ * xor_mask set to the sign bit this is the pseudo-unsigned BZERO convention
+ * (int16+32768 -> uint16, ...), with 0 a plain byte swap or copy.  A swap is
+ * its own inverse, so RAMPS_BIG_ENDIAN also stores native values big-endian
+ * (encoding, with the mask byte-swapped). */
+int ramps_load_xor(const uint8_t *in, uint8_t *out, size_t n, int width, int order,
                    uint64_t xor_mask, int threads);
 
 /* ---- encode: native -> big-endian FITS bytes (encode.c) ----------------- */

@@ -38,6 +38,26 @@ def decode(raw, bitpix, *, bscale=1.0, bzero=0.0, dtype=np.float32, out=None, th
     return stored.astype(np.int64).view(np.uint64) + np.uint64(2**63)
 
 
+def decode_typed(raw, dtype=None, *, scale=1.0, offset=0.0, out_dtype=np.float32, out=None,
+                 threads=None):
+    """Stored numbers of any byte order: numpy's own cast, or value * scale + offset in
+    float64; exact routes add the offset in Python integers (no wrap-around trick)."""
+    dtype = np.dtype(dtype if dtype is not None else raw.dtype)
+    buf = raw.reshape(-1).view(np.uint8) if isinstance(raw, np.ndarray) else raw
+    stored = np.frombuffer(bytes(buf), dtype=dtype)
+    out_dtype = np.dtype(out_dtype)
+    unscaled = scale == 1.0 and offset == 0.0
+    if out_dtype.kind == "f" and out_dtype.itemsize >= 4 and not (
+            unscaled and out_dtype == dtype.newbyteorder("=")):
+        with np.errstate(over="ignore", invalid="ignore"):
+            if unscaled:
+                return stored.astype(out_dtype)
+            return (stored.astype(np.float64) * scale + offset).astype(out_dtype)
+    if offset == 0.0:
+        return stored.astype(out_dtype)  # a byte swap: every bit kept
+    return np.array([int(v) + int(offset) for v in stored.tolist()], dtype=out_dtype)
+
+
 def encode(arr, bitpix, *, bscale=1.0, bzero=0.0, out=None, threads=None):
     disk = np.dtype(DISK[bitpix])
     if arr.dtype.kind == "f":

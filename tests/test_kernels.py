@@ -112,6 +112,126 @@ def test_decode_hot_case_by_hand():
                                   np.array([0, 32768, 65535], np.uint16))
 
 
+# ---- decode_typed: stored numbers described by (dtype, byte order) --------------------
+
+TYPED = ["i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8"]
+# float NaNs with distinct payloads (quiet, signalling, negative) per width
+TYPED_NANS = {2: [0x7E01, 0x7C02, 0xFE03], 4: [0x7FC00001, 0x7F800002, 0xFFC12345],
+              8: [0x7FF8000000000001, 0x7FF0000000000002, 0xFFF8000000012345]}
+
+
+def typed_values(code, n, seed=0):
+    """n values of kind+width ``code`` (native): edge values, NaN payloads for floats,
+    then random."""
+    rng = np.random.default_rng(seed + n + int(code[1]))
+    dt = np.dtype(code)
+    if dt.kind == "f":
+        big = float(np.finfo(dt).max)
+        vals = (rng.standard_normal(n) * (100 if dt.itemsize == 2 else 1e4)).astype(dt)
+        edge = [0.0, -0.0, np.nan, np.inf, -np.inf, float(np.finfo(dt).smallest_subnormal),
+                big, -big, 1.5]
+        edge = np.array(edge, dt)
+        nans = np.array(TYPED_NANS[dt.itemsize], f"u{dt.itemsize}").view(dt)
+        edge = np.concatenate([edge, nans])
+    else:
+        info = np.iinfo(dt)
+        vals = rng.integers(info.min, info.max, size=n, endpoint=True, dtype=dt)
+        edge = np.array([info.min, info.min + 1, info.max, info.max - 1, 0, 1]
+                        + ([-1] if dt.kind == "i" else []), dt)
+    vals[: min(n, edge.size)] = edge[: min(n, edge.size)]
+    return vals
+
+
+def typed_raw(code, order, n, byte_offset=0, seed=0):
+    """The stored bytes of typed_values in byte ``order``, as a read-only uint8 array
+    starting ``byte_offset`` bytes into its buffer (unaligned for odd offsets)."""
+    data = typed_values(code, n, seed).astype(np.dtype(code).newbyteorder(order)).tobytes()
+    buf = bytes(byte_offset) + data + b"\0"
+    return np.frombuffer(buf, np.uint8, count=len(data), offset=byte_offset)
+
+
+def typed_cases():
+    """(stored dtype, scale, offset, out_dtype) over every stored type, both orders."""
+    cases = []
+    for code in TYPED:
+        dt = np.dtype(code)
+        for order in "<>":
+            stored = dt.newbyteorder(order).str if dt.itemsize > 1 else dt.str
+            cases += [(stored, 1.0, 0.0, np.float32), (stored, 1.0, 0.0, np.float64),
+                      (stored, 2.5, -3.0, np.float32), (stored, 1e-3, 7.0, np.float64),
+                      (stored, 1.0, 100.0, np.float32), (stored, 1.0, 0.0, dt)]
+            if dt.kind in "iu":
+                other = ("u" if dt.kind == "i" else "i") + code[1:]
+                sign_bit = 2.0 ** (8 * dt.itemsize - 1)
+                cases.append((stored, 1.0, sign_bit if dt.kind == "i" else -sign_bit, other))
+            if dt.itemsize == 1:
+                break  # one byte order
+    return cases
+
+
+def _bits(a):
+    return np.ascontiguousarray(a).reshape(-1).view(np.uint8).tobytes()
+
+
+@pytest.mark.parametrize("stored,scale,offset,out_dtype", typed_cases())
+def test_decode_typed_parity(stored, scale, offset, out_dtype):
+    """Every bit as numpy's cast (NaN payloads included) over odd lengths and byte
+    offsets, for bytes, a uint8 array and an array of the stored dtype."""
+    kw = dict(scale=scale, offset=offset, out_dtype=out_dtype)
+    for n in [0, 1, 3, 7, 16, 17, 65, 1001]:
+        for byte_offset in (0, 1, 3):
+            raw = typed_raw(stored[1:], stored[0], n, byte_offset)
+            before = raw.tobytes()
+            expected = ref.decode_typed(raw, stored, **kw)
+            got = kernels.decode_typed(raw, stored, **kw)
+            assert got.dtype == np.dtype(out_dtype) and got.dtype.isnative
+            assert _bits(got) == _bits(expected), (n, byte_offset)
+            assert _bits(kernels.decode_typed(raw.tobytes(), stored, **kw)) == _bits(expected)
+            typed = raw.view(stored)
+            assert _bits(kernels.decode_typed(typed, **kw)) == _bits(expected)
+            assert raw.tobytes() == before
+
+
+@pytest.mark.parametrize("stored,scale,offset,out_dtype",
+                         [c for c in typed_cases() if c[0][0] in "<|"])
+def test_decode_typed_threads_identical_and_out(stored, scale, offset, out_dtype):
+    """threads=1, 2 and None give the same bytes; out= of any shape is filled."""
+    raw = typed_raw(stored[1:], stored[0], BIG, 1)
+    kw = dict(scale=scale, offset=offset, out_dtype=out_dtype)
+    one = kernels.decode_typed(raw, stored, threads=1, **kw)
+    out = np.empty((7, BIG // 7), out_dtype)
+    two = kernels.decode_typed(raw, stored, out=out, threads=2, **kw)
+    every = kernels.decode_typed(raw, stored, threads=None, **kw)
+    assert two is out
+    assert _bits(one) == _bits(two) == _bits(every) == _bits(ref.decode_typed(raw, stored, **kw))
+    if stored[0] == "<" and stored[1:] != "f2":  # big-endian twin, same values
+        swapped = np.frombuffer(raw.tobytes(), stored).astype(stored.replace("<", ">"))
+        assert _bits(kernels.decode_typed(swapped, threads=2, **kw)) == _bits(one)
+
+
+@pytest.mark.parametrize("bitpix,bscale,bzero,dtype", DECODE_CASES)
+def test_decode_is_decode_typed_of_the_bitpix_dtype(bitpix, bscale, bzero, dtype):
+    """FITS decode is the typed decode of BITPIX's big-endian dtype, BZERO the offset."""
+    raw = stored(bitpix, 1001)
+    assert _bits(kernels.decode(raw, bitpix, bscale=bscale, bzero=bzero, dtype=dtype)) == _bits(
+        kernels.decode_typed(raw, scale=bscale, offset=bzero, out_dtype=dtype))
+
+
+def test_decode_typed_by_hand():
+    """Little-endian uint16 0x0102 is the bytes 02 01 (258); big-endian it is 01 02.
+    float16 0x3C00 is 1.0 and 0x7BFF its largest value 65504; uint8 255 - 128 is int8 127."""
+    le = bytes([0x02, 0x01, 0xFF, 0xFF])
+    np.testing.assert_array_equal(kernels.decode_typed(le, "<u2"), np.float32([258, 65535]))
+    np.testing.assert_array_equal(kernels.decode_typed(le, ">u2", out_dtype=np.uint16),
+                                  np.uint16([0x0201, 0xFFFF]))
+    np.testing.assert_array_equal(kernels.decode_typed(le, "<i2", scale=2.0, offset=1.0,
+                                                       out_dtype=np.float64), [517.0, -1.0])
+    halves = bytes([0x00, 0x3C, 0xFF, 0x7B])
+    np.testing.assert_array_equal(kernels.decode_typed(halves, "<f2"), np.float32([1, 65504]))
+    np.testing.assert_array_equal(kernels.decode_typed(b"\xff\x00", "u1", offset=-128,
+                                                       out_dtype=np.int8), np.int8([127, -128]))
+
+
 @pytest.mark.parametrize("n", LENGTHS)
 @pytest.mark.parametrize("dtype,bitpix,bscale,bzero", [
     (np.float32, -32, 1.0, 0.0),
@@ -520,6 +640,35 @@ BAD_CALLS = [
                              np.empty(3, np.float32)), ValueError,
      "variance 2 bytes: buffer holds 11 elements, 12 expected"),
     (lambda: kernels.fits_checksum(b"abc"), ValueError, "multiple of 4"),
+    (lambda: kernels.decode_typed(b"\0\0"), TypeError, "bytes need a stored dtype"),
+    (lambda: kernels.decode_typed(b"\0" * 8, "<c8"), TypeError, "cannot decode stored dtype"),
+    (lambda: kernels.decode_typed(np.zeros(4, "<u2"), ">u2"), TypeError,
+     "raw has dtype <u2, not the stored dtype >u2"),
+    (lambda: kernels.decode_typed(b"\0" * 3, "<u2"), ValueError, "whole number"),
+    (lambda: kernels.decode_typed(np.zeros((4, 4), "<u2")[:, ::2]), ValueError, "C-contiguous"),
+    (lambda: kernels.decode_typed(b"\0" * 4, "<u2", scale=2.0, out_dtype=np.uint16),
+     ValueError, "needs scale=1"),
+    (lambda: kernels.decode_typed(b"\0" * 4, "<u2", offset=1.0, out_dtype=np.uint16),
+     TypeError, "no exact uint16 form"),
+    (lambda: kernels.decode_typed(b"\0" * 4, "<u2", out_dtype=np.int32), TypeError,
+     "no exact int32 form"),
+    (lambda: kernels.decode_typed(b"\0" * 4, "<f4", out_dtype=np.float16), TypeError,
+     "no exact float16 form"),
+    (lambda: kernels.decode_typed(b"\0" * 4, "<u2", out_dtype=np.complex64), TypeError,
+     "out_dtype must be"),
+    (lambda: kernels.decode_typed(b"\0" * 4, "<u2", out=np.empty(3, np.float32)), ValueError,
+     "3 elements, 2 expected"),
+    (lambda: kernels.decode_typed(b"\0" * 4, "<u2", out=np.empty(2, ">f4")), TypeError,
+     "dtype >f4"),
+    (lambda: kernels.decode_typed(b"\0" * 4, "<u2", threads=0), ValueError, "threads"),
+    (lambda: _core.decode_f32(np.zeros(4, np.uint8), np.empty(3, np.float32), "<u2"),
+     ValueError, "decode input bytes: buffer holds 4 elements, 6 expected"),
+    (lambda: _core.load_xor(np.zeros(4, np.uint8), np.empty(4, np.uint8), "<c4", 0),
+     ValueError, "not one the decode kernels read"),
+    (lambda: _core.encode_f32(np.zeros(1, np.float32), np.empty(1, np.uint8), 12, 1.0, 0.0),
+     ValueError, r"unsupported BITPIX .*\(RAMPS_EBITPIX\)"),
+    (lambda: _core.encode_f32(np.float32([np.nan]), np.empty(2, np.uint8), 16, 1.0, 0.0),
+     OverflowError, r"encode float32 as BITPIX=16: .*NaN.*\(RAMPS_ERANGE\)"),
 ]
 
 

@@ -28,6 +28,7 @@ _EXPORTS = {
     "TruncatedFileError": "errors",
     "ChecksumError": "errors",
     "ClosedError": "errors",
+    "KernelError": "errors",
     "write": "fits.write",
     "read_meta": "peek",
     "combine_dq": "dq_err",

@@ -8,7 +8,7 @@ name the file, the extension when known, and the problem.
 from __future__ import annotations
 
 __all__ = ["RampsError", "FormatError", "TruncatedFileError", "ChecksumError", "ClosedError",
-           "FormatWarning"]
+           "KernelError", "FormatWarning"]
 
 
 class RampsError(Exception):
@@ -60,6 +60,10 @@ class ChecksumError(FormatError):
 
 class ClosedError(RampsError, ValueError):
     """An operation on a closed source or file."""
+
+
+class KernelError(RampsError, RuntimeError):
+    """A C kernel returned an error code that the Python checks did not foresee."""
 
 
 class FormatWarning(UserWarning):

@@ -16,6 +16,3 @@ AD_FLOOR = 1 << 6
 CHARGELOSS = 1 << 7
 RESERVED = 1 << 8
 NON_SCIENCE = 1 << 9
-
-#: The group-level flags that stcal's ramp fitting carries into an integration's DQ.
-STCAL_CARRIED = JUMP_DET | PERSISTENCE | SATURATED

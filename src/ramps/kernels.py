@@ -18,6 +18,7 @@ from .flags import DO_NOT_USE
 
 __all__ = [
     "decode",
+    "decode_typed",
     "encode",
     "transcode_u16_to_f32be",
     "combine_dq",
@@ -184,10 +185,8 @@ def decode(
     if dtype in (np.dtype(np.float32), np.dtype(np.float64)):
         result = _out_buffer(out, dtype, n)
         flat = result.reshape(-1)
-        if dtype == np.float32:
-            _core.decode_f32(src, flat, bitpix, bscale, bzero, nt)
-        else:
-            _core.decode_f64(src, flat, bitpix, bscale, bzero, nt)
+        dec = _core.decode_f32 if dtype == np.float32 else _core.decode_f64
+        dec(src, flat, disk.str, bscale, bzero, nt)
         return result
     if dtype.kind not in "iu":
         raise TypeError(f"decode dtype must be float32, float64 or an integer type, got {dtype}")
@@ -210,7 +209,126 @@ def decode(
             f"BITPIX={bitpix} with BZERO={bzero:g} decodes exactly to {expected}, not {dtype}"
         )
     result = _out_buffer(out, dtype, n)
-    _core.swap_xor(src, result.reshape(-1).view(np.uint8), disk.itemsize, mask, nt)
+    _core.load_xor(src, result.reshape(-1).view(np.uint8), disk.str, mask, nt)
+    return result
+
+
+_FLOAT_OUT = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _typed_bytes(raw: Any, dtype: Any) -> tuple[np.ndarray, np.dtype]:
+    """A flat uint8 view of stored numbers and their dtype (byte order explicit)."""
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        if dtype is None:
+            raise TypeError("raw bytes need a stored dtype (e.g. '<u2'): pass dtype=")
+        raw = np.frombuffer(raw, dtype=np.uint8)
+    if not isinstance(raw, np.ndarray):
+        raise TypeError(f"raw must be a numpy array or a bytes-like object, got {type(raw).__name__}")
+    if dtype is None:
+        dtype = raw.dtype
+    stored = np.dtype(dtype)
+    if stored.str[1:] not in _core.DECODABLE:
+        raise TypeError(f"cannot decode stored dtype {stored}: int8..uint64, float16, float32 "
+                        f"and float64 in either byte order are supported")
+    if raw.dtype != np.uint8 and raw.dtype != stored:
+        raise TypeError(f"raw has dtype {raw.dtype.str}, not the stored dtype {stored.str} "
+                        f"(pass uint8 bytes or an array of {stored.str})")
+    if not raw.flags.c_contiguous:
+        raise ValueError("raw must be C-contiguous")
+    flat = raw.reshape(-1).view(np.uint8)
+    if flat.size % stored.itemsize:
+        raise ValueError(f"raw holds {flat.size} bytes, not a whole number of "
+                         f"{stored.itemsize}-byte {stored.str} elements")
+    return flat, stored
+
+
+def _exact_mask(stored: np.dtype, scale: float, offset: float, out_dtype: np.dtype) -> int:
+    """The xor mask of an exact decode of ``stored`` into ``out_dtype``, or an error."""
+    native = stored.newbyteorder("=")
+    bits = 8 * stored.itemsize
+    if scale != 1.0:
+        raise ValueError(f"an exact decode to {out_dtype} needs scale=1 (got {scale:g}); "
+                         f"decode to float32/float64 instead")
+    if out_dtype == native and offset == 0.0:
+        return 0
+    flips = {"i": ("u", 2.0 ** (bits - 1)), "u": ("i", -(2.0 ** (bits - 1)))}.get(native.kind)
+    if flips and out_dtype.kind == flips[0] and out_dtype.itemsize == native.itemsize \
+            and offset == flips[1]:
+        return 1 << (bits - 1)
+    raise TypeError(f"{stored.str} with offset={offset:g} has no exact {out_dtype} form: "
+                    f"exact routes are {native} with offset 0"
+                    + (f" and {flips[0]}{stored.itemsize} with offset {flips[1]:.0f}"
+                       if flips else ""))
+
+
+def decode_typed(
+    raw: Any,
+    dtype: Any = None,
+    *,
+    scale: float = 1.0,
+    offset: float = 0.0,
+    out_dtype: Any = np.float32,
+    out: np.ndarray | None = None,
+    threads: int | None = None,
+) -> np.ndarray:
+    """Decode stored numbers described by a numpy dtype (either byte order) into native ones.
+
+    :func:`decode` reads FITS data (big-endian, typed by BITPIX); this reads any
+    of int8..uint64, float16, float32, float64 stored big-endian (``'>u2'``),
+    little-endian (``'<u2'``, ASDF blocks) or natively, at any alignment.
+
+    Parameters
+    ----------
+    raw
+        The stored bytes: a bytes-like object, a uint8 array, or an array of
+        ``dtype`` (any shape, C-contiguous).
+    dtype
+        The stored dtype with its byte order; None takes ``raw``'s own dtype.
+    scale, offset
+        Value = stored * scale + offset (FITS' BSCALE and BZERO, Roman's none).
+    out_dtype
+        float32 or float64: computed in double and rounded once (unscaled:
+        converted directly, so int64 -> float32 rounds once and float16 ->
+        float32 is exact).  Or an exact result, with scale 1: the native form
+        of ``dtype`` with offset 0 (a byte swap or a copy), or the integer type
+        of the same width and the other signedness with the sign-bit offset
+        (int16 + 32768 -> uint16, uint8 - 128 -> int8, ...).
+    out
+        A C-contiguous native array of ``out_dtype`` with as many elements as
+        ``raw`` holds values; filled and returned (it may have any shape).
+    threads
+        Threads to use; None uses every core.  Results are bit-identical for
+        any thread count.
+
+    Returns
+    -------
+    numpy.ndarray
+        A flat array (or ``out``); the caller reshapes.
+
+    Notes
+    -----
+    This always writes a new buffer.  When no conversion is needed (native
+    byte order, ``out_dtype`` the stored type, no scaling) a caller that can
+    keep a read-only view should take ``np.frombuffer(raw, dtype)`` instead:
+    zero-copy views are the caller's business, not this kernel's.
+    """
+    src, stored = _typed_bytes(raw, dtype)
+    n = src.size // stored.itemsize
+    out_dtype = np.dtype(out_dtype)
+    nt = check_threads(threads)
+    scale, offset = float(scale), float(offset)
+    if out_dtype in _FLOAT_OUT and not (out_dtype == stored.newbyteorder("=") and
+                                        scale == 1.0 and offset == 0.0):
+        result = _out_buffer(out, out_dtype, n)
+        dec = _core.decode_f32 if out_dtype == np.float32 else _core.decode_f64
+        dec(src, result.reshape(-1), stored.str, scale, offset, nt)
+        return result
+    if out_dtype.kind not in "iuf" or out_dtype.str[1:] not in _core.DECODABLE:
+        raise TypeError(f"decode_typed out_dtype must be float32, float64 or an exact "
+                        f"integer/float16 form of the stored type, got {out_dtype}")
+    mask = _exact_mask(stored, scale, offset, out_dtype)
+    result = _out_buffer(out, out_dtype, n)
+    _core.load_xor(src, result.reshape(-1).view(np.uint8), stored.str, mask, nt)
     return result
 
 
@@ -271,7 +389,7 @@ def encode(
                 f"{arr.dtype} data cannot be encoded exactly as BITPIX={bitpix}, "
                 f"BSCALE={bscale:g}, BZERO={bzero:g}"
             )
-        _core.swap_xor(flat.view(np.uint8), dst, disk.itemsize,
+        _core.load_xor(flat.view(np.uint8), dst, disk.str,
                        _swapped_mask(mask, disk.itemsize), nt)
         return result
     raise TypeError(f"encode supports float32, float64 and integer arrays, not {arr.dtype}")

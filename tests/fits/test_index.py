@@ -293,7 +293,7 @@ def test_core_scans_header_regions_only():
     dq = infos[3]
     region = np.frombuffer(data[dq.header_offset:dq.data_offset], np.uint8)
     hdus, next_offset, err = _core.fits_scan(region, dq.header_offset, False)
-    assert err is None and [h[12] for h in hdus] == ["DQ"]
+    assert err is None and [h.extname for h in hdus] == ["DQ"]
     assert next_offset == infos[4].header_offset
     # max_hdus, and a header cut short: resume point, no error until at_eof
     hdus, next_offset, err = _core.fits_scan(np.frombuffer(data, np.uint8), 0, True, 2)
@@ -302,7 +302,8 @@ def test_core_scans_header_regions_only():
     hdus, next_offset, err = _core.fits_scan(cut, 0, False)
     assert len(hdus) == 2 and next_offset == infos[2].header_offset and err is None
     hdus, next_offset, err = _core.fits_scan(cut, 0, True)
-    assert len(hdus) == 2 and err[1] == _core.FITS_TRUNCATED and err[3][12] == "ERR"
+    assert len(hdus) == 2 and err.problem == _core.FitsProblem.TRUNCATED
+    assert err.partial.extname == "ERR" and err.partial.header_offset == next_offset
     assert _core.fits_scan(np.empty(0, np.uint8), 0, True) == ([], 0, None)
     assert _core.fits_scan(b"", 5 * BLOCK, True) == ([], 5 * BLOCK, None)
 
@@ -561,7 +562,7 @@ def test_mutation_fuzz():
                                                   np.uint8)
         buf = np.ascontiguousarray(data)
         hdus, next_offset, err = _core.fits_scan(buf, 0, True)
-        assert next_offset >= 0 and (err is None or err[1] in (1, 2, 3))
+        assert next_offset >= 0 and (err is None or err.problem in _core.FitsProblem)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FormatWarning)

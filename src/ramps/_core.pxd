@@ -1,0 +1,104 @@
+# The declarations of csrc/ramps.h, the one header of the C core, for _core.pyx.
+# Enums come from the header itself: Status and FitsProblem are also Python
+# IntEnums (cpdef) so that errors and scan results can name a code's meaning.
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+
+
+cdef extern from "ramps.h" nogil:
+    cpdef enum Status "ramps_status":
+        RAMPS_OK
+        RAMPS_EINVAL
+        RAMPS_EBITPIX
+        RAMPS_ERANGE
+        RAMPS_ENOMEM
+        RAMPS_EFORMAT
+
+    const char *ramps_strerror(int status)
+    int ramps_max_threads(int threads)
+    int ramps_have_openmp()
+
+    # ---- decode (decode.c) ----
+    enum ramps_dtype:
+        RAMPS_INT8
+        RAMPS_UINT8
+        RAMPS_INT16
+        RAMPS_UINT16
+        RAMPS_INT32
+        RAMPS_UINT32
+        RAMPS_INT64
+        RAMPS_UINT64
+        RAMPS_FLOAT16
+        RAMPS_FLOAT32
+        RAMPS_FLOAT64
+    enum ramps_byte_order:
+        RAMPS_BIG_ENDIAN
+        RAMPS_LITTLE_ENDIAN
+
+    int ramps_decode_typed_f32(const uint8_t *inp, float *out, size_t n, int dtype,
+                               int order, double scale, double offset, int threads)
+    int ramps_decode_typed_f64(const uint8_t *inp, double *out, size_t n, int dtype,
+                               int order, double scale, double offset, int threads)
+    int ramps_load_xor(const uint8_t *inp, uint8_t *out, size_t n, int width, int order,
+                       uint64_t xor_mask, int threads)
+
+    # ---- encode (encode.c) ----
+    int ramps_encode_f32(const float *inp, uint8_t *out, size_t n, int bitpix,
+                         double bscale, double bzero, int threads)
+    int ramps_encode_f64(const double *inp, uint8_t *out, size_t n, int bitpix,
+                         double bscale, double bzero, int threads)
+    int ramps_transcode_u16_f32be(const uint8_t *inp, uint8_t *out, size_t n, int threads)
+
+    # ---- data quality (dq.c) ----
+    int ramps_combine_dq_or(const uint32_t *pixeldq, const uint8_t *groupdq, uint32_t *out,
+                            size_t nints, size_t ngroups, size_t npix, uint8_t mask,
+                            int threads)
+    int ramps_combine_dq_stcal(const uint32_t *pixeldq, const uint8_t *groupdq,
+                               uint32_t *out, size_t nints, size_t ngroups, size_t npix,
+                               uint8_t mask, int threads)
+    int ramps_collapse_dq(const uint32_t *dq, uint32_t *out, size_t nints, size_t npix,
+                          uint32_t and_bits, int threads)
+
+    # ---- variances (variance.c) ----
+    int ramps_err_f32(const float *a, const float *b, const float *c, float *out,
+                      size_t n, int threads)
+    int ramps_err_f32be(const uint8_t *a, const uint8_t *b, const uint8_t *c, float *out,
+                        size_t n, int threads)
+    int ramps_err_f16(const uint16_t *a, const uint16_t *b, const uint16_t *c,
+                      float *out_f32, uint16_t *out_f16, size_t n, int threads)
+    float ramps_half_to_float(uint16_t h)
+    uint16_t ramps_float_to_half(float f)
+
+    # ---- FITS checksum (checksum.c) ----
+    int ramps_fits_checksum(const uint8_t *buf, size_t n, uint32_t initial,
+                            uint32_t *result, int threads)
+    void ramps_checksum_encode(uint32_t value, int complement, char out[17])
+
+    # ---- FITS structure index (fits_scan.c) ----
+    enum:
+        RAMPS_FITS_MAX_AXES
+    enum ramps_hdu_kind:
+        RAMPS_HDU_PRIMARY
+        RAMPS_HDU_IMAGE
+        RAMPS_HDU_BINTABLE
+        RAMPS_HDU_TABLE
+        RAMPS_HDU_OTHER
+    cpdef enum FitsProblem "ramps_fits_problem":
+        MALFORMED "RAMPS_FITS_MALFORMED"
+        NOT_HDU "RAMPS_FITS_NOT_HDU"
+        TRUNCATED "RAMPS_FITS_TRUNCATED"
+    ctypedef struct ramps_hdu_info:
+        uint64_t header_offset, data_offset, data_size
+        uint64_t naxis[RAMPS_FITS_MAX_AXES]
+        int64_t pcount, gcount, blank
+        double bscale, bzero
+        int32_t naxis_count, bitpix, extver, kind
+        int32_t has_bscale, has_bzero, has_blank, zimage, groups
+        int32_t extname_truncated, nonascii
+        char extname[72]
+    ctypedef struct ramps_fits_error:
+        uint64_t offset
+        int32_t problem
+        char message[160]
+    int ramps_fits_scan(const uint8_t *buf, size_t n, uint64_t base_offset, int at_eof,
+                        ramps_hdu_info *out, size_t max_hdus, size_t *n_found,
+                        uint64_t *next_offset, ramps_fits_error *err)
