@@ -25,6 +25,7 @@ from typing import Any, Sequence
 from . import naming
 from .conversion import OutputJob, alone, plan_ramp_outputs, ramp_name
 from .product import Product
+from .sources import is_url
 
 __all__ = ["Clash", "Task", "Unit", "find_clashes", "group_exposures", "plan_units"]
 
@@ -130,12 +131,12 @@ def _tasks(handle: Any, output_dir: Path | None, *, merge: bool, err: bool,
            into: Path | None) -> list[Task]:
     if isinstance(handle, Product):
         tasks = []
-        out_dir = output_dir or Path(handle.path).parent
+        out_dir = output_dir or _beside(handle.path)
         if combine_dq:
             if handle.kind != "ramp":
                 raise ValueError(f"{handle.path}: --combine-dq needs a ramp, not {handle.kind}")
-            target = into or Path(handle.path).parent / ramp_name(handle.path,
-                                                                  product_type="rateints")
+            target = into or _beside(handle.path) / ramp_name(handle.path,
+                                                              product_type="rateints")
             if not target.exists():
                 raise FileNotFoundError(f"{handle.path}: no rateints product to hold the DQ at "
                                         f"{target} (give one with --into)")
@@ -149,14 +150,19 @@ def _tasks(handle: Any, output_dir: Path | None, *, merge: bool, err: bool,
     if handle.kind != "uncal":
         raise ValueError(f"{first.path}: is a {handle.kind} product; converting needs uncal "
                          "input (or --combine-dq / --recompute-err)")
-    out_dir = output_dir or Path(first.path).parent
+    out_dir = output_dir or _beside(first.path)
     jobs = plan_ramp_outputs(handle, out_dir, merge=merge, max_segment_bytes=max_segment_bytes,
                              err=err)
     return [Task(job.inputs, job.path, "ramp", job=job) for job in jobs]
 
 
+def _beside(path: str) -> Path:
+    """Where outputs of ``path`` go by default: its folder; for a URL, this folder."""
+    return Path.cwd() if is_url(path) else Path(path).parent
+
+
 def _key(path: str | os.PathLike) -> str:
-    return os.path.normcase(os.path.realpath(path))
+    return path if is_url(path) else os.path.normcase(os.path.realpath(path))
 
 
 def find_clashes(units: Sequence[Unit], *, overwrite: bool = False) -> list[Clash]:

@@ -27,6 +27,7 @@ from .segmenting import (DEFAULT_MAX_SEGMENT_BYTES, SEGMENT_KEYWORDS, SEGMENT_ME
                          SegmentError, per_integration, plan_segments, read_segment,
                          segment_header, segment_meta, write_segmented)
 from .problems import ERROR, Problem, Problems, ValidationError
+from .sources import RemotePath, expand_url, is_url
 
 __all__ = ["DEFAULT_MAX_SEGMENT_BYTES", "Exposure", "ExposureImage", "SEGMENT_KEYWORDS",
            "SEGMENT_META", "SegmentError", "expand_paths", "merge_segments", "open_exposure",
@@ -35,17 +36,22 @@ __all__ = ["DEFAULT_MAX_SEGMENT_BYTES", "Exposure", "ExposureImage", "SEGMENT_KE
 _IMAGE = ("IMAGE", "PRIMARY")
 
 
-def expand_paths(paths_or_glob: str | os.PathLike | Iterable[str | os.PathLike]) -> list[Path]:
-    """Paths from a path, a glob pattern, or a list of either (sorted, de-duplicated)."""
+def expand_paths(paths_or_glob: str | os.PathLike | Iterable[str | os.PathLike], *,
+                 storage_options: dict | None = None) -> list[Path | RemotePath]:
+    """Paths from a path, a glob pattern, or a list of either (sorted, de-duplicated);
+    URLs (``s3://...``, patterns too) stay URLs (:class:`~ramps.sources.RemotePath`)."""
     items = [paths_or_glob] if isinstance(paths_or_glob, (str, os.PathLike)) else list(
         paths_or_glob)
-    out: list[Path] = []
+    out: list[Path | RemotePath] = []
     for item in items:
         s = os.fspath(item)
-        matches = sorted(glob.glob(s)) if glob.has_magic(s) else [s]
+        if is_url(s):
+            matches: list = expand_url(s, storage_options)
+        else:
+            matches = [Path(m) for m in (sorted(glob.glob(s)) if glob.has_magic(s) else [s])]
         if not matches:
             raise FileNotFoundError(f"no file matches {s!r}")
-        out.extend(Path(m) for m in matches)
+        out.extend(matches)
     return list(dict.fromkeys(out))
 
 
@@ -283,8 +289,10 @@ def _rows_within(table: np.ndarray, start: int, end: int) -> np.ndarray:
     return table[(n >= start) & (n <= end)]
 
 
-def open_exposure(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike]) -> Exposure:
-    """Open the segments of one exposure (paths, a glob, or a list) as one :class:`Exposure`.
+def open_exposure(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike], *,
+                  storage_options: dict | None = None) -> Exposure:
+    """Open the segments of one exposure (paths, a glob, or a list; URLs and URL patterns
+    too, with fsspec ``storage_options``) as one :class:`Exposure`.
 
     Checks that they are complete (EXSEGNUM 1..EXSEGTOT all present, once),
     contiguous (INTSTART of each is INTEND of the previous plus one, starting
@@ -292,8 +300,8 @@ def open_exposure(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike]
     (one kind, one exposure name, equal shapes apart from nints).  A single
     file without segment keywords is an exposure of one segment.
     """
-    paths = expand_paths(paths_or_glob)
-    products = [open_product(p) for p in paths]
+    paths = expand_paths(paths_or_glob, storage_options=storage_options)
+    products = [open_product(p, storage_options=storage_options) for p in paths]
     try:
         return _assemble(products)
     except BaseException:

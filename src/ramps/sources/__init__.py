@@ -21,7 +21,8 @@ from typing import Any
 
 from .local import ByteSource, FileObjectSource, MmapSource
 
-__all__ = ["ByteSource", "MmapSource", "FileObjectSource", "open_source", "is_url"]
+__all__ = ["ByteSource", "MmapSource", "FileObjectSource", "RemotePath", "open_source", "is_url",
+           "expand_url"]
 
 #: URL schemes read as remote sources; ``file://`` is read as a local path.
 _SCHEMES = ("s3://", "s3a://", "http://", "https://", "gs://", "gcs://", "az://", "abfs://",
@@ -31,6 +32,34 @@ _SCHEMES = ("s3://", "s3a://", "http://", "https://", "gs://", "gcs://", "az://"
 def is_url(obj: Any) -> bool:
     """True for a string naming a remote product (``s3://``, ``https://`` ...)."""
     return isinstance(obj, str) and obj.lower().startswith(_SCHEMES)
+
+
+class RemotePath(str):
+    """A URL with the few ``pathlib`` attributes file planning uses (``name``,
+    ``suffix``, ``parent``); ``Path(url)`` would fold its ``//``."""
+
+    @property
+    def name(self) -> str:
+        return self.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def suffix(self) -> str:
+        return os.path.splitext(self.name)[1]
+
+    @property
+    def parent(self) -> "RemotePath":
+        return RemotePath(self.rstrip("/").rsplit("/", 1)[0])
+
+
+def expand_url(url: str, storage_options: Any = None) -> list[RemotePath]:
+    """The URLs a URL pattern (``s3://bucket/jw...-seg*_uncal.fits``) matches, sorted;
+    a URL without wildcards as it is."""
+    if not any(c in url for c in "*?["):
+        return [RemotePath(url)]
+    import fsspec
+
+    fs, pattern = fsspec.core.url_to_fs(url, **dict(storage_options or {}))
+    return [RemotePath(fs.unstrip_protocol(p)) for p in sorted(fs.glob(pattern))]
 
 
 def open_source(path_or_fileobj: Any, *, storage_options: Any = None) -> ByteSource:
