@@ -148,6 +148,10 @@ def _convert(args: argparse.Namespace) -> int:
         _error(e)
     failed = bool(errors)
     tty = sys.stderr.isatty() and not args.quiet
+    remote = None  # --scheduler: outputs planned here, written on a dask cluster
+    if getattr(args, "scheduler", None) and not args.dry_run:
+        from .distributed_convert import Batch
+        remote = Batch(args.scheduler, args)
     for group in _group_exposures(paths):
         label = str(group[0]) if len(group) == 1 else f"{group[0]} (+{len(group) - 1} segments)"
         try:
@@ -184,8 +188,14 @@ def _convert(args: argparse.Namespace) -> int:
                                 raise FileNotFoundError(
                                     f"{p.path}: no rateints product to hold the DQ at {target} "
                                     "(give one with --into)")
+                            if remote is not None:
+                                remote.add_product(what, p, out, into=target)
+                                continue
                             dq_err.combine_dq(p, rules=args.dq_rules, into=target, output=out,
                                            overwrite=True, threads=args.threads)
+                        elif remote is not None:
+                            remote.add_product(what, p, out)
+                            continue
                         else:
                             dq_err.recompute_err(p, output=out, overwrite=True, threads=args.threads)
                         _summary(p.path, out, time.perf_counter() - t0, args.quiet)
@@ -206,6 +216,9 @@ def _convert(args: argparse.Namespace) -> int:
                         print(f"{label} -> {job.path} (integrations {job.start + 1}.."
                               f"{job.end}, dry run)")
                         continue
+                    if remote is not None:
+                        remote.add_ramp(label, exposure, job)
+                        continue
                     sci = exposure.products[0].hdu("SCI")
                     total = (job.end - job.start) * sci.data_size // max(sci.shape[0], 1)
                     bar = _Progress(total, job.path.name, tty)
@@ -222,6 +235,8 @@ def _convert(args: argparse.Namespace) -> int:
             except Exception as e:
                 _error(str(e) if str(e) else type(e).__name__)
                 failed = True
+    if remote is not None:
+        failed = remote.run(lambda src, dst, s: _summary(src, dst, s, args.quiet), _error) or failed
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -251,6 +266,10 @@ def convert_parser() -> argparse.ArgumentParser:
     ap.add_argument("--max-segment-size", type=_size, metavar="BYTES",
                     help="split outputs into -segNNN files under this size (e.g. 1.9G)")
     ap.add_argument("--threads", type=int, help="threads for the kernels (default: all cores)")
+    from .distributed_convert import parse_scheduler
+    ap.add_argument("--scheduler", type=parse_scheduler, metavar="local:N|ADDRESS",
+                    help="write each output in a task on a dask cluster: a local one of N "
+                         "worker processes, or a running scheduler's address (ramps[dask])")
     ap.add_argument("--dry-run", action="store_true", help="print what would be written")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress or summary lines")
     ap.add_argument("--version", action="version", version=f"ramps {__version__}")

@@ -133,6 +133,11 @@ class Exposure:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
+    def to_dask(self, name: str = "SCI", *, ver: int = 1, dtype: Any = None, chunks: Any = None):
+        """An extension across the segments as a lazy dask array (ramps.dask_arrays.to_dask)."""
+        from .dask_arrays import to_dask
+        return to_dask(self, name, ver=ver, dtype=dtype, chunks=chunks)
+
 
 def open_exposure(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike]) -> Exposure:
     """Open the segments of one exposure (paths, a glob, or a list) as one :class:`Exposure`.

@@ -1,0 +1,192 @@
+"""``ramps.convert --scheduler local:N|ADDRESS``: the planned outputs as tasks on a dask cluster.
+
+The command line (:mod:`ramps.cli`) plans every output as it does for a serial
+run, and hands each one to a :class:`Batch` instead of writing it; the batch
+sends one task per output file to a ``dask.distributed`` cluster (a
+LocalCluster of N one-thread worker processes, or an existing scheduler's
+address), and reports each result as the serial run would: the same summary
+line, the same error message on stderr, the same exit status.
+
+Each task is a plain :class:`RemoteJob` (paths and numbers, no open file):
+the worker opens its inputs itself and writes with the same function as the
+serial route, so the outputs are the same bytes.  Writers are atomic (a
+``.part`` temp file beside the target, renamed when complete): a worker that
+dies mid-file never leaves a partial target.  Its ``.part`` file is removed,
+the file is tried once more on another worker, and reported failed if that
+worker dies too.
+
+dask and distributed are imported only when a batch runs (``ramps[dask]``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import importlib.util
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+__all__ = ["RemoteJob", "Batch", "parse_scheduler", "local_cluster", "run_job"]
+
+#: Tries of a file whose worker died (the first run and one retry).
+TRIES = 2
+
+
+def parse_scheduler(text: str) -> str:
+    """Check a ``--scheduler`` value: ``local``, ``local:N`` (N >= 1) or a scheduler address."""
+    if importlib.util.find_spec("distributed") is None:
+        raise argparse.ArgumentTypeError("needs dask.distributed: pip install 'ramps[dask]'")
+    if text == "local" or text.startswith("local:"):
+        n = text[6:] or str(os.cpu_count() or 1)
+        if not n.isdigit() or int(n) < 1:
+            raise argparse.ArgumentTypeError(f"local:N needs N >= 1 workers, got {text!r}")
+        return f"local:{int(n)}"
+    if not text or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f"not a scheduler address: {text!r}")
+    return text
+
+
+@dataclass(frozen=True)
+class RemoteJob:
+    """One output file, as a worker needs it: what to run on which paths."""
+
+    what: str  # "ramp", "combine_dq" or "recompute_err"
+    label: str  # the input as the summary line names it
+    inputs: tuple[str, ...]  # the exposure's segments (ramp) or the one product
+    output: str
+    start: int = 0  # ramp: integrations [start, end) of the exposure
+    end: int = 0
+    segment: tuple[int, int] | None = None  # ramp: (EXSEGNUM, EXSEGTOT) of the output
+    header_index: int = 0  # ramp: the segment whose primary header the output carries
+    into: str | None = None  # combine_dq: the product that holds the DQ
+    options: dict = field(default_factory=dict, hash=False)  # err, overwrite, rules, threads
+
+
+def run_job(job: RemoteJob) -> float:
+    """Write one output (on a worker); returns the seconds it took."""
+    from . import dq_err
+    from .conversion import OutputJob, uncal_to_ramp
+    from .exposure import open_exposure
+
+    o = job.options
+    t0 = time.perf_counter()
+    if job.what == "ramp":
+        with open_exposure(list(job.inputs)) as exposure:
+            out = OutputJob(Path(job.output), job.start, job.end, job.segment,
+                            exposure.products[job.header_index])
+            uncal_to_ramp(exposure, out, err=o.get("err", True),
+                          overwrite=o.get("overwrite", False), threads=o.get("threads"))
+    elif job.what == "combine_dq":
+        dq_err.combine_dq(job.inputs[0], rules=o.get("rules", "or"), into=job.into,
+                          output=job.output, overwrite=True, threads=o.get("threads"))
+    elif job.what == "recompute_err":
+        dq_err.recompute_err(job.inputs[0], output=job.output, overwrite=True,
+                             threads=o.get("threads"))
+    else:
+        raise ValueError(f"unknown job {job.what!r}")
+    return time.perf_counter() - t0
+
+
+def local_cluster(n_workers: int, **kw: Any) -> Any:
+    """A LocalCluster of ``n_workers`` one-thread processes that fails a task at once when its
+    worker dies (the batch retries the file itself) and runs one task per worker at a time,
+    so that a dying worker takes no queued file with it."""
+    import dask
+    from distributed import LocalCluster
+
+    kw = {"processes": True, "threads_per_worker": 1, "dashboard_address": None,
+          "silence_logs": logging.CRITICAL, **kw}
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0,
+                          "distributed.scheduler.worker-saturation": 1.0}):
+        return LocalCluster(n_workers=n_workers, **kw)
+
+
+def _remove_partials(output: str) -> None:
+    """Remove the ``.part`` temp files a killed writer of ``output`` left (see fits.write)."""
+    target = Path(output)
+    for tmp in glob.glob(os.path.join(glob.escape(str(target.parent)),
+                                      "." + glob.escape(target.name) + ".*.part")):
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+class Batch:
+    """The outputs of one ``ramps.convert`` run, collected while planning, run on a cluster."""
+
+    def __init__(self, scheduler: str, args: argparse.Namespace):
+        self.scheduler, self.jobs = scheduler, []
+        self.workers = int(scheduler[6:]) if scheduler.startswith("local:") else None
+        threads = getattr(args, "threads", None)
+        if threads is None and self.workers:  # share the machine's cores between the workers
+            threads = max(1, (os.cpu_count() or 1) // self.workers)
+        self.options = {"err": not getattr(args, "no_err", False),
+                        "overwrite": bool(getattr(args, "overwrite", False)),
+                        "rules": getattr(args, "dq_rules", "or"), "threads": threads}
+
+    def add_ramp(self, label: str, exposure: Any, job: Any) -> None:
+        """An uncal -> ramp output (a :class:`ramps.conversion.OutputJob` of ``exposure``)."""
+        self.jobs.append(RemoteJob("ramp", label, tuple(map(str, exposure.paths)), str(job.path),
+                                   job.start, job.end, job.segment,
+                                   exposure.products.index(job.header_from), None, self.options))
+
+    def add_product(self, what: str, product: Any, output: Path, into: Path | None = None) -> None:
+        """A combine_dq (into ``into``) or recompute_err output of one product."""
+        self.jobs.append(RemoteJob(what, str(product.path), (str(product.path),), str(output),
+                                   into=None if into is None else str(into), options=self.options))
+
+    def _connect(self) -> tuple[Any, Any]:
+        from distributed import Client
+
+        cluster = local_cluster(self.workers) if self.workers else None
+        try:
+            client = Client(cluster if cluster is not None else self.scheduler,
+                            set_as_default=False)
+        except BaseException:
+            if cluster is not None:
+                cluster.close()
+            raise
+        return client, cluster
+
+    def run(self, summary: Callable[[str, Path, float], None],
+            error: Callable[[str], None]) -> bool:
+        """Run every job; report each in plan order; True when any failed."""
+        if not self.jobs:
+            return False
+        from distributed import KilledWorker
+
+        client, cluster = self._connect()
+        failed, pending = False, set(range(len(self.jobs)))
+        try:
+            futures = [client.submit(run_job, job, pure=False) for job in self.jobs]
+            for i, (job, fut) in enumerate(zip(self.jobs, futures)):
+                for attempt in range(1, TRIES + 1):
+                    try:
+                        seconds = fut.result()
+                    except KilledWorker as e:
+                        _remove_partials(job.output)
+                        if attempt < TRIES:
+                            fut = client.submit(run_job, job, pure=False)
+                            continue
+                        error(f"{job.label}: {job.output}: the worker died while writing it "
+                              f"({attempt} tries; {type(e).__name__}); nothing written")
+                        failed = True
+                    except Exception as e:
+                        error(str(e) if str(e) else type(e).__name__)
+                        failed = True
+                    else:
+                        summary(job.label, Path(job.output), seconds)
+                    break
+                pending.discard(i)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+            for i in pending:  # interrupted: what a stopped worker was writing
+                _remove_partials(self.jobs[i].output)
+        return failed
