@@ -98,8 +98,9 @@ def local_cluster(n_workers: int, **kw: Any) -> Any:
     import dask
     from distributed import LocalCluster
 
-    kw = {"processes": True, "threads_per_worker": 1, "dashboard_address": None,
-          "silence_logs": logging.CRITICAL, **kw}
+    kw = {"processes": True, "threads_per_worker": 1, "silence_logs": logging.CRITICAL,
+          # no dashboard, and its HTTP server (always started) on a free port, not 8787
+          "scheduler_kwargs": {"dashboard": False, "dashboard_address": ":0"}, **kw}
     with dask.config.set({"distributed.scheduler.allowed-failures": 0,
                           "distributed.scheduler.worker-saturation": 1.0}):
         return LocalCluster(n_workers=n_workers, **kw)
