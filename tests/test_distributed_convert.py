@@ -211,6 +211,7 @@ def test_worker_killed_mid_file(tmp_path, cluster, capsys):
     address, client = cluster
     inputs = _inputs(tmp_path / "in")
     poison = inputs[-1]  # jw02734002002...: a file of its own
+    inputs = inputs[-1:] + inputs[:-1]  # planned first: it dies beside a running file
     out_dir, witness = tmp_path / "out", tmp_path / "witness.txt"
     out_dir.mkdir()
     client.register_plugin(KillMidFile("jw02734002002", out_dir, witness), name="ramps-test-kill")
@@ -225,7 +226,7 @@ def test_worker_killed_mid_file(tmp_path, cluster, capsys):
     assert not target.exists()
     deaths = witness.read_text().splitlines()
     assert len(deaths) == 2 and all(f".{target.name}." in d for d in deaths)  # it was partial
-    assert sorted(os.listdir(out_dir)) == sorted(cli_ramp_name(p) for p in inputs[:2])
+    assert sorted(os.listdir(out_dir)) == sorted(cli_ramp_name(p) for p in inputs[1:])
     assert len(out.splitlines()) == 2
 
 
@@ -239,6 +240,26 @@ def test_scheduler_option(tmp_path, capsys):
     assert distributed_convert.parse_scheduler("tcp://10.0.0.1:8786") == "tcp://10.0.0.1:8786"
     rc, out, _ = convert(capsys, src, "--scheduler", "local:2", "--dry-run")
     assert rc == 0 and "dry run" in out and not list(tmp_path.glob("*_ramp.fits"))
+
+
+def test_relative_paths_and_no_scheduler(tmp_path, cluster, capsys, monkeypatch):
+    """Relative inputs and -o are sent as absolute paths (a worker's folder may be another)
+    and printed as given; a scheduler nobody listens at is an error naming it, exit 1."""
+    import dask
+
+    address, _ = cluster
+    monkeypatch.chdir(tmp_path)
+    write_uncal(tmp_path / NAME.format(seg="", kind="uncal"), counts(1))
+    (tmp_path / "o").mkdir()
+    rc, out, err = convert(capsys, NAME.format(seg="", kind="uncal"), "-o", "o",
+                           "--scheduler", address)
+    assert (rc, err) == (0, "")
+    assert out.startswith(f"{NAME.format(seg='', kind='uncal')} -> o/")
+    assert (tmp_path / "o" / NAME.format(seg="", kind="ramp")).exists()
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        rc, out, err = convert(capsys, NAME.format(seg="", kind="uncal"), "-o", "o",
+                               "--overwrite", "--scheduler", "tcp://127.0.0.1:9")
+    assert rc == 1 and "cannot reach the dask scheduler tcp://127.0.0.1:9" in err
 
 
 def test_local_cluster_from_the_command_line(tmp_path, capsys):

@@ -56,8 +56,9 @@ class RemoteJob:
 
     what: str  # "ramp", "combine_dq" or "recompute_err"
     label: str  # the input as the summary line names it
-    inputs: tuple[str, ...]  # the exposure's segments (ramp) or the one product
-    output: str
+    inputs: tuple[str, ...]  # the exposure's segments (ramp) or the one product (absolute)
+    output: str  # absolute: a worker's working folder may be another
+    shown: str = ""  # the output as the summary line names it (as planned)
     start: int = 0  # ramp: integrations [start, end) of the exposure
     end: int = 0
     segment: tuple[int, int] | None = None  # ramp: (EXSEGNUM, EXSEGTOT) of the output
@@ -132,14 +133,18 @@ class Batch:
 
     def add_ramp(self, label: str, exposure: Any, job: Any) -> None:
         """An uncal -> ramp output (a :class:`ramps.conversion.OutputJob` of ``exposure``)."""
-        self.jobs.append(RemoteJob("ramp", label, tuple(map(str, exposure.paths)), str(job.path),
-                                   job.start, job.end, job.segment,
-                                   exposure.products.index(job.header_from), None, self.options))
+        self.jobs.append(RemoteJob("ramp", label, tuple(map(os.path.abspath, exposure.paths)),
+                                   os.path.abspath(job.path), str(job.path), job.start, job.end,
+                                   job.segment, exposure.products.index(job.header_from),
+                                   options=self.options))
 
-    def add_product(self, what: str, product: Any, output: Path, into: Path | None = None) -> None:
+    def add_product(self, what: str, product: Any, output: Path,
+                    into: Path | None = None) -> None:
         """A combine_dq (into ``into``) or recompute_err output of one product."""
-        self.jobs.append(RemoteJob(what, str(product.path), (str(product.path),), str(output),
-                                   into=None if into is None else str(into), options=self.options))
+        self.jobs.append(RemoteJob(what, str(product.path), (os.path.abspath(product.path),),
+                                   os.path.abspath(output), str(output),
+                                   into=None if into is None else os.path.abspath(into),
+                                   options=self.options))
 
     def _connect(self) -> tuple[Any, Any]:
         from distributed import Client
@@ -156,38 +161,71 @@ class Batch:
 
     def run(self, summary: Callable[[str, Path, float], None],
             error: Callable[[str], None]) -> bool:
-        """Run every job; report each in plan order; True when any failed."""
+        """Run every job, as many at a time as the cluster has threads; report each in plan
+        order as soon as it and those before it are done; True when any failed."""
         if not self.jobs:
             return False
-        from distributed import KilledWorker
-
-        client, cluster = self._connect()
-        failed, pending = False, set(range(len(self.jobs)))
         try:
-            futures = [client.submit(run_job, job, pure=False) for job in self.jobs]
-            for i, (job, fut) in enumerate(zip(self.jobs, futures)):
-                for attempt in range(1, TRIES + 1):
-                    try:
-                        seconds = fut.result()
-                    except KilledWorker as e:
-                        _remove_partials(job.output)
-                        if attempt < TRIES:
-                            fut = client.submit(run_job, job, pure=False)
-                            continue
-                        error(f"{job.label}: {job.output}: the worker died while writing it "
-                              f"({attempt} tries; {type(e).__name__}); nothing written")
-                        failed = True
-                    except Exception as e:
-                        error(str(e) if str(e) else type(e).__name__)
-                        failed = True
-                    else:
-                        summary(job.label, Path(job.output), seconds)
-                    break
-                pending.discard(i)
+            client, cluster = self._connect()
+        except OSError as e:  # no scheduler at that address (after distributed's timeout)
+            error(f"cannot reach the dask scheduler {self.scheduler}: {e}")
+            return True
+        outcomes: dict[int, tuple] = {}
+        try:
+            self._gather(client, outcomes)
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
-            for i in pending:  # interrupted: what a stopped worker was writing
-                _remove_partials(self.jobs[i].output)
+            for i, job in enumerate(self.jobs):  # interrupted: what a stopped worker wrote
+                if i not in outcomes:
+                    _remove_partials(job.output)
+        failed = False
+        for i, job in enumerate(self.jobs):
+            kind, value = outcomes[i]
+            if kind == "done":
+                summary(job.label, Path(job.shown), value)
+                continue
+            failed = True
+            if kind == "died":
+                error(f"{job.label}: {job.shown}: the worker died while writing it ({value} "
+                      "tries); nothing written")
+            else:
+                error(str(value) if str(value) else type(value).__name__)
         return failed
+
+    def _gather(self, client: Any, outcomes: dict[int, tuple]) -> None:
+        """Submit the jobs, never more than the cluster's threads at once (so that a worker
+        that dies takes no waiting file with it), and collect each one's outcome:
+        ("done", seconds), ("died", tries) or ("error", exception)."""
+        from distributed import KilledWorker, as_completed
+
+        todo, tries, index = list(range(len(self.jobs)))[::-1], {}, {}
+        running = as_completed(loop=client.loop)
+
+        def submit(i: int) -> None:
+            tries[i] = tries.get(i, 0) + 1
+            fut = client.submit(run_job, self.jobs[i], pure=False)
+            index[fut.key] = i
+            running.add(fut)
+
+        def fill() -> None:
+            slots = max(1, sum(client.nthreads().values())) - running.count()
+            while todo and slots > 0:
+                submit(todo.pop())
+                slots -= 1
+
+        fill()
+        for fut in running:
+            i = index.pop(fut.key)
+            try:
+                outcomes[i] = ("done", fut.result())
+            except KilledWorker:
+                _remove_partials(self.jobs[i].output)
+                if tries[i] < TRIES:
+                    todo.append(i)  # next, when a thread is free (not beside a running file)
+                else:
+                    outcomes[i] = ("died", tries[i])
+            except Exception as e:
+                outcomes[i] = ("error", e)
+            fill()
