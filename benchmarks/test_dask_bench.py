@@ -13,9 +13,10 @@ each), converted to one ramp per segment by ``python -m ramps.convert``:
 Each fresh round is a new ``ramps.convert`` process with the page cache warm, timed by its
 wall clock (imports included); warm rounds call the command's ``convert_main`` in the pytest
 process after one untimed run, so that the scheduler's cost per file shows without the
-imports a fresh process pays (and warm workers do not).  The summary rows give medians; the test prints (and stores in
-extra_info) the 1-worker / 2-worker ratio and the overhead per file against the serial
-command.  Every output of the scheduled runs is checked to hold the serial run's SCI.
+imports a fresh process pays (and warm workers do not).  The summary rows give medians;
+the test prints (and stores in extra_info) the 1-worker / 2-worker ratio and the overhead
+per file against the serial command.  The last output of every row's untimed first run is
+checked to hold the uncal's counts as float32.
 """
 
 from __future__ import annotations
