@@ -5,7 +5,8 @@ leaves nothing behind and the file is reported failed (after one retry), exit st
 
 The files hold the time they were written (DATE, meta.date): the workers and the serial
 run here are given one fixed clock (ramps.fits.write._now_isot) so that whole files can
-be compared byte for byte."""
+be compared byte for byte (the function lives in ramps.fits.write here, in
+ramps.fits.layout after the writer's split: _clock_module finds it)."""
 
 from __future__ import annotations
 
@@ -30,18 +31,29 @@ from test_cli import NAME, counts, write_uncal  # noqa: E402
 CLOCK = "2026-01-02T03:04:05.678"
 
 
+def _clock_module():
+    """The module whose _now_isot stamps DATE and meta.date on every file ramps writes."""
+    import importlib
+
+    for name in ("ramps.fits.layout", "ramps.fits.write"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(module, "_now_isot"):
+            return module
+    raise AssertionError("no _now_isot in ramps.fits.layout or ramps.fits.write")
+
+
 class FixedClock(WorkerPlugin):
     """Every file a worker writes says it was written at CLOCK."""
 
     def setup(self, worker):
-        import ramps.fits.write as w
-
+        w = _clock_module()
         self.original, w._now_isot = w._now_isot, lambda: CLOCK
 
     def teardown(self, worker):
-        import ramps.fits.write as w
-
-        w._now_isot = self.original
+        _clock_module()._now_isot = self.original
 
 
 class KillMidFile(WorkerPlugin):
@@ -97,9 +109,7 @@ def cluster():
 
 @pytest.fixture
 def serial_clock(monkeypatch):
-    import ramps.fits.write as w
-
-    monkeypatch.setattr(w, "_now_isot", lambda: CLOCK)
+    monkeypatch.setattr(_clock_module(), "_now_isot", lambda: CLOCK)
 
 
 def convert(capsys, *args):
