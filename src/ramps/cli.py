@@ -10,6 +10,7 @@ still converted, and nothing half-written is left), 2 for a usage error.
 from __future__ import annotations
 
 import argparse
+import functools
 import errno
 import os
 import sys
@@ -180,6 +181,11 @@ def _convert(args: argparse.Namespace) -> int:
         _error(e)
     failed = bool(errors)
     tty = sys.stderr.isatty() and not args.quiet
+    remote = None  # --scheduler: outputs planned here, written on a dask cluster
+    if getattr(args, "scheduler", None) and not args.dry_run:
+        from .distributed_convert import Batch
+
+        remote = Batch(args.scheduler, args)
     units = plan_units(paths, output_dir=Path(args.output_dir) if args.output_dir else None,
                        merge=args.merge, max_segment_bytes=args.max_segment_size,
                        err=not args.no_err, combine_dq=args.combine_dq,
@@ -190,8 +196,8 @@ def _convert(args: argparse.Namespace) -> int:
         for unit in units:
             with unit:
                 stops = unit.problems + [_clash_message(c) for c in unit.clashes]
-                for m in stops:
-                    _error(m)
+                for m in stops:  # with --scheduler, reported in their place after the run
+                    remote.add_error(m) if remote is not None else _error(m)
                 failed |= bool(stops)
                 if stops:
                     continue
@@ -210,6 +216,14 @@ def _convert(args: argparse.Namespace) -> int:
                                f"{task.output.parent}: {e.strerror or e}")
                         failed = True
                         break
+                    if remote is not None:
+                        explain = functools.partial(_explain, task=task)
+                        if task.job is not None:
+                            remote.add_ramp(task.label, unit.handle, task.job, explain)
+                        else:
+                            remote.add_product(task.action, task.product, task.output,
+                                               into=task.into, explain=explain)
+                        continue
                     t0 = time.perf_counter()
                     try:
                         _run_task(task, unit.handle, args, tty)
@@ -223,6 +237,8 @@ def _convert(args: argparse.Namespace) -> int:
     finally:
         for unit in units:
             unit.close()
+    if remote is not None:
+        failed = remote.run(lambda src, dst, s: _summary(src, dst, s, args.quiet), _error) or failed
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -252,6 +268,10 @@ def convert_parser() -> argparse.ArgumentParser:
     ap.add_argument("--max-segment-size", type=_size, metavar="BYTES",
                     help="split outputs into -segNNN files under this size (e.g. 1.9G)")
     ap.add_argument("--threads", type=int, help="threads for the kernels (default: all cores)")
+    from .distributed_convert import parse_scheduler
+    ap.add_argument("--scheduler", type=parse_scheduler, metavar="local:N|ADDRESS",
+                    help="write each output in a task on a dask cluster: a local one of N "
+                         "worker processes, or a running scheduler's address (ramps[dask])")
     ap.add_argument("--dry-run", action="store_true", help="print what would be written")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress or summary lines")
     ap.add_argument("--version", action="version", version=f"ramps {__version__}")

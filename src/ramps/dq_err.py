@@ -49,6 +49,7 @@ def combine_dq(
     output: str | os.PathLike | None = None,
     overwrite: bool = False,
     threads: int | None = None,
+    dask: bool = False,
 ) -> np.ndarray | Path:
     """One DQ plane per integration from a ramp's PIXELDQ and GROUPDQ.
 
@@ -58,7 +59,13 @@ def combine_dq(
     product gets the per-integration planes, a rate-shaped one (2-D DQ) their
     :func:`~ramps.kernels.collapse_dq` under the same rules.
     See :func:`ramps.kernels.combine_dq` for ``rules`` and ``mask``.
+    ``dask=True``: a lazy dask array read a chunk of integrations per task
+    (:func:`ramps.dask_arrays.combine_dq`; no ``out``/``output``).
     """
+    if dask:
+        from .dask_arrays import combine_dq as dask_combine_dq
+        return dask_combine_dq(product, rules=rules, mask=mask, threads=threads, out=out,
+                               output=output)
     p, owned = _as_product(product)
     try:
         dq = _combine_by_integration(p, rules, mask, out, threads, release=owned)
@@ -82,13 +89,18 @@ def recompute_err(
     output: str | os.PathLike | None = None,
     overwrite: bool = False,
     threads: int | None = None,
+    dask: bool = False,
 ) -> np.ndarray | Path:
     """ERR = sqrt(VAR_POISSON + VAR_RNOISE [+ VAR_FLAT]) from the variances present.
 
     Works on rate, rateints, cal, calints (and any product with two or three
     VAR_* extensions of SCI's shape).  Returns the float32 array, or with
-    ``output=`` writes a copy of the product with ERR replaced.
+    ``output=`` writes a copy of the product with ERR replaced.  ``dask=True``: a
+    lazy dask array (:func:`ramps.dask_arrays.recompute_err`; no ``out``/``output``).
     """
+    if dask:
+        from .dask_arrays import recompute_err as dask_recompute_err
+        return dask_recompute_err(product, threads=threads, out=out, output=output)
     p, owned = _as_product(product)
     try:
         present = [n for n in VARIANCE_EXTENSIONS if n in p]

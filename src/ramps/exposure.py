@@ -261,6 +261,12 @@ class Exposure:
             self._meta = segment_meta(meta, None, self.nints) if self._segmented else meta
         return self._meta
 
+    def to_dask(self, name: str = "SCI", *, ver: int = 1, dtype: Any = None, chunks: Any = None):
+        """An extension across the segments as a lazy dask array (ramps.dask_arrays.to_dask)."""
+        from .dask_arrays import to_dask
+
+        return to_dask(self, name, ver=ver, dtype=dtype, chunks=chunks)
+
     def validate(self, strict: bool = False) -> Problems:
         """Each segment's problems against its spec, then the exposure's (errors):
         segments of one kind with the same extensions, each holding INTSTART..INTEND

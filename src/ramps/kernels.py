@@ -409,6 +409,12 @@ def transcode_u16_to_f32be(
     return result
 
 
+def _is_dask(*arrays: Any) -> bool:
+    """Whether any argument is a dask array (without importing dask: none can be unless loaded)."""
+    dask_array = sys.modules.get("dask.array")
+    return dask_array is not None and any(isinstance(a, dask_array.Array) for a in arrays)
+
+
 def _array(a: Any, dtype: Any, ndim: int, name: str) -> np.ndarray:
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{name} must be a numpy array, got {type(a).__name__}")
@@ -470,8 +476,12 @@ def combine_dq(
     Returns
     -------
     numpy.ndarray
-        uint32, shape (nints, ny, nx).
+        uint32, shape (nints, ny, nx).  Dask inputs give a lazy dask array
+        (:func:`ramps.dask_kernels.combine_dq`).
     """
+    if _is_dask(pixeldq, groupdq):
+        from .dask_kernels import combine_dq as dask_combine_dq
+        return dask_combine_dq(pixeldq, groupdq, rules=rules, mask=mask, out=out, threads=threads)
     pixeldq = _array(pixeldq, np.uint32, 2, "pixeldq")
     groupdq = _array(groupdq, np.uint8, 4, "groupdq")
     if groupdq.shape[2:] != pixeldq.shape:
@@ -531,8 +541,12 @@ def err_from_variances(
     the read-only memory-mapped views of ``Product[...]``): all of them then,
     at any alignment.  They are byte-swapped as they are read, in the same
     single pass, with the same result bit for bit (NaN payloads included) as
-    swapping them first; the output is native float32.
+    swapping them first; the output is native float32.  Dask inputs give a lazy
+    dask array (:func:`ramps.dask_kernels.err_from_variances`).
     """
+    if _is_dask(*variances):
+        from .dask_kernels import err_from_variances as dask_err
+        return dask_err(*variances, out=out, dtype=dtype, threads=threads)
     if len(variances) not in (2, 3):
         raise TypeError(f"err_from_variances takes 2 or 3 variance arrays, got {len(variances)}")
     first = variances[0]

@@ -397,6 +397,11 @@ class Product:
         value = card_value(self._source.read(info.header_offset, info.header_size), keyword)
         return value or None
 
+    def to_dask(self, name: str = "SCI", *, ver: int = 1, dtype: Any = None, chunks: Any = None):
+        """An image extension as a lazy dask array (see :func:`ramps.dask_arrays.to_dask`)."""
+        from .dask_arrays import to_dask
+        return to_dask(self, name, ver=ver, dtype=dtype, chunks=chunks)
+
 
 def open(path: str | os.PathLike | Any, *, kind: str | None = None,
          checksum: bool = False, strict: bool = False,
