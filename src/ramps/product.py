@@ -488,6 +488,10 @@ def open(path: str | os.PathLike | Any, *, kind: str | None = None,
     on a mismatch.
     """
     source = open_source(path)
+    if source.size >= 5 and source.read(0, 5) == b"#ASDF":  # Roman/ASDF: ramps.asdf
+        from .asdf.read import open_asdf
+
+        return open_asdf(source)  # closes the source if it fails
     try:
         p = Product(source, kind=kind)
         if checksum:
