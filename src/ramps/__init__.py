@@ -27,7 +27,7 @@ _EXPORTS = {
     "TruncatedFileError": "errors",
     "ChecksumError": "errors",
     "ClosedError": "errors",
-    "write": "fits.write",
+    "write": "writing",
     "combine_dq": "dq_err",
     "recompute_err": "dq_err",
     "open_exposure": "exposure",

@@ -24,6 +24,8 @@ from ..sources import ByteSource, open_source
 from ..specs.roman import GENERIC, RomanProductSpec, spec_for_tag
 from .codecs import DecodeError, Target, get_codec
 from .index import ArrayInfo, AsdfIndex, read_index
+from .lazy import AsdfLazyArray
+from .tree import unit_from_node
 
 __all__ = ["AsdfProduct", "AsdfLazyArray", "ArrayEntry", "open_asdf", "is_asdf"]
 
@@ -44,49 +46,6 @@ class ArrayEntry:
 def is_asdf(head: bytes) -> bool:
     """True when a file's first bytes are the ASDF magic."""
     return head[:5] == b"#ASDF"
-
-
-class AsdfLazyArray:
-    """A lazy, read-only array in a chosen dtype: ``a[i]`` decodes plane ``i``
-    only (for lz4, only the chunks that hold it); ``numpy.asarray(a)`` all."""
-
-    def __init__(self, product: "AsdfProduct", name: str, dtype: Any):
-        self._product, self._name = product, name
-        self._info = product.info(name)
-        self.dtype, self.shape = np.dtype(dtype), self._info.shape
-        self.ndim = len(self.shape)
-
-    def __len__(self) -> int:
-        return self.shape[0] if self.shape else 0
-
-    def __repr__(self) -> str:
-        return (f"<AsdfLazyArray {self._name} of {self._product.path} shape={self.shape} "
-                f"dtype={self.dtype}>")
-
-    def read(self, out: Optional[np.ndarray] = None, threads: Optional[int] = None) -> np.ndarray:
-        return self._product.read(self._name, dtype=self.dtype, out=out, threads=threads)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        arr = self.read()
-        return arr if dtype is None else arr.astype(dtype, copy=False)
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        first, rest = (key[0], key[1:]) if isinstance(key, tuple) and key else (key, ())
-        if not self.shape:
-            return self.read()[key]
-        n = self.shape[0]
-        if isinstance(first, (int, np.integer)) and not isinstance(first, bool):
-            i = int(first) + n if first < 0 else int(first)
-            if not 0 <= i < n:
-                raise IndexError(f"index {first} out of range for axis 0 of size {n}")
-            plane = self._product._read_planes(self._info, i, 1, self.dtype)[0]
-            return plane[rest] if rest else plane
-        if isinstance(first, slice) and first.indices(n)[2] == 1:
-            start, stop, _ = first.indices(n)
-            block = self._product._read_planes(self._info, start, max(stop - start, 0),
-                                               self.dtype)
-            return block[(slice(None),) + tuple(rest)] if rest else block
-        return self.read()[key]
 
 
 class AsdfProduct:
@@ -261,15 +220,18 @@ class AsdfProduct:
 
         self._check_open()
         node = self._node(name)
-        cols, names = [], []
+        cols, names, units = [], [], []
         for i, col in enumerate(node.get("columns", [])):
-            data = col.get("data") if isinstance(col, dict) else None
-            tag = getattr(data, "_tag", "") or getattr(col, "_tag", "")
-            key = f"{name}/columns/{i}/data" if "ndarray" in str(tag) or data is not None \
-                else f"{name}/columns/{i}"
-            cols.append(self.read(key))
-            names.append(str(col.get("name", f"col{i}")) if isinstance(col, dict) else f"col{i}")
-        return Table(cols, names=names, copy=False)
+            is_col = isinstance(col, dict) and "data" in col
+            cols.append(self.read(f"{name}/columns/{i}/data" if is_col else
+                                  f"{name}/columns/{i}"))
+            names.append(str(col.get("name", f"col{i}")) if is_col else f"col{i}")
+            units.append(col.get("unit") if is_col else None)
+        table = Table(cols, names=names, copy=False)
+        for n, unit in zip(names, units):
+            if isinstance(unit, str):  # as asdf-astropy reads a unit tag
+                table[n].unit = unit_from_node(unit)
+        return table
 
     def _mapped_view(self, info: ArrayInfo) -> Optional[np.ndarray]:
         if info.inline is not None or info.strides is not None:
