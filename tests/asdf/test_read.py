@@ -256,3 +256,24 @@ def test_truncated_roman_file(tmp_path, roman_file):
     with pytest.raises(TruncatedFileError) as e:
         ramps.open(cut)
     assert "cut.asdf" in str(e.value) and e.value.extension
+
+
+def test_bad_chunk_is_named_beyond_the_first_batch(tmp_path):
+    """20 chunks of 4000 bytes decode in batches of 8 or more; chunk 10 claiming
+    3904 bytes (and chunk 11 4096, so totals agree) is reported as chunk 10."""
+    data = np.arange(40000, dtype=np.uint16)
+    path, raw, at = lz4_chunk_sizes(tmp_path, data)
+    pos = at
+    for k in range(12):
+        size = struct.unpack(">I", bytes(raw[pos:pos + 4]))[0]
+        if k in (10, 11):
+            raw[pos + 4:pos + 8] = struct.pack("<I", 3904 if k == 10 else 4096)
+        pos += 4 + size
+    bad = tmp_path / "bad10.asdf"
+    bad.write_bytes(bytes(raw))
+    with ramps.open(bad) as p:
+        with pytest.raises(FormatError, match="lz4 chunk 10:"):
+            p.read("data")
+        with pytest.raises(FormatError, match="lz4 chunk 10:"):
+            p.read("data", dtype="float32")
+        np.testing.assert_array_equal(p.lazy("data", np.uint16)[:4000], data[:4000])

@@ -154,6 +154,9 @@ def test_atomic_publishing(tmp_path, roman_file):
     m = rdm_open(target)
     np.testing.assert_array_equal(m.data, arrays["data"])
     assert sorted(os.listdir(tmp_path)) == ["segm.asdf"]
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's 0o600
 
 
 def test_meta_with_astropy_objects(tmp_path, roman_file):

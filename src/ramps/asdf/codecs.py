@@ -85,7 +85,12 @@ class Lz4:
                               f"{_core.LZ4_PROBLEMS.get(e.problem)}") from None
 
     def decode(self, comp: np.ndarray, data_size: int, target: Target,
-               threads: int = 0, chunks: Optional[tuple] = None) -> None:
+               threads: int = 0, chunks: Optional[tuple] = None,
+               release: Optional[Callable[[int, int], None]] = None) -> None:
+        """Decode the chunks holding ``target``'s range, a batch of chunks (four
+        per thread) at a time; ``release(lo, hi)`` is told each compressed byte
+        range once consumed (the reader drops those mapped pages: peak memory
+        is the output plus one batch)."""
         so, sl, ro, rl = chunks if chunks is not None else self.chunks(comp)
         total = int(rl.sum(dtype=np.uint64)) if rl.size else 0
         if total != data_size:
@@ -98,15 +103,25 @@ class Lz4:
             return
         a, b = int(sel[0]), int(sel[-1]) + 1
         item = target.stored.itemsize
+        first = a  # the batch being decoded, for error messages
         try:
             if int(ro[a]) == lo and int(ends[b - 1]) == hi and target.lz4_convert is not None:
-                _core.lz4_decode_chunks(comp, so[a:b], sl[a:b], ro[a:b], rl[a:b], lo,
-                                        target.bytes(), target.lz4_convert, threads)
+                step = max(8, 4 * _core.max_threads(threads))
+                shift = 0 if target.lz4_convert == _core.LZ4_RAW else 1
+                out = target.bytes()
+                for s in range(a, b, step):
+                    e, first = min(s + step, b), s
+                    base, stop = int(ro[s]), int(ends[e - 1])
+                    _core.lz4_decode_chunks(comp, so[s:e], sl[s:e], ro[s:e], rl[s:e], base,
+                                            out[(base - lo) << shift:(stop - lo) << shift],
+                                            target.lz4_convert, threads)
+                    if release is not None:
+                        release(int(so[s]) - 8, int(so[e - 1]) + int(sl[e - 1]))
                 return
             aligned = not ((ro[a:b] % item).any() or (rl[a:b] % item).any())
             batch = max(1, 2 * _core.max_threads(threads)) if aligned else b - a
             for s in range(a, b, batch):
-                e = min(s + batch, b)
+                e, first = min(s + batch, b), s
                 base, stop = int(ro[s]), int(ends[e - 1])
                 scratch = np.empty(stop - base, np.uint8)
                 _core.lz4_decode_chunks(comp, so[s:e], sl[s:e], ro[s:e], rl[s:e], base,
@@ -114,7 +129,7 @@ class Lz4:
                 x, y = max(lo, base), min(hi, stop)
                 target.put(x, scratch[x - base:y - base])
         except _core.Lz4Error as e:
-            raise DecodeError(f"lz4 chunk {a + (e.chunk or 0)}: "
+            raise DecodeError(f"lz4 chunk {first + (e.chunk or 0)}: "
                               f"{_core.LZ4_PROBLEMS.get(e.problem)} "
                               f"({e.produced} bytes decoded before the error)") from None
 

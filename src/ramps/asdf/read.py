@@ -313,7 +313,11 @@ class AsdfProduct:
                 chunks = self._chunks.get(blk.index)
                 if chunks is None:
                     chunks = self._chunks[blk.index] = codec.chunks(comp)
-            codec.decode(comp, blk.data_size, target, threads, chunks)
+            if blk.compression == "lz4":
+                codec.decode(comp, blk.data_size, target, threads, chunks, lambda a, b:
+                             self._source.release(blk.data_offset + a, b - a))
+            else:
+                codec.decode(comp, blk.data_size, target, threads, chunks)
         except DecodeError as e:
             raise FormatError(self.path, f"block {blk.index}: {e}", where) from None
 

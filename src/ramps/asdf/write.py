@@ -129,6 +129,20 @@ class _BlockWriter:
         self.f.write(f"#ASDF BLOCK INDEX\n%YAML 1.1\n---\n{lines}...\n".encode())
 
 
+def _umask() -> int:
+    """The process umask (from /proc; set-and-restore only where it is missing)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _publish(tmp: str, target: Path, overwrite: bool) -> None:
     """Rename the finished temporary file onto the target (atomic publishing,
     inline here until ramps.atomic lands: temp + fsync + rename + dir fsync)."""
@@ -189,9 +203,10 @@ def write_asdf(path: str | os.PathLike, kind: str, arrays: Mapping[str, Any], *,
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target}: exists (pass overwrite=True)")
     nthreads = 0 if threads is None else int(threads)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o666 & ~_umask())  # mkstemp made it 0o600
             blocks = _BlockWriter(f, compression, nthreads)
             if kind == GENERIC:
                 node: dict = dict(plain_tree(dict(tree or {})))
