@@ -189,7 +189,22 @@ int ramps_lz4_compress(const uint8_t *src, size_t n, uint8_t *dst, size_t cap,
                     ref--;
                 }
                 size_t len = LZ4_MINMATCH;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                while (ip + len + 8 <= match_end) { /* 8 bytes at a time */
+                    uint64_t a, b;
+                    memcpy(&a, src + ip + len, 8);
+                    memcpy(&b, src + ref + len, 8);
+                    if (a != b) {
+                        len += (size_t)__builtin_ctzll(a ^ b) >> 3;
+                        goto extended;
+                    }
+                    len += 8;
+                }
+#endif
                 while (ip + len < match_end && src[ip + len] == src[ref + len]) len++;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            extended:
+#endif
                 op = put_sequence(op, src + anchor, ip - anchor, ip - ref, len);
                 ip += len;
                 anchor = ip;

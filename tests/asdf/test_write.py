@@ -2,6 +2,7 @@
 equal arrays and metadata; every compression; asdf and python-lz4 read our
 blocks; streaming, casting, atomic publishing and refusals."""
 
+import hashlib
 import os
 import warnings
 
@@ -172,6 +173,22 @@ def test_meta_with_astropy_objects(tmp_path, roman_file):
     m = rdm_open(out)
     m.validate()
     assert m.meta.file_date == meta["file_date"]
+
+
+def test_checksums_on_and_off(tmp_path, roman_file):
+    """Block MD5s are what asdf checks; checksum=False leaves zeros (none)."""
+    src, _ = roman_file("SegmentationMapModel")
+    kind, arrays, meta = contents(src)
+    on = ramps.write(tmp_path / "on.asdf", kind, arrays, meta=meta)
+    off = ramps.write(tmp_path / "off.asdf", kind, arrays, meta=meta, checksum=False)
+    with ramps.open(on) as p:
+        blk = p.index.blocks[0]
+        assert blk.checksum == hashlib.md5(p.source.read(blk.data_offset,
+                                                         blk.used_size)).digest()
+    with ramps.open(off) as p:
+        assert p.index.blocks[0].checksum == bytes(16)
+    with asdf.open(on, validate_checksums=True) as af:
+        np.testing.assert_array_equal(af["roman"]["data"], arrays["data"])
 
 
 def test_generic_asdf_file(tmp_path):

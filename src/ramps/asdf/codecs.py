@@ -134,21 +134,23 @@ class Lz4:
                               f"({e.produced} bytes decoded before the error)") from None
 
     def encode(self, nbytes: int, get: Callable[[int, int], np.ndarray],
-               threads: int = 0, chunk: int = LZ4_CHUNK) -> Iterator[memoryview]:
-        """Compressed chunks of the ``nbytes`` bytes that ``get(lo, hi)`` hands out,
-        a batch of chunks (two per thread) compressed in parallel at a time."""
+               threads: int = 0, chunk: int = LZ4_CHUNK) -> Iterator[list]:
+        """Batches (lists) of compressed chunks of the ``nbytes`` bytes that
+        ``get(lo, hi)`` hands out, two chunks per thread compressed in parallel
+        per batch.  Two buffers alternate: a batch stays valid while the next
+        one is compressed (the writer hashes and writes it meanwhile)."""
         per = max(1, 2 * _core.max_threads(threads))
         stride = _core.LZ4_CHUNK_HEADER + _core.lz4_bound(chunk)
-        scratch = np.empty(per * stride, np.uint8)
-        for lo in range(0, nbytes, per * chunk):
+        buffers = [np.empty(per * stride, np.uint8) for _ in range(2)]
+        for k, lo in enumerate(range(0, nbytes, per * chunk)):
             hi = min(nbytes, lo + per * chunk)
             data = np.ascontiguousarray(get(lo, hi)).view(np.uint8).reshape(-1)
-            k = (hi - lo + chunk - 1) // chunk
-            lens = np.empty(k, np.uint32)
+            n = (hi - lo + chunk - 1) // chunk
+            lens = np.empty(n, np.uint32)
+            scratch = buffers[k % 2]
             _core.lz4_compress_chunks(data, chunk, scratch, stride, lens, threads)
             view = memoryview(scratch)
-            for c in range(k):
-                yield view[c * stride:c * stride + int(lens[c])]
+            yield [view[c * stride:c * stride + int(lens[c])] for c in range(n)]
 
 
 class _Stream:
@@ -200,14 +202,15 @@ class _Stream:
                               f"says {data_size}")
 
     def encode(self, nbytes: int, get: Callable[[int, int], np.ndarray],
-               threads: int = 0) -> Iterator[bytes]:
+               threads: int = 0) -> Iterator[list]:
+        """Batches (one-element lists) of the compressed stream."""
         c = self._compressor()
         for lo in range(0, nbytes, _STEP):
             data = np.ascontiguousarray(get(lo, min(nbytes, lo + _STEP))).view(np.uint8)
             out = c.compress(data)
             if out:
-                yield out
-        yield c.flush()
+                yield [out]
+        yield [c.flush()]
 
 
 class Zlib(_Stream):

@@ -18,6 +18,7 @@ import hashlib
 import os
 import struct
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
@@ -88,8 +89,9 @@ def _reader(arr: np.ndarray, stored: np.dtype):
 class _BlockWriter:
     """Appends blocks to an open file: header, streamed data, patched sizes."""
 
-    def __init__(self, f, compression: Optional[str], threads: int):
+    def __init__(self, f, compression: Optional[str], threads: int, checksum: bool = True):
         self.f, self.compression, self.threads = f, compression, threads
+        self.checksum = checksum
         self.offsets: list[int] = []
         self.pending: list[tuple[np.ndarray, np.dtype]] = []
 
@@ -109,19 +111,32 @@ class _BlockWriter:
         nbytes = int(arr.size) * stored.itemsize
         label = (self.compression or "").encode().ljust(4, b"\0")
         f.write(BLOCK_MAGIC + _HEADER.pack(48, 0, label, 0, 0, nbytes, bytes(16)))
-        md5, used = hashlib.md5(usedforsecurity=False), 0
+        md5 = hashlib.md5(usedforsecurity=False)
         get = _reader(arr, stored)
         if self.compression is None:
-            pieces = (get(lo, min(nbytes, lo + (1 << 24))) for lo in range(0, nbytes, 1 << 24))
+            batches = ([get(lo, min(nbytes, lo + (1 << 24)))] for lo in range(0, nbytes, 1 << 24))
         else:
-            pieces = get_codec(self.compression).encode(nbytes, get, self.threads)
-        for piece in pieces:
-            md5.update(piece)
-            f.write(piece)
-            used += len(piece)
+            batches = get_codec(self.compression).encode(nbytes, get, self.threads)
+
+        def consume(batch: list) -> int:  # MD5 and write release the GIL
+            for piece in batch:
+                if self.checksum:
+                    md5.update(piece)
+                f.write(piece)
+            return sum(len(piece) for piece in batch)
+
+        used, pending = 0, None
+        with ThreadPoolExecutor(1) as pool:  # hash+write batch k while k+1 compresses
+            for batch in batches:
+                if pending is not None:
+                    used += pending.result()
+                pending = pool.submit(consume, batch)
+            if pending is not None:
+                used += pending.result()
         end = f.tell()
         f.seek(start + 4)
-        f.write(_HEADER.pack(48, 0, label, used, used, nbytes, md5.digest()))
+        digest = md5.digest() if self.checksum else bytes(16)  # zeros: no checksum
+        f.write(_HEADER.pack(48, 0, label, used, used, nbytes, digest))
         f.seek(end)
 
     def write_index(self) -> None:
@@ -167,7 +182,7 @@ def _publish(tmp: str, target: Path, overwrite: bool) -> None:
 def write_asdf(path: str | os.PathLike, kind: str, arrays: Mapping[str, Any], *,
                meta: Optional[Mapping[str, Any]] = None, compression: Optional[str] = "lz4",
                overwrite: bool = False, threads: Optional[int] = None,
-               tree: Optional[Mapping[str, Any]] = None) -> Path:
+               tree: Optional[Mapping[str, Any]] = None, checksum: bool = True) -> Path:
     """Write a Roman product (or, with ``kind="generic"``, a plain ASDF file).
 
     Parameters
@@ -193,6 +208,9 @@ def write_asdf(path: str | os.PathLike, kind: str, arrays: Mapping[str, Any], *,
         Threads compressing lz4 chunks (None: all cores).
     tree
         Extra top-level entries (``"generic"``) or entries beside ``meta``.
+    checksum
+        Store each block's MD5 (as asdf does; ``asdf.open(validate_checksums=True)``
+        checks them).  False leaves the field zero ("none") and saves the hashing.
     """
     from .. import __version__
     from asdf import tagged
@@ -207,7 +225,7 @@ def write_asdf(path: str | os.PathLike, kind: str, arrays: Mapping[str, Any], *,
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), 0o666 & ~_umask())  # mkstemp made it 0o600
-            blocks = _BlockWriter(f, compression, nthreads)
+            blocks = _BlockWriter(f, compression, nthreads, checksum)
             if kind == GENERIC:
                 node: dict = dict(plain_tree(dict(tree or {})))
                 for name, arr in arrays.items():
