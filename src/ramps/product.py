@@ -491,7 +491,7 @@ def open(path: str | os.PathLike | Any, *, kind: str | None = None,
     if source.size >= 5 and source.read(0, 5) == b"#ASDF":  # Roman/ASDF: ramps.asdf
         from .asdf.read import open_asdf
 
-        return open_asdf(source)  # closes the source if it fails
+        return open_asdf(source, checksum=checksum)  # closes the source if it fails
     try:
         p = Product(source, kind=kind)
         if checksum:

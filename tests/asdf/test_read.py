@@ -277,3 +277,23 @@ def test_bad_chunk_is_named_beyond_the_first_batch(tmp_path):
         with pytest.raises(FormatError, match="lz4 chunk 10:"):
             p.read("data", dtype="float32")
         np.testing.assert_array_equal(p.lazy("data", np.uint16)[:4000], data[:4000])
+
+
+def test_checksums_verified_on_request(tmp_path, roman_file):
+    """roman_datamodels (asdf) stores each block's MD5: ramps.open(checksum=True)
+    checks them; one flipped byte in amp33's block is named."""
+    from ramps.errors import ChecksumError
+
+    path, _ = roman_file("ScienceRawModel")
+    with ramps.open(path, checksum=True) as p:
+        assert [ok for _, ok in p.verify_checksums()] == [True, True]
+        blk = p.index.block_of(p.info("amp33"))
+    raw = bytearray(open(path, "rb").read())
+    raw[blk.data_offset + blk.used_size // 2] ^= 0xFF
+    bad = tmp_path / "flipped.asdf"
+    bad.write_bytes(bytes(raw))
+    with pytest.raises(ChecksumError) as e:
+        ramps.open(bad, checksum=True)
+    assert e.value.extension == "amp33" and len(e.value.failures) == 1
+    with ramps.open(bad) as p:  # without checking, it opens
+        assert p.kind == "wfi_science_raw"

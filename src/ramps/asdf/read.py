@@ -349,6 +349,13 @@ class AsdfProduct:
             raise FormatError(self.path, problems[0])
         return problems
 
+    def verify_checksums(self, *, required: bool = False) -> list[tuple[int, Optional[bool]]]:
+        """Check each block's MD5 against its bytes (see ramps.asdf.checksums.verify)."""
+        from .checksums import verify
+
+        self._check_open()
+        return verify(self, required=required)
+
     def open_asdf(self):
         """The file through the asdf library with every tag converted (slow to import)."""
         import asdf
@@ -356,11 +363,15 @@ class AsdfProduct:
         return asdf.open(self.path, lazy_load=True, memmap=False)
 
 
-def open_asdf(path: str | os.PathLike | Any) -> AsdfProduct:
-    """Open an ASDF file (a path, a binary file object or a ByteSource)."""
+def open_asdf(path: str | os.PathLike | Any, *, checksum: bool = False) -> AsdfProduct:
+    """Open an ASDF file (a path, a binary file object or a ByteSource);
+    ``checksum=True`` verifies every block's MD5 first (ramps.ChecksumError)."""
     source = open_source(path)
     try:
-        return AsdfProduct(source)
+        p = AsdfProduct(source)
+        if checksum:
+            p.verify_checksums()
+        return p
     except BaseException:
         source.close()
         raise
