@@ -202,6 +202,24 @@ def test_generic_asdf_file(tmp_path):
         assert af["note"] == "hand" and af["n"] == 3
 
 
+def test_generic_nested_arrays_and_big_endian_records(tmp_path):
+    """Arrays anywhere in ``tree`` become blocks; a big-endian record array (as
+    FITS tables are) is stored little-endian with matching field byte orders."""
+    rec = np.array([(1, 2.5, b"ab"), (3, -1.0, b"cd")],
+                   dtype=[("n", ">i4"), ("x", ">f8"), ("s", "S2")])
+    cube = np.arange(24, dtype=">u2").reshape(2, 3, 4)
+    out = ramps.write(tmp_path / "n.asdf", "generic", {},
+                      tree={"slits": [{"data": cube, "name": "s1"}], "table": rec})
+    with asdf.open(out) as af:
+        np.testing.assert_array_equal(af["slits"][0]["data"], cube)
+        assert af["slits"][0]["name"] == "s1"
+        got = af["table"]
+        assert got.dtype.names == ("n", "x", "s") and got.tolist() == rec.tolist()
+    with ramps.open(out) as p:
+        np.testing.assert_array_equal(p.read("slits/0/data"), cube)
+        assert p.read("table").tolist() == rec.tolist()
+
+
 def test_write_dispatch_keeps_fits(tmp_path):
     """A JWST kind with a .fits target still goes to the FITS writer."""
     sci = np.zeros((4, 5), np.float32)

@@ -56,6 +56,7 @@ def datatype(dtype: np.dtype) -> Any:
 
 def ndarray_node(source: int, dtype: np.dtype, shape: tuple[int, ...]) -> Any:
     """The tree entry of an array stored in block ``source`` (little-endian)."""
+    dtype = np.dtype(dtype).newbyteorder("<")  # blocks are written little-endian
     return _tagged().TaggedDict({"source": int(source), "datatype": datatype(dtype),
                                  "byteorder": "little", "shape": [int(s) for s in shape]},
                                 NDARRAY_TAG)
@@ -118,6 +119,8 @@ def unit_from_node(node: Any) -> Any:
 def _is_plain(node: Any) -> bool:
     if node is None or isinstance(node, (str, bool, int, float)):
         return True
+    if isinstance(node, np.ndarray):  # the writer puts these in blocks
+        return node.dtype != object
     if isinstance(node, dict):
         return all(isinstance(k, str) and _is_plain(v) for k, v in node.items())
     if isinstance(node, (list, tuple)):
@@ -144,8 +147,9 @@ def _block_refs(node: Any, path: str = "") -> Optional[str]:
 
 def plain_tree(meta: Any) -> Any:
     """``meta`` as plain values and tagged containers: numpy scalars become Python
-    numbers; other objects are converted by asdf's extensions (loaded only then).
-    Refuses ndarray entries that point at blocks of another file."""
+    numbers, numpy arrays stay (the writer stores them in blocks); other objects
+    are converted by asdf's extensions (loaded only then).  Refuses ndarray
+    entries that point at blocks of another file."""
     def simple(node: Any) -> Any:
         if isinstance(node, np.generic):
             return node.item()

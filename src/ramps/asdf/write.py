@@ -73,6 +73,30 @@ def _check_arrays(spec: RomanProductSpec, arrays: Mapping[str, Any]) -> dict[str
     return out
 
 
+def _blockify(node: Any, blocks: "_BlockWriter") -> Any:
+    """A tree with every numpy array (at any depth) replaced by an ndarray entry
+    whose data go to a block; tagged containers keep their tags."""
+    if isinstance(node, np.ndarray) and node.dtype != object:
+        return ndarray_node(blocks.add(node, node.dtype), node.dtype, node.shape)
+    if isinstance(node, dict):
+        out = {k: _blockify(v, blocks) for k, v in node.items()}
+        tag = getattr(node, "_tag", None)
+        if tag:
+            from asdf.tagged import TaggedDict
+
+            return TaggedDict(out, tag)
+        return out
+    if isinstance(node, (list, tuple)) and not isinstance(node, str):
+        items = [_blockify(v, blocks) for v in node]
+        tag = getattr(node, "_tag", None)
+        if tag:
+            from asdf.tagged import TaggedList
+
+            return TaggedList(items, tag)
+        return items
+    return node
+
+
 def _reader(arr: np.ndarray, stored: np.dtype):
     """get(lo, hi) -> the stored bytes [lo, hi) of arr, converted piecewise."""
     item = stored.itemsize
@@ -227,7 +251,7 @@ def write_asdf(path: str | os.PathLike, kind: str, arrays: Mapping[str, Any], *,
             os.fchmod(f.fileno(), 0o666 & ~_umask())  # mkstemp made it 0o600
             blocks = _BlockWriter(f, compression, nthreads, checksum)
             if kind == GENERIC:
-                node: dict = dict(plain_tree(dict(tree or {})))
+                node: dict = dict(_blockify(plain_tree(dict(tree or {})), blocks))
                 for name, arr in arrays.items():
                     arr = np.asarray(arr)
                     node[name] = ndarray_node(blocks.add(arr, arr.dtype), arr.dtype, arr.shape)
@@ -237,10 +261,10 @@ def write_asdf(path: str | os.PathLike, kind: str, arrays: Mapping[str, Any], *,
                 checked = _check_arrays(spec, arrays)
                 if meta is None:
                     raise ValueError(f"{spec.kind}: meta is required (the product's meta tree)")
-                m = dict(plain_tree(meta))
+                m = dict(_blockify(plain_tree(meta), blocks))
                 m["model_type"] = spec.model
                 m["filename"] = target.name
-                node = {"meta": m, **plain_tree(dict(tree or {}))}
+                node = {"meta": m, **_blockify(plain_tree(dict(tree or {})), blocks)}
                 for a in spec.arrays:
                     if a.name not in checked:
                         continue
