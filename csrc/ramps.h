@@ -222,6 +222,78 @@ int ramps_fits_scan(const uint8_t *buf, size_t n, uint64_t base_offset, int at_e
                     ramps_hdu_info *out, size_t max_hdus, size_t *n_found,
                     uint64_t *next_offset, ramps_fits_error *err);
 
+/* ---- LZ4 blocks and asdf's lz4 chunks (lz4.c) ---------------------------- */
+
+#define RAMPS_LZ4_CHUNK_HEADER 8            /* 4-byte BE size + 4-byte LE raw size */
+#define RAMPS_LZ4_MAX_INPUT 0x7E000000u     /* largest block the format allows */
+
+enum ramps_lz4_problem {
+    RAMPS_LZ4_TRUNCATED = 1,  /* the input ends inside a sequence or chunk header */
+    RAMPS_LZ4_BAD_OFFSET = 2, /* a match offset of 0 or before the start of the output */
+    RAMPS_LZ4_TOO_LONG = 3,   /* decodes to more bytes than the declared size */
+    RAMPS_LZ4_TOO_SHORT = 4,  /* decodes to fewer bytes than the declared size */
+    RAMPS_LZ4_BAD_CHUNK = 5   /* a chunk header's size field is impossible (< 4) */
+};
+
+enum ramps_lz4_convert {
+    RAMPS_LZ4_RAW = 0,         /* decoded bytes as they are */
+    RAMPS_LZ4_U16_F32 = 1,     /* native-order uint16 -> float32 */
+    RAMPS_LZ4_U16SWAP_F32 = 2  /* byte-swapped (big-endian) uint16 -> float32 */
+};
+
+/* Which chunk failed and how (problem: enum ramps_lz4_problem). */
+typedef struct {
+    size_t chunk;      /* index of the first failing chunk */
+    int32_t problem;
+    uint64_t produced; /* bytes decoded before the failure (scan: the chunk's offset) */
+} ramps_lz4_error;
+
+/* Worst-case compressed size of n bytes (n + n/255 + 16). */
+size_t ramps_lz4_bound(size_t n);
+
+/* Decode one raw LZ4 block src[0..n) into dst[0..cap).  RAMPS_OK with
+ * *written bytes, or RAMPS_EFORMAT with *problem set (and *written the bytes
+ * produced so far).  Never reads or writes outside the two buffers; may write
+ * anywhere in dst[0..cap) before failing. */
+int ramps_lz4_decompress(const uint8_t *src, size_t n, uint8_t *dst, size_t cap,
+                         size_t *written, int *problem);
+
+/* Encode src[0..n) as one raw LZ4 block (greedy, 4-byte matches, a hash
+ * table of 64 KiB on the stack).  cap must be at least ramps_lz4_bound(n),
+ * n at most RAMPS_LZ4_MAX_INPUT (RAMPS_EINVAL otherwise). */
+int ramps_lz4_compress(const uint8_t *src, size_t n, uint8_t *dst, size_t cap,
+                       size_t *written);
+
+/* Walk the chunk headers of an asdf lz4 block src[0..n).  With all four
+ * arrays non-NULL (max_chunks entries each) records each chunk's LZ4 data
+ * (src_off, src_len) and its place in the decoded bytes (raw_off, raw_len);
+ * with any of them NULL only counts.  *n_chunks, *raw_total: chunks and
+ * decoded bytes.  RAMPS_EFORMAT (err: chunk index, problem, produced = the
+ * chunk's offset) for a chunk that is cut short or impossible. */
+int ramps_lz4_scan_chunks(const uint8_t *src, size_t n, uint64_t *src_off, uint32_t *src_len,
+                          uint64_t *raw_off, uint32_t *raw_len, size_t max_chunks,
+                          size_t *n_chunks, uint64_t *raw_total, ramps_lz4_error *err);
+
+/* Decode n_chunks chunks (as scanned) in parallel into out, the decoded bytes
+ * from raw_base on: chunk c lands at (raw_off[c] - raw_base) << s, s = 0 for
+ * RAMPS_LZ4_RAW (straight into out) and 1 for the uint16 -> float32
+ * conversions (through a per-thread buffer of one chunk).  Every chunk must
+ * decode to exactly raw_len[c] bytes.  RAMPS_EINVAL when a chunk lies outside
+ * src or out (or splits an element); RAMPS_EFORMAT / RAMPS_ENOMEM with err
+ * naming the first failing chunk. */
+int ramps_lz4_decode_chunks(const uint8_t *src, size_t n, const uint64_t *src_off,
+                            const uint32_t *src_len, const uint64_t *raw_off,
+                            const uint32_t *raw_len, size_t n_chunks, uint64_t raw_base,
+                            uint8_t *out, size_t out_size, int convert, int threads,
+                            ramps_lz4_error *err);
+
+/* Compress src[0..n) as asdf lz4 chunks of chunk_size input bytes, in
+ * parallel: chunk c (header included) goes to dst + c * dst_stride and is
+ * dst_len[c] bytes long.  dst_stride >= RAMPS_LZ4_CHUNK_HEADER +
+ * ramps_lz4_bound(chunk_size); dst holds ceil(n / chunk_size) strides. */
+int ramps_lz4_compress_chunks(const uint8_t *src, size_t n, size_t chunk_size, uint8_t *dst,
+                              size_t dst_stride, uint32_t *dst_len, int threads);
+
 #ifdef __cplusplus
 }
 #endif

@@ -29,7 +29,7 @@ _EXPORTS = {
     "ChecksumError": "errors",
     "ClosedError": "errors",
     "KernelError": "errors",
-    "write": "fits.write",
+    "write": "writing",
     "read_meta": "peek",
     "combine_dq": "dq_err",
     "recompute_err": "dq_err",

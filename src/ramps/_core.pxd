@@ -102,3 +102,38 @@ cdef extern from "ramps.h" nogil:
     int ramps_fits_scan(const uint8_t *buf, size_t n, uint64_t base_offset, int at_eof,
                         ramps_hdu_info *out, size_t max_hdus, size_t *n_found,
                         uint64_t *next_offset, ramps_fits_error *err)
+
+    # ---- LZ4 blocks and asdf's lz4 chunks (lz4.c)
+    enum:
+        RAMPS_LZ4_CHUNK_HEADER
+    cpdef enum Lz4Problem "ramps_lz4_problem":
+        LZ4_TRUNCATED "RAMPS_LZ4_TRUNCATED"
+        LZ4_BAD_OFFSET "RAMPS_LZ4_BAD_OFFSET"
+        LZ4_TOO_LONG "RAMPS_LZ4_TOO_LONG"
+        LZ4_TOO_SHORT "RAMPS_LZ4_TOO_SHORT"
+        LZ4_BAD_CHUNK "RAMPS_LZ4_BAD_CHUNK"
+    cpdef enum Lz4Convert "ramps_lz4_convert":
+        LZ4_RAW "RAMPS_LZ4_RAW"
+        LZ4_U16_F32 "RAMPS_LZ4_U16_F32"
+        LZ4_U16SWAP_F32 "RAMPS_LZ4_U16SWAP_F32"
+    ctypedef struct ramps_lz4_error:
+        size_t chunk
+        int32_t problem
+        uint64_t produced
+    size_t ramps_lz4_bound(size_t n)
+    int ramps_lz4_decompress(const uint8_t *src, size_t n, uint8_t *dst, size_t cap,
+                             size_t *written, int *problem)
+    int ramps_lz4_compress(const uint8_t *src, size_t n, uint8_t *dst, size_t cap,
+                           size_t *written)
+    int ramps_lz4_scan_chunks(const uint8_t *src, size_t n, uint64_t *src_off,
+                              uint32_t *src_len, uint64_t *raw_off, uint32_t *raw_len,
+                              size_t max_chunks, size_t *n_chunks, uint64_t *raw_total,
+                              ramps_lz4_error *err)
+    int ramps_lz4_decode_chunks(const uint8_t *src, size_t n, const uint64_t *src_off,
+                                const uint32_t *src_len, const uint64_t *raw_off,
+                                const uint32_t *raw_len, size_t n_chunks, uint64_t raw_base,
+                                uint8_t *out, size_t out_size, int convert, int threads,
+                                ramps_lz4_error *err)
+    int ramps_lz4_compress_chunks(const uint8_t *src, size_t n, size_t chunk_size,
+                                  uint8_t *dst, size_t dst_stride, uint32_t *dst_len,
+                                  int threads)

@@ -7,7 +7,8 @@ guarantees that C is never handed a length its buffers cannot hold, and turns
 the status codes of csrc/ramps.h (declared in _core.pxd) into exceptions that
 name them.  The functions are grouped by area in the included files:
 _core_codec.pxi (decode, encode), _core_dq_err.pxi (DQ, ERR) and
-_core_fits.pxi (checksums, the structure scan).
+_core_fits.pxi (checksums, the structure scan) and _core_lz4.pxi (asdf's lz4
+chunks).
 """
 from ramps.errors import KernelError
 
@@ -67,3 +68,4 @@ def max_threads(int threads=0) -> int:
 include "_core_codec.pxi"
 include "_core_dq_err.pxi"
 include "_core_fits.pxi"
+include "_core_lz4.pxi"

@@ -421,6 +421,10 @@ def open(path: str | os.PathLike | Any, *, kind: str | None = None,
     with ``strict=True``.
     """
     source = open_source(path, storage_options=storage_options)
+    if source.size >= 5 and source.read(0, 5) == b"#ASDF":  # Roman/ASDF: ramps.asdf
+        from .asdf.read import open_asdf
+
+        return open_asdf(source, checksum=checksum)  # closes the source if it fails
     try:
         p = Product(source, kind=kind)
         if kind is not None:

@@ -1,4 +1,8 @@
-"""The ASDF format (Roman products): block index, compressed chunks, read, write.
+"""The ASDF format (Roman products): structure index, codecs, read, write.
 
-Empty for now: the Roman issue fills it.  Named ``ramps.asdf``; inside ramps,
-the asdf library is always imported absolutely (``import asdf``)."""
+``index`` (YAML tree + block headers), ``codecs`` (block compression registry:
+lz4 in C, zlib, bzp2), ``read`` (:class:`~ramps.asdf.read.AsdfProduct`, what
+``ramps.open`` returns for ASDF files), ``lazy``, ``validate``, ``tree`` and
+``write`` (``ramps.write`` of ``.asdf`` targets), ``ramp`` (level 1 -> ramp).
+Named ``ramps.asdf``; inside ramps, the asdf library is always imported
+absolutely (``import asdf``)."""

@@ -1,0 +1,312 @@
+"""The structure of an ASDF file: its YAML tree and its block headers, no data.
+
+An ASDF file (ASDF Standard 1.6) is a header line ``#ASDF 1.0.0``, comment
+lines, a YAML 1.1 document ending with a line ``...``, then binary blocks,
+each::
+
+    magic      4 bytes  b"\\xd3BLK"
+    hsize      2 bytes  big-endian: size of the rest of the header (>= 48)
+    flags      4 bytes  big-endian; bit 0 = streamed (data to the end of file)
+    compression 4 bytes  b"\\0\\0\\0\\0", b"zlib", b"bzp2", b"lz4\\0" ...
+    allocated  8 bytes  bytes reserved for the data
+    used       8 bytes  bytes of (compressed) data actually used
+    data_size  8 bytes  bytes once decompressed
+    checksum  16 bytes  MD5 of the used bytes, or zeros
+    (hsize - 48 bytes of padding), then the data.
+
+and optionally a block index (``#ASDF BLOCK INDEX`` and a YAML list of
+offsets) that this reader does not need: it walks the headers from the first
+block, reading 54 bytes per block.  The tree is parsed once with asdf's YAML
+loader without converting tags (no asdf extensions are loaded): ndarray
+entries are found by their ``core/ndarray`` tag.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+
+from ..errors import FormatError, TruncatedFileError
+from ..sources import ByteSource
+
+__all__ = ["BlockInfo", "ArrayInfo", "AsdfIndex", "read_index", "ASDF_MAGIC", "BLOCK_MAGIC",
+           "NDARRAY_TAG"]
+
+ASDF_MAGIC = b"#ASDF"
+BLOCK_MAGIC = b"\xd3BLK"
+INDEX_HEADER = b"#ASDF BLOCK INDEX"
+NDARRAY_TAG = "tag:stsci.edu:asdf/core/ndarray-"
+_HEADER = struct.Struct(">I4sQQQ16s")  # 48 bytes after the 2-byte size
+_END = re.compile(rb"\r?\n\.\.\.((\r?\n)|$)")
+_MAX_TREE = 1 << 28  # no end of the YAML document within 256 MiB: not ASDF
+_MAX_BLOCKS = 1 << 16  # asdf's own limit
+_STREAMED = 1
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """One binary block: where its header and data are and how it is stored."""
+
+    index: int
+    offset: int  # of the magic
+    header_size: int  # after the 2-byte size field
+    flags: int
+    compression: Optional[str]  # None, "lz4", "zlib", "bzp2", ...
+    allocated_size: int
+    used_size: int
+    data_size: int
+    checksum: bytes
+    data_offset: int
+
+    @property
+    def streamed(self) -> bool:
+        return bool(self.flags & _STREAMED)
+
+
+@dataclass(frozen=True)
+class ArrayInfo:
+    """One ndarray of the tree: its path, stored dtype (with byte order), shape
+    and where its bytes are (a block, or inline in the tree)."""
+
+    path: str  # "roman/data", "roman/source_catalog/columns/0/data"
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    source: Any  # block index (int), external file name (str) or None (inline)
+    offset: int = 0
+    strides: Optional[tuple[int, ...]] = None
+    inline: Any = None
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+@dataclass
+class AsdfIndex:
+    """The tree (tagged, unconverted) and every block and array of one file."""
+
+    path: str
+    tree: dict
+    tree_end: int
+    blocks: list[BlockInfo] = field(default_factory=list)
+    arrays: dict[str, ArrayInfo] = field(default_factory=dict)
+
+    def block_of(self, info: ArrayInfo) -> BlockInfo:
+        """The block holding an array (FormatError naming the array if none)."""
+        src = info.source
+        if isinstance(src, bool) or not isinstance(src, int):
+            raise FormatError(self.path, f"array source {src!r} is not a block of this file "
+                              "(external blocks are not supported)", info.path)
+        n = len(self.blocks)
+        if not -n <= src < n:
+            raise FormatError(self.path, f"array source {src} but the file has {n} blocks",
+                              info.path)
+        return self.blocks[src]
+
+
+def _fail(path: str, problem: str, where: str | None = None) -> FormatError:
+    return FormatError(path, problem, where)
+
+
+def _read_tree(source: ByteSource) -> tuple[dict, int]:
+    """The YAML tree (tagged) and the offset just after it."""
+    path, size = source.name, source.size
+    head = source.read(0, min(size, 5))
+    if head != ASDF_MAGIC:
+        raise _fail(path, f"not an ASDF file (starts with {head!r}, not {ASDF_MAGIC!r})")
+    window = 1 << 16
+    while True:
+        blob = source.read(0, min(size, window))
+        yaml_at = re.search(rb"(^|\n)(%YAML|---)", blob)
+        block_at = blob.find(BLOCK_MAGIC)
+        if yaml_at is None or (0 <= block_at < yaml_at.start()):
+            if len(blob) == size or 0 <= block_at:  # header lines only: no tree
+                end = block_at if block_at >= 0 else len(blob)
+                return {}, end
+        else:
+            m = _END.search(blob, yaml_at.start())
+            if m is not None:
+                return _parse_tree(path, blob[:m.end()]), m.end()
+        if len(blob) == size:
+            raise TruncatedFileError(path, "the YAML tree has no end marker ('...'): "
+                                     "the file is truncated inside the tree", "tree")
+        if window >= _MAX_TREE:
+            raise _fail(path, f"no end of the YAML tree within {_MAX_TREE} bytes", "tree")
+        window *= 4
+
+
+def _parse_tree(path: str, blob: bytes) -> dict:
+    from asdf.util import load_yaml
+
+    try:
+        tree = load_yaml(io.BytesIO(blob), tagged=True)
+    except Exception as e:  # yaml and asdf raise many types for corrupt input
+        raise _fail(path, f"corrupt YAML tree: {type(e).__name__}: {e}", "tree") from None
+    if tree is None:
+        return {}
+    if not isinstance(tree, dict):
+        raise _fail(path, f"the tree is a {type(tree).__name__}, not a mapping", "tree")
+    return tree
+
+
+def _first_block(source: ByteSource, start: int) -> Optional[int]:
+    """Offset of the first block magic at or after ``start`` (None: no blocks).
+    Windows overlap so that a magic or index header across two is found."""
+    pos, step, size = start, 1 << 16, source.size
+    while pos < size:
+        n = min(step + len(INDEX_HEADER), size - pos)
+        chunk = source.read(pos, n)
+        at, idx = chunk.find(BLOCK_MAGIC), chunk.find(INDEX_HEADER)
+        if at >= 0 and (idx < 0 or at < idx):
+            return pos + at
+        if idx >= 0 or pos + n >= size:
+            return None
+        pos += step
+    return None
+
+
+def _scan_blocks(source: ByteSource, start: int, names: dict[int, str]) -> list[BlockInfo]:
+    path, size = source.name, source.size
+    blocks: list[BlockInfo] = []
+    pos = _first_block(source, start)
+    while pos is not None and pos < size:
+        i = len(blocks)
+        where = f"block {i}" + (f" ({names[i]})" if i in names else "")
+        label = names.get(i, f"block {i}")
+        if i >= _MAX_BLOCKS:
+            raise _fail(path, f"more than {_MAX_BLOCKS} blocks", where)
+        if size - pos < 6:
+            raise TruncatedFileError(path, f"the file ends inside the header of {where}", label)
+        head = source.read(pos, 6)
+        if head[:4] != BLOCK_MAGIC:
+            raise _fail(path, f"bad block magic {head[:4]!r} at offset {pos} "
+                        f"(expected {BLOCK_MAGIC!r})", label)
+        hsize = struct.unpack(">H", head[4:])[0]
+        if hsize < _HEADER.size:
+            raise _fail(path, f"{where}: header size {hsize} < {_HEADER.size}", label)
+        if pos + 6 + hsize > size:
+            raise TruncatedFileError(path, f"the file ends inside the header of {where}", label)
+        flags, comp, alloc, used, dsize, checksum = _HEADER.unpack(
+            source.read(pos + 6, _HEADER.size))
+        data_offset = pos + 6 + hsize
+        compression = comp.rstrip(b"\0").decode("ascii", "replace") or None
+        if flags & _STREAMED:
+            if compression is not None:
+                raise _fail(path, f"{where}: a streamed block cannot be compressed", label)
+            alloc = used = dsize = size - data_offset
+        if used > alloc:
+            raise _fail(path, f"{where}: uses {used} bytes of {alloc} allocated", label)
+        if compression is None and used != dsize:
+            raise _fail(path, f"{where}: uncompressed but used size {used} != data size "
+                        f"{dsize}", label)
+        if data_offset + alloc > size:
+            raise TruncatedFileError(
+                path, f"{where}: the header claims {alloc} bytes at offset {data_offset} but "
+                f"the file ends after {size - data_offset}: truncated?", label)
+        blocks.append(BlockInfo(i, pos, hsize, flags, compression, alloc, used, dsize,
+                                checksum, data_offset))
+        pos = data_offset + alloc
+        if flags & _STREAMED or size - pos < 4 or source.read(pos, 4) != BLOCK_MAGIC:
+            break  # the block index, padding or the end of the file
+    return blocks
+
+
+_SCALARS = {"bool8": "?", "int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8",
+            "uint8": "u1", "uint16": "u2", "uint32": "u4", "uint64": "u8",
+            "float16": "f2", "float32": "f4", "float64": "f8", "complex64": "c8",
+            "complex128": "c16"}
+
+
+def _dtype(datatype: Any, byteorder: Any) -> np.dtype:
+    order = {"little": "<", "big": ">", None: "="}.get(byteorder)
+    if order is None:
+        raise ValueError(f"byteorder {byteorder!r} is not 'little' or 'big'")
+    if isinstance(datatype, str) and datatype in _SCALARS:
+        return np.dtype(order + _SCALARS[datatype])
+    if isinstance(datatype, list) and len(datatype) == 2 and datatype[0] in ("ascii", "ucs4"):
+        n = int(datatype[1])
+        return np.dtype(f"S{n}") if datatype[0] == "ascii" else np.dtype(f"{order}U{n}")
+    if isinstance(datatype, list):
+        fields = []
+        for f in datatype:
+            sub = _dtype(f["datatype"], f.get("byteorder", byteorder))
+            shape = tuple(int(s) for s in f.get("shape", ()))
+            fields.append((str(f.get("name", "")), sub, shape) if shape else
+                          (str(f.get("name", "")), sub))
+        return np.dtype(fields)
+    raise ValueError(f"unsupported datatype {datatype!r}")
+
+
+def _array_info(path: str, node: dict) -> ArrayInfo:
+    dtype = _dtype(node.get("datatype"), node.get("byteorder"))
+    raw_shape = node.get("shape")
+    inline = node.get("data") if "source" not in node else None
+    if raw_shape is None and inline is not None:
+        raw_shape = list(np.shape(inline))
+    if not isinstance(raw_shape, list):
+        raise ValueError(f"shape {raw_shape!r} is not a list")
+    shape = tuple(-1 if s == "*" else int(s) for s in raw_shape)
+    if any(s < -1 for s in shape) or shape.count(-1) > (1 if shape[:1] == (-1,) else 0):
+        raise ValueError(f"invalid shape {raw_shape!r}")
+    strides = node.get("strides")
+    return ArrayInfo(path, dtype, shape, node.get("source"), int(node.get("offset", 0)),
+                     tuple(int(s) for s in strides) if strides else None, inline)
+
+
+def _find_arrays(file: str, node: Any, path: str, out: dict[str, ArrayInfo]) -> None:
+    tag = getattr(node, "_tag", None)
+    if isinstance(node, dict):
+        if isinstance(tag, str) and tag.startswith(NDARRAY_TAG):
+            try:
+                out[path] = _array_info(path, node)
+            except (ValueError, TypeError, KeyError) as e:
+                raise _fail(file, f"bad ndarray entry: {e}", path) from None
+            return
+        for k, v in node.items():
+            _find_arrays(file, v, f"{path}/{k}" if path else str(k), out)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            _find_arrays(file, v, f"{path}/{i}" if path else str(i), out)
+
+
+def read_index(source: ByteSource) -> AsdfIndex:
+    """Index an ASDF file: parse the tree once, find its arrays, walk the block
+    headers.  FormatError / TruncatedFileError name the file and the array (or
+    block, or ``tree``) concerned."""
+    tree, tree_end = _read_tree(source)
+    arrays: dict[str, ArrayInfo] = {}
+    _find_arrays(source.name, tree, "", arrays)
+    names: dict[int, str] = {}
+    for a in arrays.values():
+        if isinstance(a.source, int) and not isinstance(a.source, bool):
+            names.setdefault(a.source, a.path)
+    blocks = _scan_blocks(source, tree_end, names)
+    for i in [k for k in names if k < 0]:
+        if -len(blocks) <= i:
+            names.setdefault(len(blocks) + i, names[i])
+    index = AsdfIndex(source.name, tree, tree_end, blocks, arrays)
+    for a in arrays.values():
+        if a.inline is None and (a.source is None or isinstance(a.source, int)):
+            index.block_of(a)  # every block an array names exists
+    for a in list(arrays.values()):
+        if a.inline is None and a.shape[:1] != (-1,) and a.strides is None:
+            blk = index.block_of(a)
+            if a.offset < 0 or a.offset + a.nbytes > blk.data_size:
+                raise _fail(source.name, f"needs {a.nbytes} bytes at offset {a.offset} of "
+                            f"block {blk.index}, which holds {blk.data_size}", a.path)
+        if a.shape[:1] == (-1,):  # streamed: the first axis from the block's size
+            blk = index.block_of(a)
+            row = int(np.prod(a.shape[1:], dtype=np.int64)) * a.dtype.itemsize
+            n = (blk.data_size - a.offset) // row if row else 0
+            arrays[a.path] = ArrayInfo(a.path, a.dtype, (n,) + a.shape[1:], a.source,
+                                       a.offset, a.strides, a.inline)
+    return index

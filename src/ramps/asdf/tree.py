@@ -1,0 +1,192 @@
+"""Building and dumping the YAML tree of an ASDF file ramps writes.
+
+The tree is made of plain Python values and asdf's tagged containers
+(``TaggedDict``/``TaggedList``/``TaggedString``: what ``AsdfProduct.meta``
+hands out), dumped with asdf's YAML dumper, so tags read from a file are
+written back as they were without loading any asdf extension.  Values that
+are neither (astropy ``Time``, units, gwcs objects a caller put in ``meta``)
+go through asdf's converters, which load the installed extensions once.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Optional
+
+import numpy as np
+
+__all__ = ["ndarray_node", "table_node", "plain_tree", "dump_tree", "unit_node",
+           "unit_from_node", "NDARRAY_TAG", "ROOT_TAG"]
+
+NDARRAY_TAG = "tag:stsci.edu:asdf/core/ndarray-1.1.0"
+ROOT_TAG = "tag:stsci.edu:asdf/core/asdf-1.1.0"
+SOFTWARE_TAG = "tag:stsci.edu:asdf/core/software-1.0.0"
+TABLE_TAG = "tag:astropy.org:astropy/table/table-1.3.0"
+COLUMN_TAG = "tag:stsci.edu:asdf/table/column-1.2.0"
+UNIT_TAG = "tag:stsci.edu:asdf/unit/unit-1.0.0"
+ASTROPY_UNIT_TAG = "tag:astropy.org:astropy/units/unit-1.0.0"
+MAGUNIT_TAG = "tag:astropy.org:astropy/units/magunit-1.1.0"
+_NAMES = {"?": "bool8", "i1": "int8", "i2": "int16", "i4": "int32", "i8": "int64",
+          "u1": "uint8", "u2": "uint16", "u4": "uint32", "u8": "uint64", "f2": "float16",
+          "f4": "float32", "f8": "float64", "c8": "complex64", "c16": "complex128"}
+
+
+def _tagged():
+    from asdf import tagged
+
+    return tagged
+
+
+def datatype(dtype: np.dtype) -> Any:
+    """The ASDF ``datatype`` of a numpy dtype (scalars, fixed strings, records)."""
+    dtype = np.dtype(dtype)
+    if dtype.fields:
+        return [{"name": n, "datatype": datatype(dtype.fields[n][0]),
+                 "byteorder": "big" if dtype.fields[n][0].byteorder == ">" else "little"}
+                for n in dtype.names]
+    if dtype.kind == "S":
+        return ["ascii", dtype.itemsize]
+    if dtype.kind == "U":
+        return ["ucs4", dtype.itemsize // 4]
+    key = dtype.str[1:] if dtype.kind != "b" else "?"
+    if key not in _NAMES:
+        raise TypeError(f"dtype {dtype} cannot be stored in ASDF")
+    return _NAMES[key]
+
+
+def ndarray_node(source: int, dtype: np.dtype, shape: tuple[int, ...]) -> Any:
+    """The tree entry of an array stored in block ``source`` (little-endian)."""
+    dtype = np.dtype(dtype).newbyteorder("<")  # blocks are written little-endian
+    return _tagged().TaggedDict({"source": int(source), "datatype": datatype(dtype),
+                                 "byteorder": "little", "shape": [int(s) for s in shape]},
+                                NDARRAY_TAG)
+
+
+def table_node(table: Any, add_block) -> Any:
+    """An astropy Table as asdf-astropy writes it; each column's data goes to a
+    block through ``add_block(array) -> source``."""
+    tagged = _tagged()
+    columns = []
+    for name in table.colnames:
+        col = table[name]
+        data = np.asarray(col)
+        node = {"data": ndarray_node(add_block(data), data.dtype, data.shape), "name": name}
+        unit = getattr(col, "unit", None)
+        if unit is not None:
+            node["unit"] = unit_node(unit)
+        if col.description:
+            node["description"] = str(col.description)
+        columns.append(tagged.TaggedDict(node, COLUMN_TAG))
+    return tagged.TaggedDict({"colnames": list(table.colnames), "columns": columns,
+                              "qtable": False}, TABLE_TAG)
+
+
+def unit_node(unit: Any) -> Any:
+    """An astropy unit as asdf-astropy tags it: magnitudes with the magunit tag,
+    VOUnit-expressible units with the ASDF unit tag, others with astropy's."""
+    import warnings
+
+    import astropy.units as u
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", u.UnitsWarning)
+        if isinstance(unit, u.MagUnit):
+            text, tag = unit.physical_unit.to_string(), MAGUNIT_TAG
+        else:
+            try:
+                text, tag = unit.to_string(format="vounit"), UNIT_TAG
+            except (u.UnitsError, ValueError):
+                text, tag = unit.to_string(), ASTROPY_UNIT_TAG
+    node = _tagged().TaggedString(text)
+    node._tag = tag
+    return node
+
+
+def unit_from_node(node: Any) -> Any:
+    """The astropy unit of a tagged unit string (the inverse of unit_node)."""
+    import warnings
+
+    import astropy.units as u
+
+    tag = str(getattr(node, "_tag", "") or "")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", u.UnitsWarning)
+        fmt = {"format": "vounit"} if "stsci.edu" in tag else {}
+        unit = u.Unit(str(node), parse_strict="silent", **fmt)
+        return u.mag(unit) if "/magunit-" in tag else unit
+
+
+def _is_plain(node: Any) -> bool:
+    if node is None or isinstance(node, (str, bool, int, float)):
+        return True
+    if isinstance(node, np.ndarray):  # the writer puts these in blocks
+        return node.dtype != object
+    if isinstance(node, dict):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in node.items())
+    if isinstance(node, (list, tuple)):
+        return all(_is_plain(v) for v in node)
+    return False
+
+
+def _block_refs(node: Any, path: str = "") -> Optional[str]:
+    tag = getattr(node, "_tag", "") or ""
+    if isinstance(node, dict):
+        if tag.startswith("tag:stsci.edu:asdf/core/ndarray-") and "source" in node:
+            return path or "/"
+        for k, v in node.items():
+            found = _block_refs(v, f"{path}/{k}")
+            if found:
+                return found
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            found = _block_refs(v, f"{path}/{i}")
+            if found:
+                return found
+    return None
+
+
+def plain_tree(meta: Any) -> Any:
+    """``meta`` as plain values and tagged containers: numpy scalars become Python
+    numbers, numpy arrays stay (the writer stores them in blocks); other objects
+    are converted by asdf's extensions (loaded only then).  Refuses ndarray
+    entries that point at blocks of another file."""
+    def simple(node: Any) -> Any:
+        if isinstance(node, np.generic):
+            return node.item()
+        if isinstance(node, dict):
+            out = {str(k): simple(v) for k, v in node.items()}
+            tag = getattr(node, "_tag", None)
+            return _tagged().TaggedDict(out, tag) if tag else out
+        if isinstance(node, (list, tuple)) and not hasattr(node, "_tag"):
+            return [simple(v) for v in node]
+        return node
+
+    node = simple(meta)
+    if not _is_plain(node):
+        import asdf
+        from asdf.yamlutil import custom_tree_to_tagged_tree
+
+        node = custom_tree_to_tagged_tree(node, asdf.AsdfFile())
+    ref = _block_refs(node)
+    if ref:
+        raise ValueError(f"meta{ref} is an array stored in a block of another file; "
+                         "pass its values (numpy array) instead")
+    return node
+
+
+def dump_tree(tree: dict, version: str) -> bytes:
+    """The file's header lines and YAML document (ending with ``...``)."""
+    import yaml
+    from asdf.yamlutil import AsdfDumper
+
+    root = dict(tree)
+    root.setdefault("asdf_library", _tagged().TaggedDict(
+        {"author": "ramps", "homepage": "https://pypi.org/project/ramps/", "name": "ramps",
+         "version": version}, SOFTWARE_TAG))
+    root = _tagged().TaggedDict({"asdf_library": root.pop("asdf_library"), **root}, ROOT_TAG)
+    buf = io.BytesIO()
+    buf.write(b"#ASDF 1.0.0\n#ASDF_STANDARD 1.6.0\n")
+    yaml.dump_all([root], stream=buf, Dumper=AsdfDumper, explicit_start=True,
+                  explicit_end=True, version=(1, 1), allow_unicode=True, encoding="utf-8",
+                  tags={"!": "tag:stsci.edu:asdf/"})
+    return buf.getvalue()
