@@ -36,8 +36,8 @@ def _key(name: Any) -> str:
 class IndexedHDUList(fits.HDUList):
     """An ``HDUList`` whose lookups by EXTNAME or (EXTNAME, EXTVER) use a dictionary.
 
-    Every hit is checked (the HDU found must still carry that name and version;
-    if not, astropy's scan answers and the index is rebuilt).  HDUs appended
+    Every hit is checked (the HDU found must still be at that place; if not,
+    astropy's scan answers and the index is rebuilt).  HDUs appended
     since the last lookup, and the last few HDUs, are (re)keyed before each
     lookup, since stdatamodels sets a new HDU's EXTVER just after appending it;
     any other change of the list (insert, delete, replace) drops the index.
@@ -52,15 +52,16 @@ class IndexedHDUList(fits.HDUList):
         idx = self.__dict__.get("_ramps_index")
         n = len(self)
         if idx is None:
-            idx, start = {("PRIMARY", None): 0, ("PRIMARY", 1): 0}, 0
+            first = list.__getitem__(self, 0) if n else None
+            idx, start = {("PRIMARY", None): (0, first), ("PRIMARY", 1): (0, first)}, 0
             self.__dict__["_ramps_index"] = idx
         else:
             start = max(0, min(self.__dict__["_ramps_seen"], n - self._RECENT))
         for i in range(start, n):
             hdu = list.__getitem__(self, i)
             name, ver = _key(hdu.name), hdu.ver
-            idx.setdefault((name, ver), i)
-            idx.setdefault((name, None), i)
+            idx.setdefault((name, ver), (i, hdu))
+            idx.setdefault((name, None), (i, hdu))
         self.__dict__["_ramps_seen"] = n
         return idx
 
@@ -91,12 +92,11 @@ class IndexedHDUList(fits.HDUList):
             name, ver = _key(key), None
         else:
             return super().index_of(key)
-        i = self._index().get((name, ver))
-        if i is None:
+        found = self._index().get((name, ver))
+        if found is None:
             raise KeyError(f"Extension {key!r} not found.")
-        hdu = list.__getitem__(self, i) if i < len(self) else None
-        if hdu is not None and ((i == 0 and name == "PRIMARY") or (
-                _key(hdu.name) == name and (ver is None or hdu.ver == ver))):
+        i, hdu = found
+        if i < len(self) and list.__getitem__(self, i) is hdu:
             return i
         self._drop()  # stale: astropy answers, the index is rebuilt on the next lookup
         return super().index_of(key)
