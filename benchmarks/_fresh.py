@@ -65,6 +65,7 @@ def main(argv: list[str]) -> int:
     name, args = argv[1], json.loads(argv[2])
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import _tso_cases as tc  # stdlib only at import
+    import _model_cases  # noqa: F401  (registers its cases in tc.CASES)
 
     c = tc.CASES[name]
     t = time.perf_counter()

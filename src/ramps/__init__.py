@@ -38,8 +38,10 @@ _EXPORTS = {
     "SegmentError": "exposure",
     "write_segmented": "exposure",
     "merge_segments": "exposure",
+    "open_model": "bridge",
+    "save": "bridge",
 }
-_SUBMODULES = {"asdf", "associations", "atomic", "cli", "conversion", "datamodels", "dq_err",
+_SUBMODULES = {"asdf", "associations", "atomic", "bridge", "cli", "conversion", "datamodels", "dq_err",
                "errors", "exposure", "fits", "flags", "kernels", "kind", "lazy", "meta", "naming",
                "peek", "product", "sources", "specs", "validation"}
 

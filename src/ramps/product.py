@@ -349,6 +349,12 @@ class Product:
             raise KeyError(f"{self.path}: no ASDF extension")
         return asdf_tree.open_asdf(blob)
 
+    def to_datamodel(self, model: Any = None, **kwargs: Any) -> Any:
+        """This product as a stdatamodels model over ramps' arrays (see :func:`ramps.open_model`)."""
+        from .bridge.jwst import product_model
+
+        return product_model(self, model, **kwargs)
+
     # -- checks -----------------------------------------------------------
     def validate(self, strict: bool = False) -> Problems:
         """Check the file; returns its :class:`~ramps.problems.Problems` (a list, empty

@@ -45,7 +45,7 @@ from .cards import checksum_cards, header_bytes
 from .index import BLOCK
 from .layout import Hdu, asdf_hdu, compose
 
-__all__ = ["ChunkSource", "StreamedArray", "write", "fits_dtype"]
+__all__ = ["ChunkSource", "StreamedArray", "write", "write_hdus", "fits_dtype"]
 
 MiB = 1 << 20
 _SMALL = 1 * MiB  # below this, encode/checksum single-threaded (thread start-up dominates)
@@ -368,24 +368,32 @@ def write(
     kernels.check_threads(threads)
     target = Path(path)
     check_target(target, overwrite)
-
     hdus, primary, tree, schema = compose(spec, target, arrays, header, meta)
-    _write_file(target, hdus, primary, tree, schema is not None, overwrite=overwrite,
-                checksum=checksum, threads=threads, chunk_bytes=int(chunk_bytes))
-    return target
+
+    def last(digest: str) -> Hdu:  # stdatamodels.fits_support.fits_hash, summed in passing
+        if schema is not None:
+            tree["_fits_hash"] = digest
+        return asdf_hdu(tree)
+    hdus = [Hdu("PRIMARY", 1, primary, "bytes", b"", 0)] + hdus
+    return write_hdus(target, hdus, last=last, overwrite=overwrite, checksum=checksum,
+                      threads=threads, chunk_bytes=chunk_bytes)
 
 
-def _write_file(target: Path, hdus: list[Hdu], primary: list[str], tree: dict, fits_hash: bool,
-                *, overwrite: bool, checksum: bool, threads: Optional[int],
-                chunk_bytes: int) -> None:
-    """Stream the HDUs into a temp file next to ``target``, then publish it."""
+def write_hdus(path: Union[str, os.PathLike], hdus: list[Hdu], *, overwrite: bool = False,
+               checksum: bool = False, threads: Optional[int] = None, chunk_bytes: int = 64 * MiB,
+               last: Optional[Callable[[str], Hdu]] = None) -> Path:
+    """Stream laid-out :class:`~ramps.fits.layout.Hdu` s (primary first) into ``path`` atomically;
+    ``last(sha256 of the headers written)`` makes one more (the ASDF one, with its hash)."""
+    kernels.check_threads(threads)
+    target = Path(path)
+    check_target(target, overwrite)
     with atomic_output(target, overwrite) as f:
         sink = _Sink(f, threads)
         largest = max((h.nbytes for h in hdus if h.kind == "array"), default=0)
         buf = [np.empty(max(8, min(chunk_bytes // 8 * 8, largest)), dtype=np.uint8)]
-        digest = hashlib.sha256()  # stdatamodels.fits_support.fits_hash, in passing
-        for hdu in [Hdu("PRIMARY", 1, primary, "bytes", b"", 0)] + hdus:
+        digest = hashlib.sha256()
+        for hdu in hdus:
             digest.update(_write_hdu(sink, hdu, checksum, buf, threads))
-        if fits_hash:
-            tree["_fits_hash"] = digest.hexdigest()
-        _write_hdu(sink, asdf_hdu(tree), checksum, buf, threads)
+        if last is not None:
+            _write_hdu(sink, last(digest.hexdigest()), checksum, buf, threads)
+    return target

@@ -1,0 +1,66 @@
+"""Data models through ramps (ramps.open_model, ramps.save) against stdatamodels.
+
+* open: the TSO uncal as a RampModel, fresh processes: ramps.open_model(path,
+  'RampModel'), datamodels.RampModel(path), an empty RampModel() (stdatamodels'
+  fixed cost of a process's first model: schema loading) and ramps' own whole
+  read of the SCI (p.read float32).  The issue's bar: open_model <= empty
+  RampModel() + 1.3 x ramps' read, and >= 2x faster than RampModel(path).
+* save: the MOS cal (300 slits, 2,102 HDUs) opened by datamodels.open (untimed),
+  then ramps.save vs model.save.  Bar: >= 20x faster.  stdatamodels' save of 300
+  slits takes minutes: it runs in large mode or with RAMPS_BENCH_STDATAMODELS=1,
+  else on the 20-slit file.
+
+Run with ``python -m pytest benchmarks/test_models_bench.py --benchmark-only``.
+"""
+
+from __future__ import annotations
+
+import _model_cases  # noqa: F401  (registers the routes)
+import _ramps_bench as rb
+import pytest
+import tso_data
+from _ramps_bench import SIZE, check_same, run_fresh, tso_goal, tso_group
+
+LARGE = SIZE == "large"
+FULL_MOS = LARGE or rb.STDATAMODELS
+
+OPEN = tso_group("open the TSO uncal as a RampModel (fresh process)",
+                 "float32 SCI of the model", note="open_model <= empty RampModel() + 1.3 x "
+                 "ramps' read is the issue's bar; empty RampModel() returns no array", order=2)
+SAVE = tso_group(f"save a MOS cal model ({tso_data.MOS_SLITS if FULL_MOS else tso_data.MOS_FEW}"
+                 " slits) opened by stdatamodels", "bytes written (the output file)",
+                 note="the model opened by datamodels.open, untimed; both write the same file",
+                 order=2)
+
+OPEN_CASES = [
+    ("ramps.open_model(uncal, 'RampModel')", "ramps", "model_open_ramps"),
+    ("datamodels.RampModel(uncal)", "stdatamodels", "model_open_stdatamodels"),
+    ("empty datamodels.RampModel()", "stdatamodels", "model_empty_stdatamodels"),
+    ("ramps.open + p.read('SCI', float32)", "ramps-read", "read_ramps"),
+]
+SAVE_CASES = [
+    ("ramps.save(model, path)", "ramps", "model_save_ramps"),
+    ("model.save(path)", "stdatamodels", "model_save_stdatamodels"),
+]
+tso_goal("open_model of the uncal as RampModel >= 2x faster than RampModel(path)", "faster",
+         OPEN, OPEN_CASES[0][0], OPEN_CASES[1][0], 2.0)
+tso_goal("save of the MOS cal model >= 20x faster than model.save", "faster", SAVE,
+         SAVE_CASES[0][0], SAVE_CASES[1][0], 20.0)
+
+
+@pytest.mark.parametrize("label,role,case", OPEN_CASES, ids=[c[0] for c in OPEN_CASES])
+def test_open_model_fresh(benchmark, tso, label, role, case):
+    args = dict(tso.as_dict(), out_shape=list(tso.shape))
+    slow = role == "stdatamodels"
+    run_fresh(benchmark, OPEN, label, role, case, args, tso.n * 4,
+              rounds=rb.SLOW_ROUNDS if slow else None, warm=[(tso.uncal, None)])
+    check_same(rb.TSO_ROWS, OPEN)
+
+
+@pytest.mark.parametrize("label,role,case", SAVE_CASES, ids=[c[0] for c in SAVE_CASES])
+def test_save_model_fresh(benchmark, tso, label, role, case):
+    path = tso.mos if FULL_MOS else tso.mos_few
+    args = dict(tso.as_dict(), mos_path=str(path),
+                out_path=str(tso.scratch / f"bench_model_{role}_cal.fits"))
+    run_fresh(benchmark, SAVE, label, role, case, args, None,
+              rounds=rb.SLOW_ROUNDS if role == "stdatamodels" else None, warm=[(path, None)])

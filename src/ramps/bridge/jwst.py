@@ -1,0 +1,163 @@
+"""JWST: stdatamodels models over the arrays ramps decodes.
+
+:func:`product_model` hands stdatamodels an :class:`~ramps.bridge.hdulist.IndexedHDUList`
+built from ramps' index, so the model's metadata come from stdatamodels' own
+loader (``fits_support.from_fits``: the ASDF tree, header keywords by schema,
+``extra_fits``, history) while its arrays are ramps' and no byte is read twice:
+
+* an image whose stored values are what the model's schema asks for (``>f4``
+  for a float32 attribute: stdatamodels keeps FITS big-endian arrays as they
+  are) is a copy-on-write view of a private memory map of the file: no copy
+  until written to, and writes never reach the file (astropy's
+  ``memmap=True``, mode ``copyonwrite``);
+* anything else (the uncal's int16 + BZERO counts, read as ``uint16`` for a
+  Level1bModel or straight into float32 for a RampModel) is decoded by the C
+  kernels into the schema's dtype in one pass;
+* a RampModel's PIXELDQ / GROUPDQ, when the file has none, are ``np.zeros``
+  (pages untouched until written), as ``RampModel(path)`` makes them.
+
+Schema keywords are loaded without per-keyword validation (``validate_on_assignment``
+is restored afterwards; pass it to keep stdatamodels' behaviour while loading).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from .. import datamodels as schemas
+from ..fits.index import HDUInfo
+from . import require
+
+__all__ = ["product_model", "model_class"]
+
+
+def _datamodels():
+    require("stdatamodels", "jwst")
+    from stdatamodels.jwst import datamodels
+
+    return datamodels
+
+
+def model_class(model: Any, p: Any = None) -> type:
+    """The stdatamodels class: ``model`` (a class or its name), else the file's DATAMODL."""
+    dm = _datamodels()
+    if isinstance(model, type):
+        return model
+    name = model if model is not None else (p.model if p is not None else None)
+    if name is None:
+        raise TypeError(f"{getattr(p, 'path', '')}: no DATAMODL and no model given: pass "
+                        f"model= (a stdatamodels class or its name)")
+    cls = getattr(dm, str(name).rsplit(".", 1)[-1], None)
+    if not isinstance(cls, type) or not issubclass(cls, dm.JwstDataModel):
+        raise ValueError(f"{name!r} is not a stdatamodels.jwst.datamodels model class")
+    return cls
+
+
+def _subschema(schema: Any, path: tuple) -> Optional[dict]:
+    node = schema
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get("items") if key == "*" else node.get("properties", {}).get(key)
+    return node if isinstance(node, dict) else None
+
+
+def _target_dtypes(cls: type) -> dict[str, np.dtype]:
+    """EXTNAME -> the numpy dtype of the model attribute stored there (images only)."""
+    from asdf.tags.core.ndarray import asdf_datatype_to_numpy_dtype
+
+    layout = schemas.load_schema(cls.__name__)
+    if layout is None:
+        return {}
+    out = {}
+    for name, paths in layout.arrays.items():
+        for path in paths:
+            sub = _subschema(layout.schema, path) or {}
+            dt = sub.get("datatype")
+            if isinstance(dt, str):
+                try:
+                    out[name] = np.dtype(asdf_datatype_to_numpy_dtype(dt))
+                except (TypeError, ValueError, KeyError):
+                    continue
+                break
+    return out
+
+
+def _array_maker(p: Any, targets: dict[str, np.dtype]):
+    cow = None
+    if getattr(p.source, "zero_copy", False) and os.path.isfile(p.path):
+        from .hdulist import copy_on_write_map
+
+        cow = copy_on_write_map(p.path)
+
+    def array(info: HDUInfo) -> np.ndarray:
+        want = targets.get(info.name.upper())
+        unscaled = info.bscale == 1.0 and info.bzero == 0.0
+        if unscaled and (want is None or np.can_cast(info.dtype, want, "equiv")):
+            n = int(np.prod(info.shape, dtype=np.int64))
+            if cow is not None and n and info.data_size:
+                return np.frombuffer(cow, info.dtype, n, info.data_offset).reshape(info.shape)
+            return p.read(info.index, dtype=info.dtype).astype(info.dtype, copy=False)
+        if want is not None and (want.kind == "f" and want.itemsize in (4, 8)
+                                 or want == info.physical_dtype):
+            return p.read(info.index, dtype=want)
+        return p.read(info.index)  # stdatamodels casts it, as it casts astropy's data
+    return array
+
+
+def _ramp_defaults(dm: Any, cls: type, p: Any, array: Any) -> list:
+    """Zero PIXELDQ / GROUPDQ HDUs for a RampModel over a file without them (what
+    ``RampModel.__init__`` adds), made with np.zeros: no memory until written."""
+    from astropy.io import fits
+
+    if not issubclass(cls, dm.RampModel) or "SCI" not in p:
+        return []
+    shape = p.hdu("SCI").shape
+    if len(shape) < 2:
+        return []
+    extra = []
+    for name, dq in (("PIXELDQ", np.zeros(shape[-2:], np.uint32)),
+                     ("GROUPDQ", np.zeros(shape, np.uint8))):
+        if name not in p:
+            hdu = fits.ImageHDU(name=name)
+            hdu.__dict__["data"] = dq
+            extra.append(hdu)
+    return extra
+
+
+def _unsupported(p: Any) -> bool:
+    from .hdulist import SUPPORTED_KINDS
+
+    return any(h.kind not in SUPPORTED_KINDS or h.zimage for h in p.hdus)
+
+
+def product_model(p: Any, model: Any = None, **kwargs: Any) -> Any:
+    """The stdatamodels model of product ``p`` (see :mod:`ramps.bridge.jwst`)."""
+    dm = _datamodels()
+    from stdatamodels.util import get_envar_as_boolean
+
+    from .hdulist import hdulist_from_product
+
+    cls = model_class(model, p)
+    if _unsupported(p):  # old XTENSION='ASDF', random groups, tile-compressed: astropy reads
+        from astropy.io import fits
+
+        hdul = fits.open(p.path, memmap=True, mode="copyonwrite")
+    else:
+        array = _array_maker(p, _target_dtypes(cls))
+        hdul = hdulist_from_product(p, array, _ramp_defaults(dm, cls, p, array))
+    given = "validate_on_assignment" in kwargs
+    kwargs.setdefault("validate_on_assignment", False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Card is too long")
+        m = cls(hdul, **kwargs)
+    if not given:
+        m._validate_on_assignment = get_envar_as_boolean("VALIDATE_ON_ASSIGNMENT", True)
+    if isinstance(p.path, str) and p.path:
+        m.meta.filename = Path(p.path).name  # as on_init does for a path
+    return m

@@ -1,0 +1,181 @@
+"""ramps.open_model / Product.to_datamodel against stdatamodels' own reading of the same
+files (written by stdatamodels: see conftest.py)."""
+
+from __future__ import annotations
+
+import mmap
+import warnings
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+import ramps
+from ramps.bridge import jwst
+
+dm = pytest.importorskip("stdatamodels.jwst.datamodels")
+from stdatamodels.validate import ValidationWarning  # noqa: E402
+
+ALL = ["Level1bModel", "RampModel", "ImageModel", "CubeModel", "MultiSlitModel",
+       "MultiSpecModel", "MaskModel"]
+
+
+def _quiet():
+    w = warnings.catch_warnings()
+    w.__enter__()
+    warnings.simplefilter("ignore")
+    return w
+
+
+def assert_models_equal(a, b, skip=frozenset()):
+    """Same class, every metadata value equal (but the keys in ``skip``), every array
+    equal (values and dtype up to byte order)."""
+    assert type(a) is type(b)
+    fa, fb = a.to_flat_dict(include_arrays=False), b.to_flat_dict(include_arrays=False)
+    assert set(fa) == set(fb)
+    for k in set(fa) - set(skip):
+        assert str(fa[k]) == str(fb[k]), k
+    aa, ab = a.to_flat_dict(include_arrays=True), b.to_flat_dict(include_arrays=True)
+    arrays = [k for k, v in ab.items() if isinstance(v, np.ndarray)]
+    assert arrays
+    for k in arrays:
+        x, y = np.asarray(aa[k]), np.asarray(ab[k])
+        assert x.dtype.newbyteorder("=") == y.dtype.newbyteorder("="), k
+        assert x.shape == y.shape, k
+        if x.dtype.names:
+            assert x.tolist() == y.tolist(), k
+        else:
+            np.testing.assert_array_equal(x, y, err_msg=k)
+
+
+def _validates(m):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ValidationWarning)
+        m.validate()
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_open_model_equals_datamodels_open(model_files, name):
+    path = model_files[name]
+    w = _quiet()
+    try:
+        ours, theirs = ramps.open_model(path), dm.open(str(path))
+    finally:
+        w.__exit__(None, None, None)
+    assert type(ours).__name__ == name
+    assert_models_equal(ours, theirs)
+    assert ours.meta.filename == path.name
+    _validates(ours)
+
+
+def test_uncal_as_ramp_model_equals_ramp_model_of_the_path(model_files):
+    """An uncal (Level1bModel) asked for as RampModel: float32 SCI decoded by ramps,
+    zero PIXELDQ (ny, nx) uint32 and GROUPDQ (same shape as SCI) uint8, as
+    RampModel(path) makes them, and the same metadata."""
+    path = model_files["Level1bModel"]
+    w = _quiet()
+    try:
+        ours, theirs = ramps.open_model(path, "RampModel"), dm.RampModel(str(path))
+    finally:
+        w.__exit__(None, None, None)
+    assert isinstance(ours, dm.RampModel)
+    assert ours.data.dtype == np.float32
+    assert ours.pixeldq.shape == (8, 10) and ours.pixeldq.dtype == np.uint32
+    assert ours.groupdq.shape == (2, 3, 8, 10) and ours.groupdq.dtype == np.uint8
+    assert not ours.pixeldq.any() and not ours.groupdq.any()
+    assert_models_equal(ours, theirs)
+    _validates(ours)
+
+
+def test_model_class_given_as_class_and_by_product(model_files):
+    path = model_files["Level1bModel"]
+    with ramps.open(path) as p:
+        w = _quiet()
+        try:
+            m = p.to_datamodel(dm.RampModel)
+        finally:
+            w.__exit__(None, None, None)
+    assert type(m) is dm.RampModel
+
+
+def test_data_is_the_array_ramps_made(model_files, monkeypatch):
+    """No second copy: the model's arrays are the very arrays ramps decoded or mapped."""
+    made = {}
+    maker = jwst._array_maker
+
+    def spy(p, targets):
+        array = maker(p, targets)
+
+        def record(info):
+            made[info.name] = a = array(info)
+            return a
+        return record
+
+    monkeypatch.setattr(jwst, "_array_maker", spy)
+    for name, attr in (("RampModel", "groupdq"), ("Level1bModel", "data")):
+        made.clear()
+        w = _quiet()
+        try:
+            m = ramps.open_model(model_files[name], "RampModel")
+        finally:
+            w.__exit__(None, None, None)
+        assert np.shares_memory(m.data, made["SCI"])
+        assert np.shares_memory(getattr(m, attr), made[attr.upper() if attr != "data" else "SCI"])
+
+
+def _root(a):
+    while isinstance(a, np.ndarray) and a.base is not None:
+        a = a.base
+    return a.obj if isinstance(a, memoryview) else a
+
+
+def test_unconverted_arrays_are_copy_on_write_maps(model_files):
+    """A ramp file's float32 SCI is stored as the schema wants it: the model holds a
+    big-endian view of a private map of the file (as astropy's memmap=True); writing
+    to it changes the model, never the file."""
+    path = model_files["RampModel"]
+    before = path.read_bytes()
+    w = _quiet()
+    try:
+        m = ramps.open_model(path)
+    finally:
+        w.__exit__(None, None, None)
+    assert m.data.dtype == np.dtype(">f4")
+    assert isinstance(_root(m.data), mmap.mmap)
+    assert m.data.flags.writeable
+    m.data[0, 0, 0, 0] = 1234.5
+    assert m.data[0, 0, 0, 0] == 1234.5
+    assert path.read_bytes() == before
+    with fits.open(path) as h:
+        assert h["SCI"].data[0, 0, 0, 0] != 1234.5
+
+
+def test_tables_are_writable(model_files):
+    """astropy's own reading gives writable tables; so does ours."""
+    w = _quiet()
+    try:
+        m = ramps.open_model(model_files["MaskModel"])
+    finally:
+        w.__exit__(None, None, None)
+    m.dq_def["VALUE"][0] = 7
+    assert m.dq_def["VALUE"][0] == 7
+
+
+def test_unknown_model_name_is_refused(model_files):
+    with pytest.raises(ValueError, match="NoSuchModel"):
+        ramps.open_model(model_files["ImageModel"], "NoSuchModel")
+
+
+def test_file_without_datamodl_needs_a_model(tmp_path):
+    path = tmp_path / "plain.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(np.ones((3, 4), np.float32), name="SCI")]
+                 ).writeto(path)
+    with pytest.raises(TypeError, match="model="):
+        ramps.open_model(path)
+    w = _quiet()
+    try:
+        ours, theirs = ramps.open_model(path, "ImageModel"), dm.ImageModel(str(path))
+    finally:
+        w.__exit__(None, None, None)
+    np.testing.assert_array_equal(ours.data, theirs.data)
+    assert ours.meta.filename == theirs.meta.filename == "plain.fits"
