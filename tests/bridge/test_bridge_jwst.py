@@ -13,7 +13,7 @@ from astropy.io import fits
 import ramps
 from ramps.bridge import jwst
 
-dm = pytest.importorskip("stdatamodels.jwst.datamodels")
+from stdatamodels.jwst import datamodels as dm  # noqa: E402
 from stdatamodels.validate import ValidationWarning  # noqa: E402
 
 ALL = ["Level1bModel", "RampModel", "ImageModel", "CubeModel", "MultiSlitModel",
