@@ -31,7 +31,7 @@ import pytest
 import tso_data
 from _ramps_bench import SIZE, TsoRow, _record, tso_group, warm_cache
 
-pytest.importorskip("distributed")
+import distributed  # noqa: E402,F401  (the dask extra is in the test extras)
 
 FILES, INTS = {"small": (5, 1), "large": (8, 8)}[SIZE]
 GROUP = tso_group(f"uncal -> ramp of a {FILES}-segment TSO set on dask.distributed",

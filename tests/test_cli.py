@@ -18,7 +18,7 @@ import ramps
 from ramps import exposure
 from ramps.fits.write import write
 
-dm = pytest.importorskip("stdatamodels.jwst.datamodels")
+import stdatamodels.jwst.datamodels as dm
 
 NAME = "jw02734002001_04101_00001{seg}_nrcalong_{kind}.fits"
 

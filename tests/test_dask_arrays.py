@@ -17,8 +17,8 @@ from astropy.io import fits
 import ramps
 import reference as ref
 
-da = pytest.importorskip("dask.array")
-cloudpickle = pytest.importorskip("cloudpickle")
+import dask.array as da
+import cloudpickle as cloudpickle
 from ramps import dask_arrays  # noqa: E402
 
 NAME = "jw02734002001_04101_00001{seg}_nrcalong_{kind}.fits"

@@ -14,7 +14,7 @@ import pytest
 import reference as ref
 from ramps import kernels
 
-da = pytest.importorskip("dask.array")
+import dask.array as da
 
 SHAPE = (5, 4, 6, 7)  # nints, ngroups, ny, nx
 

@@ -10,7 +10,7 @@ import pytest
 from ramps.datamodels import ATTRS, fallback_path, load_schema, schema_cache
 from ramps.specs import PRODUCTS
 
-pytest.importorskip("stdatamodels.jwst.datamodels")
+import stdatamodels.jwst.datamodels  # noqa: E402,F401  (a test extra)
 
 
 def test_ramps_import_does_not_import_stdatamodels():

@@ -21,8 +21,8 @@ from astropy.io import fits
 import ramps
 from ramps import cli
 
-distributed = pytest.importorskip("distributed")
-cloudpickle = pytest.importorskip("cloudpickle")
+import distributed as distributed
+import cloudpickle as cloudpickle
 from distributed.diagnostics.plugin import WorkerPlugin  # noqa: E402
 
 from ramps import distributed_convert  # noqa: E402

@@ -680,7 +680,7 @@ def test_bad_arguments_are_clear(call, exc, match):
 
 def test_flags_match_stdatamodels():
     """Our flag values (and those compiled into csrc/dq.c) are stdatamodels' jwst dqflags."""
-    dqflags = pytest.importorskip("stdatamodels.jwst.datamodels.dqflags")
+    import stdatamodels.jwst.datamodels.dqflags as dqflags
     from ramps import flags
 
     for name in ("DO_NOT_USE", "SATURATED", "JUMP_DET", "DROPOUT", "OUTLIER", "PERSISTENCE",

@@ -18,7 +18,7 @@ import ramps
 from ramps.kind import detect_kind, model_name
 from ramps.validation import best_structural_match
 
-dm = pytest.importorskip("stdatamodels.jwst.datamodels")
+import stdatamodels.jwst.datamodels as dm
 RNG = np.random.default_rng(9)
 
 

@@ -18,7 +18,7 @@ import pytest
 import ramps
 from ramps.meta import Meta, as_tree, wrap
 
-dm = pytest.importorskip("stdatamodels.jwst.datamodels")
+import stdatamodels.jwst.datamodels as dm
 
 PLAIN = {"exposure": {"nints": 2, "type": "NRC_IMAGE"},
          "subarray": [{"name": "FULL"}, {"name": "SUB64"}], "model_type": "RampModel"}

@@ -15,7 +15,7 @@ from astropy.io import fits
 import ramps
 from ramps import FormatError
 
-dm = pytest.importorskip("stdatamodels.jwst.datamodels")
+import stdatamodels.jwst.datamodels as dm
 
 RNG = np.random.default_rng(42)
 

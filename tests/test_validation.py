@@ -22,7 +22,7 @@ from ramps.cli import info_main
 from ramps.errors import FormatWarning
 from ramps.problems import ValidationError
 
-dm = pytest.importorskip("stdatamodels.jwst.datamodels")
+import stdatamodels.jwst.datamodels as dm
 
 RNG = np.random.default_rng(9)
 NAME = "jw01234001001_01101_00001_nrs1_{}.fits"

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pytest
 
-rdm = pytest.importorskip("roman_datamodels.datamodels")
+import roman_datamodels.datamodels as rdm
 
 SHAPES = {  # small but with several lz4 chunks where it matters (see CHUNK_BYTES)
     "ScienceRawModel": (6, 96, 80),

@@ -12,7 +12,7 @@ import ramps
 from ramps.asdf.ramp import l1_to_ramp
 from ramps.errors import FormatError
 
-rdm = pytest.importorskip("roman_datamodels.datamodels")
+import roman_datamodels.datamodels as rdm
 
 
 @pytest.mark.parametrize("compression", ["lz4", None])

@@ -14,7 +14,7 @@ import ramps
 from ramps.asdf.read import AsdfProduct
 from ramps.errors import ClosedError, FormatError, TruncatedFileError
 
-rdm = pytest.importorskip("roman_datamodels.datamodels")
+import roman_datamodels.datamodels as rdm
 
 KINDS = [("ScienceRawModel", "wfi_science_raw", 1), ("RampModel", "ramp", 2),
          ("ImageModel", "wfi_image", 2), ("MosaicModel", "wfi_mosaic", 3),

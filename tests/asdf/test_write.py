@@ -13,7 +13,7 @@ import pytest
 import ramps
 from ramps.asdf.write import write_asdf
 
-rdm = pytest.importorskip("roman_datamodels.datamodels")
+import roman_datamodels.datamodels as rdm
 
 MODELS = ["ScienceRawModel", "RampModel", "ImageModel", "MosaicModel", "SegmentationMapModel",
           "MosaicSegmentationMapModel", "ImageSourceCatalogModel", "MosaicSourceCatalogModel"]

@@ -14,7 +14,7 @@ from ramps.fits.asdf_extension import (asdf_blob, asdf_table, copy_tree, get_nod
                                        put_node)
 from ramps.fits.write import write
 
-dm = pytest.importorskip("stdatamodels.jwst.datamodels")
+import stdatamodels.jwst.datamodels as dm
 
 CAL_NAMES = {"SCI": "data", "ERR": "err", "DQ": "dq", "VAR_POISSON": "var_poisson",
              "VAR_RNOISE": "var_rnoise", "VAR_FLAT": "var_flat", "WAVELENGTH": "wavelength"}

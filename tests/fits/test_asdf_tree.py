@@ -21,7 +21,7 @@ import ramps
 from ramps.errors import FormatError
 from ramps.fits import asdf_tree
 
-dm = pytest.importorskip("stdatamodels.jwst.datamodels")
+import stdatamodels.jwst.datamodels as dm
 
 
 def _image_model(path):

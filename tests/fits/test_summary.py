@@ -14,7 +14,7 @@ from ramps.fits.index import scan
 from ramps.fits.summary import format_summary, summary_rows
 from ramps.sources import open_source
 
-dm = pytest.importorskip("stdatamodels.jwst.datamodels")
+import stdatamodels.jwst.datamodels as dm
 
 
 def _rows(path):

@@ -455,7 +455,7 @@ def test_bad_input_is_refused_clearly(tmp_path, rng, case, exc, match):
 # ---------------------------------------------------------------------------
 # stdatamodels reads our files as its own
 # ---------------------------------------------------------------------------
-dm = pytest.importorskip("stdatamodels.jwst.datamodels")
+import stdatamodels.jwst.datamodels as dm
 from stdatamodels import fits_support  # noqa: E402
 
 

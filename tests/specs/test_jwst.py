@@ -421,7 +421,7 @@ def test_resolve_shape_errors():
 
 
 def test_resolve_shape_accepts_numpy_ints():
-    np = pytest.importorskip("numpy")
+    import numpy as np
     shape = resolve_shape(get_spec("rate").extension("SCI"), {"nrows": np.int64(3), "ncols": np.int32(4)})
     assert shape == (3, 4) and all(type(n) is int for n in shape)
 
