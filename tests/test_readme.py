@@ -22,7 +22,8 @@ from ramps.fits.write import write
 README = Path(__file__).resolve().parents[1] / "README.md"
 EXPOSURE = "jw02734002001_04101_00001{seg}_nrcalong_uncal.fits"
 PRODUCT = "jw01234001001_01101_00001_nrcalong_{}.fits"
-SHAPE = (2, 3, 8, 16)  # nints, ngroups, ny, nx of the single products
+SHAPE = (2, 3, 8, 16)
+ROMAN = "r0000101001001001001_0001_wfi01_{}.asdf"  # nints, ngroups, ny, nx of the single products
 
 
 def blocks(language: str, section: str | None = None) -> list[str]:
@@ -87,7 +88,24 @@ def world(tmp_path: Path) -> Path:
     write(tmp_path / PRODUCT.format("rate"), "rate", {
         "SCI": f2[0], "ERR": f2[0], "DQ": np.zeros(f2[0].shape, np.uint32),
         "VAR_POISSON": f2[0], "VAR_RNOISE": f2[0]}, meta=meta)
+    _roman(tmp_path, rng)
     return tmp_path
+
+
+def _roman(folder: Path, rng: np.random.Generator) -> None:
+    """Roman level 1 and level 2 files as roman_datamodels saves them (lz4 blocks)."""
+    import warnings
+
+    import roman_datamodels.datamodels as rdm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        l1 = rdm.ScienceRawModel.create_fake_data(shape=(4, 24, 20))
+        l1.data = rng.integers(0, 65535, l1.data.shape, dtype=np.uint16)
+        l1.save(str(folder / ROMAN.format("uncal")))
+        l2 = rdm.ImageModel.create_fake_data(shape=(24, 20))
+        l2.data = rng.random(l2.data.shape, dtype=np.float32)
+        l2.save(str(folder / ROMAN.format("cal")))
 
 
 def shell(line: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -125,11 +143,28 @@ def test_set_up_demo_runs(tmp_path):
     assert r.stdout.count("kind: ") == 2
 
 
-@pytest.mark.parametrize("section", ["### The library", "### The kernels"])
+@pytest.mark.parametrize("section", ["### The library", "### The kernels",
+                                     "### Roman ASDF products", "### Data models"])
 def test_python_examples_run_as_written(world, section):
     (code,) = blocks("python", section)
     r = subprocess.run([sys.executable, "-c", code], cwd=world, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+    if section == "### Roman ASDF products":
+        import roman_datamodels.datamodels as rdm
+
+        with rdm.open(world / ROMAN.format("ramp")) as m:  # the reference reads ours
+            assert type(m).__name__ == "RampModel" and m.data.dtype == np.float32
+        with rdm.open(world / "copy_cal.asdf") as a, rdm.open(world / ROMAN.format("cal")) as b:
+            np.testing.assert_array_equal(a.data, b.data)
+    if section == "### Data models":
+        from stdatamodels.jwst import datamodels as dm
+
+        with dm.open(world / PRODUCT.format("ramp").replace("_ramp", "_ramp_copy")) as m, \
+                dm.open(world / PRODUCT.format("ramp")) as orig:
+            assert type(m).__name__ == "RampModel"
+            assert m.data[0, 0, 0, 0] == 1.0  # the edit went into the copy ...
+            assert orig.data[0, 0, 0, 0] != 1.0  # ... not the file (random() < 1 there)
+            np.testing.assert_array_equal(m.data.ravel()[1:], orig.data.ravel()[1:])
     if section == "### The library":
         merged = world / EXPOSURE.format(seg="")
         with ramps.open(merged) as p, ramps.open_exposure(
