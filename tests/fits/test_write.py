@@ -319,9 +319,10 @@ def test_target_appearing_during_write_is_not_clobbered(tmp_path, rng):
 
 
 def test_no_hard_links_fallback(tmp_path, rng, monkeypatch):
-    def no_link(src, dst):
+    def no_link(*args, **kw):
         raise OSError(errno.EPERM, "Operation not permitted")
     monkeypatch.setattr(os, "link", no_link)
+    monkeypatch.setattr(atomic, "_UNNAMED_OK", {})  # probed afresh: no links, no O_TMPFILE
     target = tmp_path / "nl_rate.fits"
     write(target, "rate", rate_arrays(rng))
     assert fits.getval(target, "DATAMODL") == "ImageModel"
@@ -337,8 +338,10 @@ _KILL_SCRIPT = textwrap.dedent("""
 
     def chunks():
         block = np.full(1 << 20, 7, np.uint8)
-        for _ in range(512):
+        for k in range(512):
             yield block
+            if k == 4:
+                print("writing", flush=True)  # 4 MiB in: the parent may kill now
             time.sleep(0.01)
 
     sci = StreamedArray((1, 1, 1024, 262144), np.uint16, chunks)  # 512 MiB, ~5 s
@@ -354,17 +357,11 @@ def test_sigkill_mid_write_never_leaves_a_partial_target(tmp_path, rng, existing
         write(target, "uncal", {"SCI": old})
     script = tmp_path / "killme.py"
     script.write_text(_KILL_SCRIPT)
-    proc = subprocess.Popen([sys.executable, str(script), str(target)])
+    proc = subprocess.Popen([sys.executable, str(script), str(target)], stdout=subprocess.PIPE,
+                            text=True)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            parts = [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
-            if parts and parts[0].stat().st_size > 3 << 20:
-                break
-            assert proc.poll() is None, "writer exited before it could be killed"
-            time.sleep(0.02)
-        else:
-            pytest.fail("the writer never got going")
+        assert proc.stdout.readline() == "writing\n", "the writer never got going"
+        assert proc.poll() is None, "writer exited before it could be killed"
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     finally:
@@ -376,7 +373,11 @@ def test_sigkill_mid_write_never_leaves_a_partial_target(tmp_path, rng, existing
             np.testing.assert_array_equal(hdul["SCI"].data, old)
     else:
         assert not target.exists()
-    assert all(p.name.startswith(".kill_uncal.fits.") for p in tmp_path.glob("*.part"))
+    # an unnamed temporary dies with its writer; a named one (no O_TMPFILE) is swept
+    # by the next write into the folder
+    write(tmp_path / "next_uncal.fits", "uncal", {"SCI": old})
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ["killme.py", "next_uncal.fits"] + (["kill_uncal.fits"] if existing else []))
 
 
 # ---------------------------------------------------------------------------
@@ -720,16 +721,13 @@ def test_2102_hdu_mos_file(tmp_path):
     arrays, meta = mos_case()
     write(tmp_path / "warm_cal.fits", "cal", dict(list(arrays.items())[:7]), meta=tree_of(),
           checksum=True)  # loads the schemas once
-    t = time.perf_counter()
     p = write(tmp_path / "mos_cal.fits", "cal", arrays, meta=meta, checksum=True)
-    elapsed = time.perf_counter() - t
     with fits.open(p, checksum=True) as hdul:
         assert len(hdul) == 2102
         np.testing.assert_array_equal(hdul["DQ", 300].data, arrays[("DQ", 300)])
         np.testing.assert_array_equal(hdul["VAR_FLAT", 17].data, arrays[("VAR_FLAT", 17)])
         assert hdul["SCI", 42].header["SLTNAME"] == "S41"
         assert fits_support.fits_hash(hdul) == asdf_tree(p)["_fits_hash"]
-    assert elapsed < 5, f"{elapsed:.2f} s"  # goal < 1 s; generous for loaded CI machines
 
 
 if __name__ == "__main__" and "--bench" in sys.argv:
