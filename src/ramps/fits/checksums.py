@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import kernels
-from ..errors import ChecksumError
+from ..errors import ChecksumError, FormatError
 from ..sources import ByteSource
 from .index import HDUInfo, card_value
 
@@ -94,7 +94,10 @@ def verify(src: ByteSource, hdus: list[HDUInfo], *, required: bool = False,
     """
     results, failures = [], []
     for info in hdus:
-        r = check_hdu(src, info, threads)
+        try:
+            r = check_hdu(src, info, threads)
+        except FormatError as e:  # truncated, or shrunk while open: name the extension
+            raise e.at(info.label) from None
         results.append(r)
         if not r.ok:
             failures.append((r.extension, r.problem))
