@@ -398,8 +398,11 @@ class Product:
         return value or None
 
 
+VERIFY_MODES = ("ignore", "warn", "exception")
+
+
 def open(path: str | os.PathLike | Any, *, kind: str | None = None,
-         checksum: bool = False, strict: bool = False,
+         checksum: bool = False, verify: str | None = None, strict: bool = False,
          storage_options: dict | None = None) -> Product:
     """Open a FITS product: a path, a URL (``s3://``, ``https://`` ...: range requests
     through fsspec, with ``storage_options`` for credentials) or a seekable binary
@@ -408,20 +411,26 @@ def open(path: str | os.PathLike | Any, *, kind: str | None = None,
     The structure is indexed at once; arrays, headers and metadata are read
     lazily.  Raises :class:`ramps.errors.FormatError` (naming the file and
     extension) for input that is not FITS, is truncated or is malformed.
-    ``checksum=True`` verifies every DATASUM/CHECKSUM present before returning
-    (reading every byte once) and raises :class:`ramps.ChecksumError`
-    on a mismatch.  ``kind`` overrides detection; one that contradicts the file
+    ``verify`` says what to do about DATASUM/CHECKSUM keywords: ``"ignore"``
+    (the default: not read), ``"warn"`` (verify every one present before
+    returning, reading every byte once, and warn with a
+    :class:`~ramps.errors.FormatWarning` naming the failing extensions) or
+    ``"exception"`` (verify and raise :class:`ramps.ChecksumError` on a
+    mismatch); ``checksum=True`` is ``verify="exception"``.  ``kind`` overrides detection; one that contradicts the file
     (DATAMODL names another model, or the structure does not fit) warns with a
     :class:`~ramps.errors.FormatWarning`, or raises :class:`ValidationError`
     with ``strict=True``.
     """
+    mode = _verify_mode(checksum, verify)
     source = open_source(path, storage_options=storage_options)
     try:
         p = Product(source, kind=kind)
         if kind is not None:
             check_requested_kind(p, kind, strict)
-        if checksum:
+        if mode == "exception":
             p.verify_checksums()
+        elif mode == "warn":
+            _warn_checksums(p)
         return p
     except BaseException:
         source.close()
@@ -432,3 +441,27 @@ def validate(path: str | os.PathLike, *, strict: bool = False) -> Problems:
     """Open ``path`` and check it against the spec of its kind (see Product.validate)."""
     with open(path) as p:
         return p.validate(strict=strict)
+
+
+def _verify_mode(checksum: bool, verify: str | None) -> str:
+    if verify is None:
+        return "exception" if checksum else "ignore"
+    if verify not in VERIFY_MODES:
+        raise ValueError(f"verify must be one of {', '.join(map(repr, VERIFY_MODES))}, "
+                         f"not {verify!r}")
+    if checksum and verify != "exception":
+        raise ValueError(f"checksum=True means verify='exception'; it contradicts "
+                         f"verify={verify!r}")
+    return verify
+
+
+def _warn_checksums(p: Product) -> None:
+    """Verify, and turn a mismatch into one FormatWarning listing every failure."""
+    import warnings
+
+    from .errors import ChecksumError, FormatWarning
+
+    try:
+        p.verify_checksums()
+    except ChecksumError as e:
+        warnings.warn(str(e), FormatWarning, stacklevel=3)
