@@ -155,3 +155,19 @@ def atomic_write_job(target: str, named: bool, overwrite: bool, conn) -> None:
     conn.send("go")
     ramps.write(target, "uncal", {"SCI": sci}, overwrite=overwrite, checksum=True)
     conn.send("done")
+
+
+def race_write_job(target: str, seed: int, barrier, conn) -> None:
+    """Write a small rate product to ``target`` without overwrite once every racer is
+    at ``barrier``; sends "won" or the exception's class name through ``conn``."""
+    import ramps
+
+    s = np.full((64, 64), seed, np.float32)
+    arrays = {"SCI": s, "ERR": s, "DQ": np.zeros((64, 64), np.uint32), "VAR_POISSON": s,
+              "VAR_RNOISE": s}
+    barrier.wait()
+    try:
+        ramps.write(target, "rate", arrays)
+        conn.send("won")
+    except Exception as e:  # noqa: BLE001 - reported to the parent
+        conn.send(type(e).__name__)
