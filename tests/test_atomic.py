@@ -217,6 +217,13 @@ def test_no_hard_links_means_named_temporaries(tmp_path, monkeypatch):
         with atomic_output(target) as f:
             pytest.fail("refused on entry")
     assert target.read_bytes() == b"one" and entries(tmp_path) == ["t"]
+    # the target appearing after the entry check: only publish's own check sees it
+    late = tmp_path / "late"
+    with pytest.raises(FileExistsError):
+        with atomic_output(late) as f:
+            f.write(b"mine")
+            late.write_bytes(b"theirs")
+    assert late.read_bytes() == b"theirs" and entries(tmp_path) == ["late", "t"]
 
 
 def test_publish_other_link_errors_propagate(tmp_path, monkeypatch):

@@ -293,6 +293,22 @@ def test_enospc_leaves_no_partial_file(tmp_path, rng, monkeypatch, existing):
     assert (target.read_bytes() == b"old complete file") if existing else not target.exists()
 
 
+def test_existing_target_refused_before_any_work(tmp_path, rng, monkeypatch):
+    """Without overwrite, an existing target stops write() before it composes a header
+    or opens a temporary (the early check; publishing checks again, atomically)."""
+    target = tmp_path / "early_rate.fits"
+    target.write_bytes(b"precious")
+
+    def no_work(*args, **kwargs):
+        pytest.fail("write() did work for a target it must refuse")
+
+    monkeypatch.setattr("ramps.fits.write.compose", no_work)
+    monkeypatch.setattr(atomic, "_open_temp", no_work)
+    with pytest.raises(FileExistsError, match="early_rate.fits"):
+        write(target, "rate", rate_arrays(rng))
+    assert target.read_bytes() == b"precious"
+
+
 def test_overwrite_semantics(tmp_path, rng):
     target = tmp_path / "o_rate.fits"
     target.write_bytes(b"precious")
@@ -408,6 +424,8 @@ def ramp_arrays(rng, shape=(2, 3, 5, 6)):
     ("scalar", ValueError, "at least one axis"),
     ("chunk_bytes", ValueError, "chunk_bytes"),
     ("threads", ValueError, "threads"),
+    ("twice_case", ValueError, "extension SCI,1 given twice"),
+    ("twice_ver", ValueError, "extension PIXELDQ,1 given twice"),
 ])
 def test_bad_input_is_refused_clearly(tmp_path, rng, case, exc, match):
     a, kind, kw = ramp_arrays(rng), "ramp", {}
@@ -447,6 +465,10 @@ def test_bad_input_is_refused_clearly(tmp_path, rng, case, exc, match):
         kw["chunk_bytes"] = 4
     elif case == "threads":
         kw["threads"] = 0
+    elif case == "twice_case":  # 'sci' and 'SCI' are one EXTNAME
+        a["sci"] = a["SCI"] + 1
+    elif case == "twice_ver":  # 'PIXELDQ' is ('PIXELDQ', 1)
+        a[("PIXELDQ", 1)] = a["PIXELDQ"] + 1
     target = tmp_path / "bad.fits"
     with pytest.raises(exc, match=match):
         write(target, kind, a, **kw)
