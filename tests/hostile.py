@@ -171,3 +171,11 @@ def race_write_job(target: str, seed: int, barrier, conn) -> None:
         conn.send("won")
     except Exception as e:  # noqa: BLE001 - reported to the parent
         conn.send(type(e).__name__)
+
+
+def convert_job(argv: list, conn) -> None:
+    """``ramps.convert argv`` in a forkserver child; says "go" first, then the exit status."""
+    from ramps import cli
+
+    conn.send("go")
+    conn.send(cli.convert_main(argv))
