@@ -377,28 +377,28 @@ class Product:
         self._check_open()
         return data_sum(self._source, self.hdu(name, ver), threads)
 
-    def verify_checksums(self, *, required: bool = False, threads: int | None = None) -> list:
+    def verify_checksums(self, *, required: bool = False, threads: int | None = None,
+                         warn: bool = False) -> list:
         """Check every HDU's DATASUM and CHECKSUM keywords against its bytes.
 
         HDUs without the keywords are passed over unless ``required=True``.
         Returns one :class:`ramps.checksums.HDUChecksum` per HDU (``datasum``
         and ``checksum``: True, or None when absent); raises
         :class:`ramps.ChecksumError` (a FormatError naming the file,
-        the first failing extension and what changed) on any mismatch.
+        the first failing extension and what changed) on any mismatch, or with
+        ``warn=True`` warns it (:class:`~ramps.errors.FormatWarning`) and returns
+        the results.
         """
         from .fits.checksums import verify
 
         self._check_open()
-        return verify(self._source, self._hdus, required=required, threads=threads)
+        return verify(self._source, self._hdus, required=required, threads=threads, warn=warn)
 
     def _primary_value(self, keyword: str) -> Any:
         """A string keyword of the primary header, read from its raw cards."""
         info = self._hdus[0]
         value = card_value(self._source.read(info.header_offset, info.header_size), keyword)
         return value or None
-
-
-VERIFY_MODES = ("ignore", "warn", "exception")
 
 
 def open(path: str | os.PathLike | Any, *, kind: str | None = None,
@@ -421,7 +421,9 @@ def open(path: str | os.PathLike | Any, *, kind: str | None = None,
     :class:`~ramps.errors.FormatWarning`, or raises :class:`ValidationError`
     with ``strict=True``.
     """
-    mode = _verify_mode(checksum, verify)
+    from .fits.checksums import verify_mode
+
+    mode = verify_mode(checksum, verify)
     source = open_source(path, storage_options=storage_options)
     try:
         p = Product(source, kind=kind)
@@ -430,7 +432,7 @@ def open(path: str | os.PathLike | Any, *, kind: str | None = None,
         if mode == "exception":
             p.verify_checksums()
         elif mode == "warn":
-            _warn_checksums(p)
+            p.verify_checksums(warn=True)
         return p
     except BaseException:
         source.close()
@@ -442,26 +444,3 @@ def validate(path: str | os.PathLike, *, strict: bool = False) -> Problems:
     with open(path) as p:
         return p.validate(strict=strict)
 
-
-def _verify_mode(checksum: bool, verify: str | None) -> str:
-    if verify is None:
-        return "exception" if checksum else "ignore"
-    if verify not in VERIFY_MODES:
-        raise ValueError(f"verify must be one of {', '.join(map(repr, VERIFY_MODES))}, "
-                         f"not {verify!r}")
-    if checksum and verify != "exception":
-        raise ValueError(f"checksum=True means verify='exception'; it contradicts "
-                         f"verify={verify!r}")
-    return verify
-
-
-def _warn_checksums(p: Product) -> None:
-    """Verify, and turn a mismatch into one FormatWarning listing every failure."""
-    import warnings
-
-    from .errors import ChecksumError, FormatWarning
-
-    try:
-        p.verify_checksums()
-    except ChecksumError as e:
-        warnings.warn(str(e), FormatWarning, stacklevel=3)
