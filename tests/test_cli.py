@@ -15,6 +15,7 @@ import pytest
 from astropy.io import fits
 
 import ramps
+import reference
 from ramps import exposure
 from ramps.fits.write import write
 
@@ -156,6 +157,10 @@ def test_split_into_segments(tmp_path):
         np.testing.assert_array_equal(exp.read("SCI"), data.astype(np.float32))
         h = exp.products[1].primary_header
         assert (h["EXSEGNUM"], h["EXSEGTOT"], h["INTSTART"], h["INTEND"]) == (2, 3, 3, 4)
+        # each segment keeps exactly its own INT_TIMES rows (integration_number is
+        # 1-based, the job's range 0-based: [2, 4) holds integrations 3 and 4)
+        for p, rows in zip(exp.products, ([1, 2], [3, 4], [5])):
+            np.testing.assert_array_equal(p["INT_TIMES"]["integration_number"], rows)
 
 
 def test_incomplete_segments_rejected(tmp_path):
@@ -227,7 +232,7 @@ def test_combine_dq_into_rateints(tmp_path):
     r = run(ramp, "--combine-dq", "--dq-rules", "stcal", "-o", out)
     assert r.returncode == 0, r.stderr
     with ramps.open(out / NAME.format(seg="", kind="rateints")) as p:
-        expected = ramps.kernels.combine_dq(pixeldq, groupdq, rules="stcal")
+        expected = reference.combine_dq(pixeldq, groupdq, rules="stcal")
         np.testing.assert_array_equal(p.read("DQ"), expected)
         np.testing.assert_array_equal(p.read("SCI"), f)
 
@@ -324,8 +329,8 @@ def test_combine_dq_into_rate_collapses(tmp_path):
     rate = write(tmp_path / "x_rate.fits", "rate", {"SCI": f, "ERR": f, "DQ": np.zeros((4, 5),
                  np.uint32), "VAR_POISSON": f, "VAR_RNOISE": f})
     out = ramps.combine_dq(ramp, rules="stcal", into=rate, output=tmp_path / "out_rate.fits")
-    expected = ramps.kernels.collapse_dq(ramps.kernels.combine_dq(pixeldq, groupdq,
-                                                                  rules="stcal"), rules="stcal")
+    expected = reference.collapse_dq(reference.combine_dq(pixeldq, groupdq, rules="stcal"),
+                                     rules="stcal")
     with ramps.open(out) as p:
         np.testing.assert_array_equal(p.read("DQ"), expected)
 
@@ -539,3 +544,72 @@ def test_info_falls_back_to_primary_keywords(tmp_path):
     assert lines[1:5] == ["  kind: uncal (Level1bModel)", "  instrument: MIRI / MIRIMAGE",
                           "  exposure: MIR_IMAGE, nints 2, ngroups 3",
                           "  start: 2023-02-25T12:00:00.000 UTC (MJD 60000.5)"], r.stdout
+
+
+# ---------------------------------------------------------------------------
+# --demo, the replace-the-input guard, exit codes and messages on invalid input
+# ---------------------------------------------------------------------------
+def test_demo_writes_and_converts(tmp_path):
+    """--demo DIR: a synthetic uncal and its ramp, whose SCI is the uncal's counts as
+    float32 (astropy reads both); exit 0."""
+    r = run("--demo", tmp_path / "demo", "-q")
+    assert r.returncode == 0, r.stderr
+    uncal = tmp_path / "demo" / "jw01234001001_01101_00001_nrcalong_uncal.fits"
+    ramp = tmp_path / "demo" / "jw01234001001_01101_00001_nrcalong_ramp.fits"
+    with fits.open(uncal) as u, fits.open(ramp) as rp:
+        assert u["SCI"].data.shape == (4, 5, 64, 256)
+        np.testing.assert_array_equal(rp["SCI"].data, u["SCI"].data.astype(np.float32))
+        assert rp[0].header["DATAMODL"] == "RampModel"
+    assert sorted(os.listdir(tmp_path / "demo")) == sorted([uncal.name, ramp.name])
+
+
+def test_output_that_would_replace_its_input_is_refused(tmp_path):
+    """An uncal named *_ramp.fits (DATAMODL says Level1bModel) converts to the same name:
+    refused before anything is written, even with --overwrite; the input is untouched."""
+    src = write_uncal(tmp_path / "odd_ramp.fits", counts(1))
+    before = src.read_bytes()
+    for extra in ([], ["--overwrite"]):
+        r = run(src, *extra)
+        assert r.returncode == 1
+        assert f"{src} -> {src}: the output would replace an input" in r.stderr
+    assert src.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["odd_ramp.fits"]
+
+
+@pytest.mark.parametrize("case, code, message", [
+    ("missing", 1, "No such file or directory"),
+    ("not_fits", 1, "not a FITS file"),
+    ("truncated", 1, "truncated"),
+    ("not_uncal", 1, "is a rate product; converting needs uncal input"),
+    ("bad_size", 2, "not a size: '12Q'"),
+    ("bad_rules", 2, "invalid choice: 'xor'"),
+])
+def test_invalid_input_exit_codes_and_messages(tmp_path, case, code, message):
+    """Exit 1 and the input named for bad files; exit 2 (usage) for bad options; nothing
+    written either way."""
+    good = write_uncal(tmp_path / NAME.format(seg="", kind="uncal"), counts(1))
+    args = [good]
+    if case == "missing":
+        args = [tmp_path / "nothere_uncal.fits"]
+    elif case == "not_fits":
+        args = [tmp_path / "text_uncal.fits"]
+        args[0].write_text("hello, not FITS" * 300)
+    elif case == "truncated":
+        args = [tmp_path / "cut_uncal.fits"]
+        args[0].write_bytes(good.read_bytes()[:2880 * 3 + 100])
+    elif case == "not_uncal":
+        f = np.ones((4, 5), np.float32)
+        args = [write(tmp_path / "x_rate.fits", "rate", {"SCI": f, "ERR": f, "VAR_POISSON": f,
+                      "VAR_RNOISE": f, "DQ": np.zeros((4, 5), np.uint32)})]
+        args[0] = args[0].rename(tmp_path / "x_uncal.fits")
+    elif case == "bad_size":
+        args += ["--max-segment-size", "12Q"]
+    elif case == "bad_rules":
+        args += ["--combine-dq", "--dq-rules", "xor"]
+    before = sorted(os.listdir(tmp_path))
+    r = run(*args, "-o", tmp_path / "out")
+    assert r.returncode == code, (r.stdout, r.stderr)
+    assert message in r.stderr
+    if code == 1:
+        assert str(args[0]) in r.stderr
+    assert set(os.listdir(tmp_path)) - {"out"} == set(before)
+    assert not (tmp_path / "out").exists() or os.listdir(tmp_path / "out") == []

@@ -52,3 +52,17 @@ def test_schema_cache_round_trip(tmp_path, monkeypatch):
     monkeypatch.setenv("RAMPS_CACHE_DIR", "")
     assert schema_cache("RampModel") is None
     load_schema.cache_clear()
+
+
+def test_the_test_run_has_its_own_schema_cache():
+    """tests/conftest.py points RAMPS_CACHE_DIR at a folder of this run (not the home
+    folder's cache shared by every run), so a stale cache cannot hide a schema change."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    root = Path(os.environ["RAMPS_CACHE_DIR"])
+    assert root.name.startswith("ramps-test-cache-")
+    assert root.parent == Path(tempfile.gettempdir())
+    cached = schema_cache("RampModel")
+    assert cached is None or root in cached.parents

@@ -78,9 +78,18 @@ class KillMidFile(WorkerPlugin):
             def chunks():
                 for c in stream.chunks():
                     yield c
+                    named = [n for n in os.listdir(out_dir) if n.endswith(".part")]
+                    unnamed = []  # an O_TMPFILE temporary: open, in out_dir, no name
+                    for fd in os.listdir("/proc/self/fd"):
+                        try:
+                            link = os.readlink(f"/proc/self/fd/{fd}")
+                        except OSError:
+                            continue
+                        if link.startswith(out_dir + "/#") or (
+                                link.startswith(out_dir) and link.endswith("(deleted)")):
+                            unnamed.append(link)
                     with open(witness, "a") as f:
-                        f.write(" ".join(n for n in os.listdir(out_dir) if n.endswith(".part")))
-                        f.write("\n")
+                        f.write(" ".join(named + unnamed) + "\n")
                     os.kill(os.getpid(), signal.SIGKILL)
 
             return type(stream)(stream.shape, stream.dtype, chunks)
@@ -234,7 +243,9 @@ def test_worker_killed_mid_file(tmp_path, cluster, capsys):
     assert str(poison) in err and len(err.strip().splitlines()) == 1
     assert not target.exists()
     deaths = witness.read_text().splitlines()
-    assert len(deaths) == 2 and all(f".{target.name}." in d for d in deaths)  # it was partial
+    # it was partial: a named temporary of the target, or an unnamed (O_TMPFILE) one
+    assert len(deaths) == 2 and all(f".{target.name}." in d or "#" in d or "(deleted)" in d
+                                    for d in deaths), deaths
     assert sorted(os.listdir(out_dir)) == sorted(cli_ramp_name(p) for p in inputs[1:])
     assert len(out.splitlines()) == 2
 

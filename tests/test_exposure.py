@@ -364,3 +364,90 @@ def test_public_names_stay_in_place():
     assert exposure.write_segmented is segmenting.write_segmented
     assert exposure.plan_segments is segmenting.plan_segments
     assert ramps.merge_segments is exposure.merge_segments
+
+
+# ---------------------------------------------------------------------------
+# segments that do not make one exposure: each a SegmentError saying why
+# ---------------------------------------------------------------------------
+def _set(path, **cards):
+    with fits.open(path, mode="update") as hl:
+        for key, value in cards.items():
+            hl[0].header[key] = value
+
+
+def test_segments_of_different_exposures(tmp_path):
+    """Segment 2 renamed into another exposure (jw...00002): refused, both names given."""
+    paths, _ = write_segments(tmp_path, "uncal")
+    other = paths[1].with_name(paths[1].name.replace("_00001-", "_00002-"))
+    paths[1].rename(other)
+    with pytest.raises(SegmentError, match="segments of different exposures") as info:
+        open_exposure([paths[0], other, paths[2]])
+    assert "jw02734002001_04101_00001" in str(info.value)
+    assert "jw02734002001_04101_00002" in str(info.value)
+
+
+def test_segments_disagree_on_exsegtot(tmp_path):
+    paths, _ = write_segments(tmp_path, "uncal")
+    _set(paths[2], EXSEGTOT=4)
+    with pytest.raises(SegmentError, match=r"disagree on EXSEGTOT: \[3, 4\]"):
+        open_exposure(paths)
+
+
+def test_segment_given_twice(tmp_path):
+    """Segment 2's file copied under another folder and given with the others."""
+    paths, _ = write_segments(tmp_path, "uncal")
+    (tmp_path / "copy").mkdir()
+    dup = tmp_path / "copy" / paths[1].name
+    dup.write_bytes(paths[1].read_bytes())
+    with pytest.raises(SegmentError, match=r"segment\(s\) \[2\] given more than once"):
+        open_exposure(paths + [dup])
+
+
+def test_segment_holding_the_wrong_number_of_integrations(tmp_path):
+    """Segment 2 says INTSTART..INTEND 4..6 (3 integrations) but holds 2 (it was
+    written with 4..5, then its INTEND edited): refused, naming its SCI."""
+    paths, _ = write_segments(tmp_path, "uncal", ranges=[(1, 3), (4, 5), (6, 7)])
+    _set(paths[1], INTEND=6)
+    _set(paths[2], INTSTART=7)
+    with pytest.raises(SegmentError, match=r"seg002.*\[SCI,1\]: holds 2 integrations but "
+                                           r"INTSTART..INTEND is 4..6"):
+        open_exposure(paths)
+
+
+def test_segments_with_a_gap_are_refused(tmp_path):
+    """INTSTART of segment 3 is 8 after segment 2 ended at 6 (a gap at 7): refused.
+    Without the check Exposure.read would hand back np.empty rows for the gap."""
+    paths, _ = write_segments(tmp_path, "uncal", ranges=[(1, 3), (4, 6), (8, 8)])
+    with pytest.raises(SegmentError, match=r"seg003.*INTSTART=8, expected 7"):
+        open_exposure(paths)
+    _set(paths[0], INTSTART=2, INTEND=4)  # and a first segment not starting at 1
+    with pytest.raises(SegmentError, match=r"seg001.*INTSTART=2, expected 1"):
+        open_exposure(paths)
+
+
+def test_segments_with_different_frame_shapes(tmp_path):
+    """Segment 3 written with 17 columns instead of 16: refused, naming it and both shapes."""
+    paths, _ = write_segments(tmp_path, "uncal")
+    with fits.open(paths[2]) as hl:
+        hdus = [h.copy() for h in hl]
+    hdus[1] = fits.ImageHDU(np.zeros((1, NGROUPS, NY, NX + 1), np.uint16), name="SCI")
+    fits.HDUList(hdus).writeto(paths[2], overwrite=True)
+    with pytest.raises(SegmentError, match=r"seg003.*\[SCI,1\]: shape \(1, 3, 8, 17\) differs "
+                                           r"from the previous segment's apart from nints"):
+        open_exposure(paths)
+
+
+def test_segments_of_different_kinds(tmp_path):
+    uncal_paths, _ = write_segments(tmp_path, "uncal")
+    (tmp_path / "r").mkdir()
+    ramp_paths, _ = write_segments(tmp_path / "r", "ramp")
+    with pytest.raises(SegmentError, match=r"different kinds: \['ramp', 'uncal'\]"):
+        open_exposure([uncal_paths[0], ramp_paths[1], uncal_paths[2]])
+
+
+def test_a_segment_without_segment_keywords(tmp_path):
+    paths, _ = write_segments(tmp_path, "uncal")
+    with fits.open(paths[1], mode="update") as hl:
+        del hl[0].header["EXSEGNUM"]
+    with pytest.raises(SegmentError, match=r"not segment files \(no EXSEGNUM\): .*seg002"):
+        open_exposure(paths)

@@ -346,3 +346,27 @@ def test_multislit_cal_from_stdatamodels(tmp_path):
                 np.testing.assert_array_equal(p[ext, i], arrays[attr], err_msg=f"{ext},{i}")
         assert [s["name"] for s in p.asdf_tree["slits"]] == ["S0", "S1", "S2", "S3"]
         np.testing.assert_array_equal(np.asarray(p.asdf_tree["slits"][2]["data"]), slits[2]["data"])
+
+
+@pytest.mark.parametrize("bitpix, bscale, bzero", [(16, 2.5, 0.0), (16, 0.5, 100.0),
+                                                   (32, 1e-3, 0.0), (8, 3.0, -1.0)])
+def test_scaled_images_come_scaled_as_astropy_reads_them(tmp_path, bitpix, bscale, bzero):
+    """An image stored with BSCALE != 1 (integers x BSCALE + BZERO): p[name], p.read and
+    p.sci all give the physical values astropy gives (float32 for BITPIX 8/16, float64
+    for 32), never the stored integers."""
+    rng = np.random.default_rng(bitpix)
+    dtype = {8: np.uint8, 16: np.int16, 32: np.int32}[bitpix]
+    stored = rng.integers(0, 100, (2, 3, 4), dtype=dtype)
+    hdu = fits.ImageHDU(stored, name="SCI", do_not_scale_image_data=True)
+    hdu.header["BSCALE"], hdu.header["BZERO"] = bscale, bzero
+    path = tmp_path / "scaled.fits"
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(path)
+    with fits.open(path) as hdul:
+        want = hdul["SCI"].data
+        assert not np.array_equal(want, stored)  # astropy scales them
+    with ramps.open(path) as p:
+        got = p["SCI"]
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(p.read("SCI"), want)
+        np.testing.assert_array_equal(p.sci[1], want[1].astype(p.sci.dtype))

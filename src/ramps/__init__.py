@@ -29,6 +29,7 @@ _EXPORTS = {
     "ChecksumError": "errors",
     "ClosedError": "errors",
     "KernelError": "errors",
+    "FormatWarning": "errors",
     "write": "writing",
     "read_meta": "peek",
     "combine_dq": "dq_err",

@@ -37,6 +37,12 @@ class FormatError(RampsError, ValueError):
     def __reduce__(self):
         return type(self), (self.path, self.problem, self.extension)
 
+    def at(self, extension: str) -> "FormatError":
+        """This error naming ``extension`` when it names none yet (else itself)."""
+        if self.extension is not None:
+            return self
+        return type(self)(self.path, self.problem, extension)
+
 
 class TruncatedFileError(FormatError):
     """The file ends before the bytes its structure announces."""

@@ -3,7 +3,7 @@
 For each file: the kind and model class, the science metadata a user looks
 for first (instrument, detector, exposure type, nints/ngroups, start time, as
 ``datamodels.open(...).info()`` shows them), the parsed file name, the HDU
-table, validation and, with ``--checksum``, DATASUM/CHECKSUM verification.
+table, validation and, with ``--verify`` (or ``--checksum``), DATASUM/CHECKSUM verification.
 Exit status: 0 all well, 1 problems found, 2 usage error.
 """
 
@@ -106,7 +106,7 @@ def info_main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="ramps.info", description="Describe JWST FITS products: "
                                  "HDUs, detected kind, parsed file name, validation.")
     ap.add_argument("files", nargs="+")
-    ap.add_argument("--checksum", action="store_true",
+    ap.add_argument("--checksum", "--verify", dest="checksum", action="store_true",
                     help="verify every DATASUM/CHECKSUM keyword against the bytes")
     try:
         args = ap.parse_args(argv)

@@ -64,22 +64,42 @@ def _is_tagged(node: Any) -> bool:
 def wrap(node: Any) -> Any:
     """``node`` with every plain mapping (also inside lists) made a :class:`Meta`.
 
-    Tagged asdf values and non-mapping leaves come back as they are."""
-    if isinstance(node, Meta):
-        return node
-    if isinstance(node, dict) and not _is_tagged(node):
-        return Meta({k: wrap(v) for k, v in node.items()})
-    if isinstance(node, list):
-        return [wrap(v) for v in node]
-    return node
+    Tagged asdf values and non-mapping leaves come back as they are.  A mapping or
+    list reached twice (YAML aliases) is converted once and stays shared."""
+    return _convert(node, lambda _: Meta(), keep_meta=True)
 
 
 def _plain(node: Any) -> Any:
-    if isinstance(node, dict) and not _is_tagged(node):
-        return {k: _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
+    return _convert(node, lambda _: {}, keep_meta=False)
+
+
+def _convert(node: Any, new_mapping: Any, keep_meta: bool) -> Any:
+    """Copy the plain mappings and lists of a tree, each distinct one once (shared
+    nodes stay shared, cycles stay cycles): the work is the size of the tree as
+    stored, never of its expansion."""
+    memo: dict[int, Any] = {}
+
+    def visit(node: Any) -> Any:
+        if keep_meta and isinstance(node, Meta):
+            return node
+        is_map = isinstance(node, dict) and not _is_tagged(node)
+        if not (is_map or isinstance(node, list)):
+            return node
+        found = memo.get(id(node))
+        if found is not None:
+            return found
+        if is_map:
+            out = new_mapping(None)
+            memo[id(node)] = out
+            for k, v in node.items():
+                dict.__setitem__(out, k, visit(v))
+        else:
+            out = []
+            memo[id(node)] = out
+            out.extend(visit(v) for v in node)
+        return out
+
+    return visit(node)
 
 
 def as_tree(meta: Optional[Mapping]) -> Optional[Mapping]:

@@ -383,19 +383,22 @@ class Product:
         self._check_open()
         return data_sum(self._source, self.hdu(name, ver), threads)
 
-    def verify_checksums(self, *, required: bool = False, threads: int | None = None) -> list:
+    def verify_checksums(self, *, required: bool = False, threads: int | None = None,
+                         warn: bool = False) -> list:
         """Check every HDU's DATASUM and CHECKSUM keywords against its bytes.
 
         HDUs without the keywords are passed over unless ``required=True``.
         Returns one :class:`ramps.checksums.HDUChecksum` per HDU (``datasum``
         and ``checksum``: True, or None when absent); raises
         :class:`ramps.ChecksumError` (a FormatError naming the file,
-        the first failing extension and what changed) on any mismatch.
+        the first failing extension and what changed) on any mismatch, or with
+        ``warn=True`` warns it (:class:`~ramps.errors.FormatWarning`) and returns
+        the results.
         """
         from .fits.checksums import verify
 
         self._check_open()
-        return verify(self._source, self._hdus, required=required, threads=threads)
+        return verify(self._source, self._hdus, required=required, threads=threads, warn=warn)
 
     def _primary_value(self, keyword: str) -> Any:
         """A string keyword of the primary header, read from its raw cards."""
@@ -410,7 +413,7 @@ class Product:
 
 
 def open(path: str | os.PathLike | Any, *, kind: str | None = None,
-         checksum: bool = False, strict: bool = False,
+         checksum: bool = False, verify: str | None = None, strict: bool = False,
          storage_options: dict | None = None) -> Product:
     """Open a FITS product: a path, a URL (``s3://``, ``https://`` ...: range requests
     through fsspec, with ``storage_options`` for credentials) or a seekable binary
@@ -419,13 +422,19 @@ def open(path: str | os.PathLike | Any, *, kind: str | None = None,
     The structure is indexed at once; arrays, headers and metadata are read
     lazily.  Raises :class:`ramps.errors.FormatError` (naming the file and
     extension) for input that is not FITS, is truncated or is malformed.
-    ``checksum=True`` verifies every DATASUM/CHECKSUM present before returning
-    (reading every byte once) and raises :class:`ramps.ChecksumError`
-    on a mismatch.  ``kind`` overrides detection; one that contradicts the file
+    ``verify`` says what to do about DATASUM/CHECKSUM keywords: ``"ignore"``
+    (the default: not read), ``"warn"`` (verify every one present before
+    returning, reading every byte once, and warn with a
+    :class:`~ramps.errors.FormatWarning` naming the failing extensions) or
+    ``"exception"`` (verify and raise :class:`ramps.ChecksumError` on a
+    mismatch); ``checksum=True`` is ``verify="exception"``.  ``kind`` overrides detection; one that contradicts the file
     (DATAMODL names another model, or the structure does not fit) warns with a
     :class:`~ramps.errors.FormatWarning`, or raises :class:`ValidationError`
     with ``strict=True``.
     """
+    from .fits.checksums import verify_mode
+
+    mode = verify_mode(checksum, verify)
     source = open_source(path, storage_options=storage_options)
     if source.size >= 5 and source.read(0, 5) == b"#ASDF":  # Roman/ASDF: ramps.asdf
         from .asdf.read import open_asdf
@@ -435,8 +444,10 @@ def open(path: str | os.PathLike | Any, *, kind: str | None = None,
         p = Product(source, kind=kind)
         if kind is not None:
             check_requested_kind(p, kind, strict)
-        if checksum:
+        if mode == "exception":
             p.verify_checksums()
+        elif mode == "warn":
+            p.verify_checksums(warn=True)
         return p
     except BaseException:
         source.close()
@@ -447,3 +458,4 @@ def validate(path: str | os.PathLike, *, strict: bool = False) -> Problems:
     """Open ``path`` and check it against the spec of its kind (see Product.validate)."""
     with open(path) as p:
         return p.validate(strict=strict)
+

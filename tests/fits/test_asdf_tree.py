@@ -143,3 +143,96 @@ def test_load_tree_errors_name_the_file_and_extension():
 
     asdf.AsdfFile({"meta": {"a": 1}}).write_to(raw)
     assert asdf_tree.load_tree(raw.getvalue(), "f.fits", "ASDF,1")["meta"] == {"a": 1}
+
+
+# ---------------------------------------------------------------------------
+# hostile trees: YAML aliases ("billion laughs"), cycles, the node budget
+# ---------------------------------------------------------------------------
+def _bomb_file(path, levels: int = 10, width: int = 10):
+    """A FITS file whose ASDF extension holds a "billion laughs" tree: level 0 is a list
+    of ``width`` strings, each next level a list of ``width`` aliases of the previous
+    one, so the tree as stored has ``levels`` lists and expands to width**levels
+    (10**10) strings.  Before: p.meta walked the expansion (over 20 s, unbounded)."""
+    from hostile import asdf_blob, asdf_table, image, primary
+
+    body = "meta:\n  model_type: ImageModel\n  laughs:\n"
+    laugh = "'" + "ha " * 17 + "ha'"
+    body += "    l0: &l0 [" + ", ".join([laugh] * width) + "]\n"
+    for k in range(1, levels):
+        body += f"    l{k}: &l{k} [" + ", ".join([f"*l{k - 1}"] * width) + "]\n"
+    blob = asdf_blob(body)
+    path.write_bytes(primary() + image("SCI", np.zeros((2, 3), np.float32)) + asdf_table(blob))
+    return blob
+
+
+def _distinct_lists(node, seen=None):
+    """The distinct list objects reachable from node (by identity)."""
+    seen = {} if seen is None else seen
+    if isinstance(node, list) and id(node) not in seen:
+        seen[id(node)] = node
+        for v in node:
+            _distinct_lists(v, seen)
+    elif isinstance(node, dict):
+        for v in node.values():
+            _distinct_lists(v, seen)
+    return seen
+
+
+def test_alias_bomb_is_shared_not_expanded(tmp_path):
+    """10 levels of 10 aliases: the tree keeps its 10 distinct lists, each level's
+    entries one object (identity kept by linking and by the Meta wrapping)."""
+    blob = _bomb_file(tmp_path / "bomb.fits")
+    assert 1000 < len(blob) < 1600  # the 1.4 KB file of the probe
+    with ramps.open(tmp_path / "bomb.fits") as p:
+        laughs = p.meta["laughs"]
+        assert len(_distinct_lists(laughs)) == 10
+        top = laughs["l9"]
+        assert len(top) == 10 and all(x is top[0] for x in top)
+        assert top[0] is laughs["l8"] and top[0][0] is laughs["l7"]
+        assert laughs["l0"] == ["ha " * 17 + "ha"] * 10
+        assert p.meta.model_type == "ImageModel"
+
+
+def test_link_arrays_keeps_identity_and_cycles():
+    """A node reached twice is linked once; a cycle (a list holding itself) stays one."""
+    shared = {"source": "fits:SCI,1", "shape": [2, 3]}
+    loop: list = [1]
+    loop.append(loop)
+    tree = {"a": shared, "b": [shared, shared], "loop": loop}
+    calls = []
+
+    def resolve(name, ver):
+        calls.append((name, ver))
+        return f"<{name},{ver}>"
+
+    out = asdf_tree.link_arrays(tree, resolve)
+    assert out["a"] == "<SCI,1>" and out["b"] == ["<SCI,1>", "<SCI,1>"]
+    assert calls == [("SCI", 1)]  # resolved once
+    assert out["loop"][1] is out["loop"] and out["loop"][0] == 1
+
+
+def test_node_budget_refuses_a_large_tree(tmp_path, monkeypatch):
+    """The bomb holds 10 lists of 10 entries (110 nodes counting each list once) plus a
+    few mappings: a budget of 50 refuses it with a FormatError naming file and extension."""
+    _bomb_file(tmp_path / "bomb.fits")
+    monkeypatch.setattr(asdf_tree, "MAX_TREE_NODES", 50)
+    with ramps.open(tmp_path / "bomb.fits") as p:
+        with pytest.raises(FormatError, match="more than 50 nodes") as info:
+            p.meta
+    assert info.value.path == str(tmp_path / "bomb.fits") and info.value.extension == "ASDF,1"
+    with pytest.raises(asdf_tree.TreeTooLarge):
+        asdf_tree.link_arrays({"x": list(range(100))}, lambda n, v: None, max_nodes=100)
+    assert asdf_tree.link_arrays({"x": list(range(97))}, lambda n, v: None,
+                                 max_nodes=100) == {"x": list(range(97))}
+
+
+def test_recursive_yaml_alias_does_not_hang(tmp_path):
+    """``&a [1, *a]``: a list that holds itself (PyYAML builds the cycle); p.meta links
+    it once and the cycle survives."""
+    from hostile import asdf_blob, asdf_table, primary
+
+    blob = asdf_blob("meta:\n  model_type: ImageModel\n  loop: &a [1, *a]\n")
+    (tmp_path / "loop.fits").write_bytes(primary() + asdf_table(blob))
+    with ramps.open(tmp_path / "loop.fits") as p:
+        loop = p.meta["loop"]
+        assert loop[0] == 1 and loop[1] is loop

@@ -179,3 +179,90 @@ def test_info_cli_checksum(tmp_path, rng, capsys):
     assert info_main([str(out), "--checksum"]) == 1
     text = capsys.readouterr().out
     assert "checksums: FAILED" in text and "[ERR,1] DATASUM" in text
+
+
+# ---------------------------------------------------------------------------
+# ramps.open(verify=...), ramps.info --verify, fitsverify
+# ---------------------------------------------------------------------------
+def test_open_verify_modes(summed):
+    """A flipped data byte in ERR: "exception" (and checksum=True) raise, "warn" warns
+    naming the extension and still opens, "ignore" (the default) reads no checksum."""
+    _, dat = _loc(summed, 2)
+    _flip(summed, dat + 5)
+    for kwargs in ({"verify": "exception"}, {"checksum": True},
+                   {"checksum": True, "verify": "exception"}):
+        with pytest.raises(ChecksumError) as info:
+            ramps.open(summed, **kwargs)
+        assert info.value.extension == "ERR,1"
+    with pytest.warns(ramps.FormatWarning, match=r"\[ERR,1\].*DATASUM") as record:
+        with ramps.open(summed, verify="warn") as p:
+            assert p.read("DQ").shape == (13, 11)
+    assert len(record) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for kwargs in ({}, {"verify": "ignore"}):
+            with ramps.open(summed, **kwargs) as p:
+                assert p.hdu("ERR").shape == (13, 11)
+
+
+def test_open_verify_passes_a_good_file_silently(summed):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for mode in ("ignore", "warn", "exception"):
+            ramps.open(summed, verify=mode).close()
+
+
+def test_open_verify_rejects_bad_values(summed):
+    with pytest.raises(ValueError, match="verify must be one of"):
+        ramps.open(summed, verify="strict")
+    with pytest.raises(ValueError, match="contradicts"):
+        ramps.open(summed, checksum=True, verify="ignore")
+
+
+def test_info_verify(tmp_path, rng, capsys):
+    """ramps.info --verify (alias of --checksum): exit 0 and 'all match' on a valid
+    file; after a flipped header byte, exit 1 naming the extension."""
+    path = tmp_path / "jw01234001001_01101_00001_nrcalong_uncal.fits"
+    ramps.write(path, "uncal", {"SCI": rng.integers(0, 65535, (1, 2, 4, 5), dtype=np.uint16)},
+                checksum=True)
+    assert info_main(["--verify", str(path)]) == 0
+    assert "all match" in capsys.readouterr().out
+    with ramps.open(path) as p:
+        hdr = p.hdu("SCI").header_offset
+    _flip(path, hdr + 79)  # the last (blank) column of XTENSION's card
+    assert info_main(["--verify", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "checksums: FAILED" in out and "[SCI,1]" in out
+
+
+def _fitsverify(path):
+    import shutil
+    import subprocess
+
+    exe = shutil.which("fitsverify")
+    if exe is None:
+        pytest.skip("fitsverify (Debian package fitsverify) is not installed")
+    return subprocess.run([exe, str(path)], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("kind", ["uncal", "rate"])
+def test_written_files_pass_fitsverify(tmp_path, rng, kind):
+    """HEASARC's fitsverify (an independent FITS reader) finds no error or warning in
+    files ramps writes with checksum=True (its exit status counts both); it does check
+    the sums: one flipped data byte gives two warnings (DATASUM and CHECKSUM of SCI)."""
+    path = tmp_path / f"jw01_nrcalong_{kind}.fits"
+    if kind == "uncal":
+        arrays = {"SCI": rng.integers(0, 65535, (2, 3, 10, 12), dtype=np.uint16)}
+    else:
+        s = rng.standard_normal((10, 12)).astype(np.float32)
+        arrays = {"SCI": s, "ERR": s, "DQ": np.zeros((10, 12), np.uint32),
+                  "VAR_POISSON": s, "VAR_RNOISE": s}
+    ramps.write(path, kind, arrays, meta={"meta": {"instrument": {"name": "NIRCAM"}}},
+                checksum=True)
+    r = _fitsverify(path)
+    assert r.returncode == 0, r.stdout
+    assert "0 warning(s) and 0 error(s)" in r.stdout
+    with ramps.open(path) as p:
+        _flip(path, p.hdu("SCI").data_offset + 7)
+    r = _fitsverify(path)
+    assert r.returncode == 2 and "not consistent with  the DATASUM keyword" in r.stdout

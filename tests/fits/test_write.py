@@ -293,6 +293,22 @@ def test_enospc_leaves_no_partial_file(tmp_path, rng, monkeypatch, existing):
     assert (target.read_bytes() == b"old complete file") if existing else not target.exists()
 
 
+def test_existing_target_refused_before_any_work(tmp_path, rng, monkeypatch):
+    """Without overwrite, an existing target stops write() before it composes a header
+    or opens a temporary (the early check; publishing checks again, atomically)."""
+    target = tmp_path / "early_rate.fits"
+    target.write_bytes(b"precious")
+
+    def no_work(*args, **kwargs):
+        pytest.fail("write() did work for a target it must refuse")
+
+    monkeypatch.setattr("ramps.fits.write.compose", no_work)
+    monkeypatch.setattr(atomic, "_open_temp", no_work)
+    with pytest.raises(FileExistsError, match="early_rate.fits"):
+        write(target, "rate", rate_arrays(rng))
+    assert target.read_bytes() == b"precious"
+
+
 def test_overwrite_semantics(tmp_path, rng):
     target = tmp_path / "o_rate.fits"
     target.write_bytes(b"precious")
@@ -319,9 +335,10 @@ def test_target_appearing_during_write_is_not_clobbered(tmp_path, rng):
 
 
 def test_no_hard_links_fallback(tmp_path, rng, monkeypatch):
-    def no_link(src, dst):
+    def no_link(*args, **kw):
         raise OSError(errno.EPERM, "Operation not permitted")
     monkeypatch.setattr(os, "link", no_link)
+    monkeypatch.setattr(atomic, "_UNNAMED_OK", {})  # probed afresh: no links, no O_TMPFILE
     target = tmp_path / "nl_rate.fits"
     write(target, "rate", rate_arrays(rng))
     assert fits.getval(target, "DATAMODL") == "ImageModel"
@@ -337,8 +354,10 @@ _KILL_SCRIPT = textwrap.dedent("""
 
     def chunks():
         block = np.full(1 << 20, 7, np.uint8)
-        for _ in range(512):
+        for k in range(512):
             yield block
+            if k == 4:
+                print("writing", flush=True)  # 4 MiB in: the parent may kill now
             time.sleep(0.01)
 
     sci = StreamedArray((1, 1, 1024, 262144), np.uint16, chunks)  # 512 MiB, ~5 s
@@ -354,17 +373,11 @@ def test_sigkill_mid_write_never_leaves_a_partial_target(tmp_path, rng, existing
         write(target, "uncal", {"SCI": old})
     script = tmp_path / "killme.py"
     script.write_text(_KILL_SCRIPT)
-    proc = subprocess.Popen([sys.executable, str(script), str(target)])
+    proc = subprocess.Popen([sys.executable, str(script), str(target)], stdout=subprocess.PIPE,
+                            text=True)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            parts = [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
-            if parts and parts[0].stat().st_size > 3 << 20:
-                break
-            assert proc.poll() is None, "writer exited before it could be killed"
-            time.sleep(0.02)
-        else:
-            pytest.fail("the writer never got going")
+        assert proc.stdout.readline() == "writing\n", "the writer never got going"
+        assert proc.poll() is None, "writer exited before it could be killed"
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     finally:
@@ -376,7 +389,11 @@ def test_sigkill_mid_write_never_leaves_a_partial_target(tmp_path, rng, existing
             np.testing.assert_array_equal(hdul["SCI"].data, old)
     else:
         assert not target.exists()
-    assert all(p.name.startswith(".kill_uncal.fits.") for p in tmp_path.glob("*.part"))
+    # an unnamed temporary dies with its writer; a named one (no O_TMPFILE) is swept
+    # by the next write into the folder
+    write(tmp_path / "next_uncal.fits", "uncal", {"SCI": old})
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ["killme.py", "next_uncal.fits"] + (["kill_uncal.fits"] if existing else []))
 
 
 # ---------------------------------------------------------------------------
@@ -407,6 +424,8 @@ def ramp_arrays(rng, shape=(2, 3, 5, 6)):
     ("scalar", ValueError, "at least one axis"),
     ("chunk_bytes", ValueError, "chunk_bytes"),
     ("threads", ValueError, "threads"),
+    ("twice_case", ValueError, "extension SCI,1 given twice"),
+    ("twice_ver", ValueError, "extension PIXELDQ,1 given twice"),
 ])
 def test_bad_input_is_refused_clearly(tmp_path, rng, case, exc, match):
     a, kind, kw = ramp_arrays(rng), "ramp", {}
@@ -446,6 +465,10 @@ def test_bad_input_is_refused_clearly(tmp_path, rng, case, exc, match):
         kw["chunk_bytes"] = 4
     elif case == "threads":
         kw["threads"] = 0
+    elif case == "twice_case":  # 'sci' and 'SCI' are one EXTNAME
+        a["sci"] = a["SCI"] + 1
+    elif case == "twice_ver":  # 'PIXELDQ' is ('PIXELDQ', 1)
+        a[("PIXELDQ", 1)] = a["PIXELDQ"] + 1
     target = tmp_path / "bad.fits"
     with pytest.raises(exc, match=match):
         write(target, kind, a, **kw)
@@ -720,16 +743,13 @@ def test_2102_hdu_mos_file(tmp_path):
     arrays, meta = mos_case()
     write(tmp_path / "warm_cal.fits", "cal", dict(list(arrays.items())[:7]), meta=tree_of(),
           checksum=True)  # loads the schemas once
-    t = time.perf_counter()
     p = write(tmp_path / "mos_cal.fits", "cal", arrays, meta=meta, checksum=True)
-    elapsed = time.perf_counter() - t
     with fits.open(p, checksum=True) as hdul:
         assert len(hdul) == 2102
         np.testing.assert_array_equal(hdul["DQ", 300].data, arrays[("DQ", 300)])
         np.testing.assert_array_equal(hdul["VAR_FLAT", 17].data, arrays[("VAR_FLAT", 17)])
         assert hdul["SCI", 42].header["SLTNAME"] == "S41"
         assert fits_support.fits_hash(hdul) == asdf_tree(p)["_fits_hash"]
-    assert elapsed < 5, f"{elapsed:.2f} s"  # goal < 1 s; generous for loaded CI machines
 
 
 if __name__ == "__main__" and "--bench" in sys.argv:

@@ -1,14 +1,18 @@
 """Tests for ramps.specs, the JWST product-structure tables.
 
-Expected values come from reading /work/shared/seeds/001_*.txt (the JWST
-"science products" page). The parity tests re-parse that file's RST grid
+Expected values come from reading seeds/001_*.txt (the JWST "science products"
+page) in the ``shared`` folder beside the repository (``../shared`` from its root;
+``RAMPS_SEEDS_DIR`` overrides).  Without the seeds the parity tests skip, except
+under CI (``CI=true``), where they fail: CI must not pass on skipped parity tests. The parity tests re-parse that file's RST grid
 tables at test time, independently of the module, and compare every row.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import glob
+import os
 import re
 import subprocess
 import sys
@@ -40,8 +44,23 @@ NO_SEED_TABLE = {"cat", "segm", "phot", "whtlt"}
 # crfints "the same structure and content as the calints_ product".
 SAME_AS = {"bsub": "rate", "bsubints": "rateints", "crf": "cal", "crfints": "calints"}
 
-SEED_FILES = sorted(glob.glob("/work/shared/seeds/001_*.txt"))
-needs_seed = pytest.mark.skipif(not SEED_FILES, reason="seed 001_*.txt not available")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SEED_DIR = Path(os.environ.get("RAMPS_SEEDS_DIR") or REPO_ROOT.parent / "shared" / "seeds")
+SEED_FILES = sorted(glob.glob(str(SEED_DIR / "001_*.txt")))
+ON_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def needs_seed(test):
+    """Run ``test`` with the seed; without it skip, or fail under CI."""
+    if SEED_FILES:
+        return test
+    if ON_CI:
+        @functools.wraps(test)
+        def missing(*args, **kwargs):
+            pytest.fail(f"seed 001_*.txt not found in {SEED_DIR} (CI=true: the parity "
+                        "tests must run)")
+        return missing
+    return pytest.mark.skip(reason=f"seed 001_*.txt not found in {SEED_DIR}")(test)
 
 
 # ---------------------------------------------------------------- seed parser
@@ -123,7 +142,7 @@ def parse_seed(text: str) -> dict[str, list[dict]]:
 @pytest.fixture(scope="module")
 def seed_text() -> str:
     if not SEED_FILES:
-        pytest.skip("seed 001_*.txt not available")
+        (pytest.fail if ON_CI else pytest.skip)(f"seed 001_*.txt not found in {SEED_DIR}")
     return Path(SEED_FILES[0]).read_text()
 
 
@@ -461,3 +480,23 @@ def test_stdlib_only():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={"PYTHONPATH": src}, check=True)
     assert out.stdout.strip() == "26"
+
+
+def test_seeds_found_relative_to_the_repository():
+    """The seeds are looked for beside the repository, wherever it is cloned; this
+    checkout has them (or CI fails above), and a clone elsewhere finds its own."""
+    assert SEED_DIR == (Path(os.environ["RAMPS_SEEDS_DIR"]) if os.environ.get("RAMPS_SEEDS_DIR")
+                        else REPO_ROOT.parent / "shared" / "seeds")
+    assert (REPO_ROOT / "pyproject.toml").is_file()
+
+
+@pytest.mark.parametrize("ci, status, expect", [("true", 1, "2 error"), ("", 0, "2 skipped")])
+def test_missing_seeds_fail_under_ci(tmp_path, ci, status, expect):
+    """With the seeds absent (RAMPS_SEEDS_DIR pointing at an empty folder) the parity
+    tests skip on a developer's machine and fail the run under CI=true (their seed
+    fixture fails: pytest counts errors, exit status 1)."""
+    env = dict(os.environ, RAMPS_SEEDS_DIR=str(tmp_path), CI=ci)
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        __file__, "-k", "seed_parser or same_as_sentences"],
+                       capture_output=True, text=True, env=env, cwd=REPO_ROOT)
+    assert r.returncode == status and expect in r.stdout, r.stdout[-2000:]

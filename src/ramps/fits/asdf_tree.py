@@ -30,7 +30,7 @@ from ..sources import ByteSource
 from .index import HDUInfo
 
 __all__ = ["ASDF_EXTNAME", "find_asdf_hdu", "asdf_bytes", "load_tree", "link_arrays",
-           "read_tree", "open_asdf", "table_hdu"]
+           "read_tree", "open_asdf", "table_hdu", "MAX_TREE_NODES", "TreeTooLarge"]
 
 ASDF_EXTNAME = "ASDF"
 FITS_SOURCE = re.compile(r"fits:(?:(?P<name>[ -~]+),)?(?P<ver>[0-9]+)$")
@@ -50,7 +50,13 @@ def table_hdu(source: ByteSource, info: HDUInfo):
     cls = fits.TableHDU if info.kind == "TABLE" else fits.BinTableHDU
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return cls.fromstring(raw + b"\0" * ((-len(raw)) % 2880))
+        try:  # astropy parses lazily: touch the data so that any error surfaces here
+            hdu = cls.fromstring(raw + b"\0" * ((-len(raw)) % 2880))
+            hdu.data  # noqa: B018
+        except Exception as e:  # astropy raises many types on malformed tables
+            raise FormatError(source.name, f"malformed table: {type(e).__name__}: {e}",
+                              info.label) from None
+    return hdu
 
 
 def asdf_bytes(source: ByteSource, info: HDUInfo) -> bytes:
@@ -84,9 +90,13 @@ def asdf_bytes(source: ByteSource, info: HDUInfo) -> bytes:
     tab = table_hdu(source, info)
     if tab.columns is None or "ASDF_METADATA" not in tab.columns.names:
         raise FormatError(source.name, "no ASDF_METADATA column", info.label)
-    if len(tab.data) == 0:
+    if tab.data is None or len(tab.data) == 0:
         return b""
-    return np.asarray(tab.data["ASDF_METADATA"][0]).astype(np.uint8).tobytes()
+    try:
+        return np.asarray(tab.data["ASDF_METADATA"][0]).astype(np.uint8).tobytes()
+    except (TypeError, ValueError, IndexError, OverflowError) as e:
+        raise FormatError(source.name, f"the ASDF_METADATA column is not bytes: "
+                          f"{type(e).__name__}: {e}", info.label) from None
 
 
 def load_tree(blob: bytes, name: str, label: str) -> dict:
@@ -110,26 +120,77 @@ def load_tree(blob: bytes, name: str, label: str) -> dict:
     return {k: v for k, v in tree.items()}
 
 
-def link_arrays(node: Any, resolve: Callable[[str, int], Any]) -> Any:
+#: The most work :func:`link_arrays` does on one tree: distinct mappings and lists plus
+#: their entries.  A node repeated through YAML aliases counts once (it is shared, not
+#: expanded), so a "billion laughs" tree of a few KB costs a few dozen nodes; a tree
+#: over the budget is refused rather than walked for minutes.
+MAX_TREE_NODES = 2_000_000
+
+
+class TreeTooLarge(Exception):
+    """Raised by :func:`link_arrays` when a tree exceeds its node budget."""
+
+
+def link_arrays(node: Any, resolve: Callable[[str, int], Any], *,
+                max_nodes: int | None = None) -> Any:
     """Replace the ``fits:NAME,VER`` ndarray entries of a tree with ``resolve(NAME, VER)``
     (entries it returns None for stay as they are).
 
     asdf hands such an entry over as an NDArrayType (``_source``) or, when it
-    cannot resolve the source, as a tagged dict with a ``source`` key."""
-    tag = getattr(node, "_tag", None)
-    src = getattr(node, "_source", None)
-    if isinstance(node, dict) and isinstance(node.get("source"), str) and "shape" in node and (
-            tag is None or "/ndarray-" in tag):
-        src = node["source"]
-    elif isinstance(node, dict):
-        linked = {k: link_arrays(v, resolve) for k, v in node.items()}
-        if tag is None or tag.startswith("tag:stsci.edu:asdf/core/asdf-"):
-            return linked  # plain mappings and nested models (slits, spec ...)
-        from asdf.tagged import TaggedDict
+    cannot resolve the source, as a tagged dict with a ``source`` key.
 
-        return TaggedDict(linked, tag)  # times, transforms ... keep their tag
-    if isinstance(node, list):
-        return [link_arrays(v, resolve) for v in node]
+    A node the YAML repeats through aliases (``&a`` ... ``*a``) is linked once and
+    shared in the result, as in the input (``out["x"] is out["y"]``), cycles
+    included; the distinct mappings and lists and their entries may number at most
+    ``max_nodes`` (default :data:`MAX_TREE_NODES`), else :class:`TreeTooLarge`."""
+    limit = MAX_TREE_NODES if max_nodes is None else int(max_nodes)
+    memo: dict[int, Any] = {}
+    keep: list[Any] = []  # the inputs memoised by id stay alive, so ids are not reused
+    work = [0]
+
+    def count(n: int) -> None:
+        work[0] += n
+        if work[0] > limit:
+            raise TreeTooLarge(f"the tree holds more than {limit} nodes (mappings, lists and "
+                               f"their entries, each repeated alias counted once)")
+
+    def visit(node: Any) -> Any:
+        if not isinstance(node, (dict, list)):
+            return _leaf(node, resolve)
+        found = memo.get(id(node))
+        if found is not None:
+            return found
+        count(1 + len(node))
+        keep.append(node)
+        if isinstance(node, list):
+            out: Any = []
+            memo[id(node)] = out
+            out.extend(visit(v) for v in node)
+            return out
+        tag = getattr(node, "_tag", None)
+        if isinstance(node.get("source"), str) and "shape" in node and (
+                tag is None or "/ndarray-" in tag):
+            out = _leaf(node, resolve, node["source"])
+            memo[id(node)] = out
+            return out
+        if tag is None or tag.startswith("tag:stsci.edu:asdf/core/asdf-"):
+            out = {}  # plain mappings and nested models (slits, spec ...)
+        else:
+            from asdf.tagged import TaggedDict
+
+            out = TaggedDict({}, tag)  # times, transforms ... keep their tag
+        memo[id(node)] = out
+        for k, v in node.items():
+            out[k] = visit(v)
+        return out
+
+    return visit(node)
+
+
+def _leaf(node: Any, resolve: Callable[[str, int], Any], src: Any = None) -> Any:
+    """An ndarray entry resolved to what ``resolve`` gives, or ``node`` itself."""
+    if src is None:
+        src = getattr(node, "_source", None)
     if isinstance(src, str):
         m = FITS_SOURCE.match(src)
         if m and m.group("name"):
@@ -146,7 +207,17 @@ def read_tree(source: ByteSource, hdus: list[HDUInfo],
     info = find_asdf_hdu(hdus)
     if info is None:
         return {}
-    return link_arrays(load_tree(asdf_bytes(source, info), source.name, info.label), resolve)
+    try:
+        blob = asdf_bytes(source, info)
+    except FormatError as e:  # truncated, or shrunk while open: name the extension
+        raise e.at(info.label) from None
+    tree = load_tree(blob, source.name, info.label)
+    try:
+        return link_arrays(tree, resolve)
+    except TreeTooLarge as e:
+        raise FormatError(source.name, f"ASDF metadata refused: {e}", info.label) from None
+    except RecursionError:
+        raise FormatError(source.name, "ASDF metadata nested too deeply", info.label) from None
 
 
 def open_asdf(blob: bytes):

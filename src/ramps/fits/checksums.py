@@ -10,16 +10,17 @@ memory map; header cards are read raw, without building astropy Headers.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import kernels
-from ..errors import ChecksumError
+from ..errors import ChecksumError, FormatError, FormatWarning
 from ..sources import ByteSource
 from .index import HDUInfo, card_value
 
-__all__ = ["ChecksumError", "HDUChecksum", "data_sum", "verify"]
+__all__ = ["ChecksumError", "HDUChecksum", "data_sum", "verify", "verify_mode", "VERIFY_MODES"]
 
 _ALL_ONES = 0xFFFFFFFF
 
@@ -84,17 +85,21 @@ def check_hdu(src: ByteSource, info: HDUInfo, threads: int | None = None) -> HDU
 
 
 def verify(src: ByteSource, hdus: list[HDUInfo], *, required: bool = False,
-           threads: int | None = None) -> list[HDUChecksum]:
+           threads: int | None = None, warn: bool = False) -> list[HDUChecksum]:
     """Verify every HDU of ``hdus`` (the index of ``src``) that carries DATASUM or CHECKSUM.
 
     Returns one :class:`HDUChecksum` per HDU.  Raises :class:`ChecksumError`
     naming the file and the first failing extension (and listing all) when a
     keyword does not match, or, with ``required=True``, when an HDU has
-    neither keyword.
+    neither keyword; with ``warn=True`` a :class:`FormatWarning` says the same and
+    the results are returned.
     """
     results, failures = [], []
     for info in hdus:
-        r = check_hdu(src, info, threads)
+        try:
+            r = check_hdu(src, info, threads)
+        except FormatError as e:  # truncated, or shrunk while open: name the extension
+            raise e.at(info.label) from None
         results.append(r)
         if not r.ok:
             failures.append((r.extension, r.problem))
@@ -105,5 +110,26 @@ def verify(src: ByteSource, hdus: list[HDUInfo], *, required: bool = False,
         if len(failures) > 1:
             problem += f" (and {len(failures) - 1} more: " + ", ".join(
                 f"[{e}]" for e, _ in failures[1:]) + ")"
-        raise ChecksumError(src.name, problem, first, failures)
+        error = ChecksumError(src.name, problem, first, failures)
+        if not warn:
+            raise error
+        warnings.warn(str(error), FormatWarning, stacklevel=4)
     return results
+
+
+#: What ``ramps.open(path, verify=...)`` accepts.
+VERIFY_MODES = ("ignore", "warn", "exception")
+
+
+def verify_mode(checksum: bool, verify: str | None) -> str:
+    """The verification ``ramps.open`` does: ``verify`` if given (one of
+    :data:`VERIFY_MODES`), else "exception" when ``checksum`` is true, else "ignore"."""
+    if verify is None:
+        return "exception" if checksum else "ignore"
+    if verify not in VERIFY_MODES:
+        raise ValueError(f"verify must be one of {', '.join(map(repr, VERIFY_MODES))}, "
+                         f"not {verify!r}")
+    if checksum and verify != "exception":
+        raise ValueError(f"checksum=True means verify='exception'; it contradicts "
+                         f"verify={verify!r}")
+    return verify

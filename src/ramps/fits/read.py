@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import _workplan, kernels
+from ..errors import FormatError
 from ..sources import ByteSource
 from .index import HDUInfo
 
@@ -40,6 +41,7 @@ def decode_range(source: ByteSource, info: HDUInfo, first: int, count: int,
     """Decode elements ``[first, first + count)`` of image HDU ``info`` into ``out``
     (C-contiguous, ``count`` elements of ``dtype``), releasing input pages once
     consumed.  Kernel errors are re-raised naming the file and the extension."""
+    check_image(source, info)
     item = info.dtype.itemsize
     if not out.flags.c_contiguous:
         raise ValueError(f"{source.name}[{info.label}]: out must be C-contiguous")
@@ -53,7 +55,11 @@ def decode_range(source: ByteSource, info: HDUInfo, first: int, count: int,
         m = (i1 - i0) * item
         offset = info.data_offset + (first + i0) * item
         try:
-            kernels.decode(source.view(offset, m), info.bitpix, bscale=info.bscale,
+            raw = source.view(offset, m)
+        except FormatError as e:  # truncated, or shrunk while open: name the extension
+            raise e.at(info.label) from None
+        try:
+            kernels.decode(raw, info.bitpix, bscale=info.bscale,
                            bzero=info.bzero, dtype=dtype, out=flat[i0:i1], threads=inner)
         except (TypeError, ValueError) as e:
             raise type(e)(f"{source.name}[{info.label}]: {e}") from None
@@ -61,6 +67,17 @@ def decode_range(source: ByteSource, info: HDUInfo, first: int, count: int,
             source.release(offset, m)
 
     _workplan.run_blocks(count, step, block, nt)
+
+
+def check_image(source: ByteSource, info: HDUInfo) -> None:
+    """Refuse an image whose data unit is not exactly its NAXISn values (PCOUNT != 0
+    or GCOUNT != 1 on an image: the standard requires 0 and 1) with a FormatError."""
+    n = int(np.prod(info.shape, dtype=object)) if info.shape else 0
+    if info.shape and n * info.dtype.itemsize != info.data_size:
+        raise FormatError(source.name, f"an image HDU must have PCOUNT = 0 and GCOUNT = 1 "
+                          f"(found {info.pcount} and {info.gcount}): its data unit of "
+                          f"{info.data_size} bytes is not the {n} x {info.dtype.itemsize} "
+                          f"bytes of shape {info.shape}", info.label)
 
 
 def has_data(info: HDUInfo) -> bool:
@@ -73,6 +90,7 @@ def image_view(source: ByteSource, info: HDUInfo) -> np.ndarray | None:
     (None when NAXIS = 0; a read-only empty array when an axis is 0)."""
     if not info.shape:
         return None
+    check_image(source, info)
     if info.data_size == 0 or 0 in info.shape:
         empty = np.empty(info.shape, info.dtype)
         empty.flags.writeable = False
@@ -181,4 +199,8 @@ def groups_data(source: ByteSource, info: HDUInfo):
     from astropy.io import fits
 
     raw = source.read(0, info.data_offset + info.data_size)
-    return fits.HDUList.fromstring(raw + b"\0" * ((-len(raw)) % 2880))[0].data
+    try:
+        return fits.HDUList.fromstring(raw + b"\0" * ((-len(raw)) % 2880))[0].data
+    except Exception as e:  # astropy raises many types on malformed groups
+        raise FormatError(source.name, f"malformed random groups: {type(e).__name__}: {e}",
+                          info.label) from None

@@ -350,11 +350,13 @@ def write(
 
     Notes
     -----
-    The file is written through :func:`ramps.atomic.atomic_output`: into a
-    hidden ``.<name>.<random>.part`` file in the target folder, fsynced, then
-    published (``os.link``, never clobbering, or ``os.replace`` with
-    ``overwrite=True``).  Any exception removes the temp file; a killed process
-    can leave only the ``.part`` file, never a partial target.
+    The file is written through :func:`ramps.atomic.atomic_output`: into an
+    unnamed temporary file in the target folder (``O_TMPFILE``; elsewhere a hidden
+    ``.<name>.ramps-<host>-<pid>-<random>.part``), fsynced, then published
+    (linked, never clobbering, or renamed over the target with ``overwrite=True``).
+    Any exception removes the temp file; a killed process leaves no partial target,
+    and no temporary (an unnamed one dies with it; a named one is removed by the
+    next write into the folder).
     """
     spec = get_spec(kind)
     if spec.format != "fits":

@@ -113,25 +113,64 @@ class MmapSource(_Source):
     ``view`` returns read-only numpy arrays over the map itself (no copy).
     ``close()`` may be called while such views exist: the map is then
     unmapped when the last view is garbage collected (views stay valid), and
-    the source itself refuses further reads at once.
+    the source itself refuses further reads at once (:class:`ClosedError`, also
+    in threads reading at that moment).
+
+    A file that shrinks while it is open (truncated by another process) would
+    make reads of the lost pages kill the process with SIGBUS.  Every ``read``
+    and ``view`` therefore checks the file's current size first (one ``fstat``
+    on the descriptor kept open) and raises :class:`TruncatedFileError` for
+    bytes that are gone.  A race remains: a truncation between that check and
+    the copy out of the map, or one while a caller holds a view, still faults.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.name = os.fspath(path)
-        with open(path, "rb") as f:
-            self.size = os.fstat(f.fileno()).st_size
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            self.size = os.fstat(fd).st_size
             # mmap cannot map 0 bytes; the map keeps its own descriptor.
-            self._mmap = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if self.size else None
+            self._mmap = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if self.size else None
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd: int | None = fd  # kept for the size checks
+
+    def _live(self, offset: int, size: int) -> mmap.mmap | None:
+        """The map, after checking the range against the file as it is now."""
+        self._check(offset, size)
+        m, fd = self._mmap, self._fd
+        if fd is None:
+            raise ClosedError(f"{self.name}: I/O on a closed source")
+        if size:
+            try:
+                now = os.fstat(fd).st_size
+            except OSError:  # closed by another thread in between
+                raise ClosedError(f"{self.name}: I/O on a closed source") from None
+            if offset + size > now:
+                raise TruncatedFileError(
+                    self.name,
+                    f"the file shrank to {now} bytes while open (it had {self.size}): "
+                    f"bytes {offset}..{offset + size} are gone")
+        return m
 
     def read(self, offset: int, size: int) -> bytes:
-        self._check(offset, size)
-        return self._mmap[offset : offset + size] if size else b""
+        m = self._live(offset, size)
+        if not size:
+            return b""
+        try:
+            return m[offset : offset + size]
+        except (ValueError, TypeError):  # unmapped by close() in another thread
+            raise ClosedError(f"{self.name}: I/O on a closed source") from None
 
     def view(self, offset: int, size: int) -> np.ndarray:
-        self._check(offset, size)
+        m = self._live(offset, size)
         if not size:
             return np.empty(0, dtype=np.uint8)
-        return np.frombuffer(self._mmap, dtype=np.uint8, count=size, offset=offset)
+        try:
+            return np.frombuffer(m, dtype=np.uint8, count=size, offset=offset)
+        except (ValueError, TypeError):  # unmapped by close() in another thread
+            raise ClosedError(f"{self.name}: I/O on a closed source") from None
 
     zero_copy = True
 
@@ -160,6 +199,9 @@ class MmapSource(_Source):
             return
         self._closed = True
         m, self._mmap = self._mmap, None
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
         if m is not None:
             try:
                 m.close()
