@@ -13,8 +13,6 @@ an image with NAXIS = 0 has no data (None, as astropy's ``hdul[i].data``).
 from __future__ import annotations
 
 import os
-import sys
-from dataclasses import dataclass
 from typing import IO, Any, Iterator
 
 import numpy as np
@@ -22,11 +20,12 @@ import numpy as np
 from . import specs
 from .errors import ClosedError, FormatError
 from .fits import asdf_tree
-from .fits.index import HDUInfo, card_value, read_header, scan
+from .fits.index import HDUIndex, HDUInfo, card_value, read_header, scan
 from .fits.read import groups_data, image_view, raw_data, read_image, read_selection
 from .kind import detect_kind, model_name
 from .lazy import Key, LazyImage
 from .meta import Meta, wrap
+from .product_api import ExtensionInfo
 from .validation import Problems, ValidationError, check_requested_kind, validate_product
 from .sources import ByteSource, open_source
 
@@ -34,21 +33,6 @@ __all__ = ["Product", "ExtensionInfo", "LazyImage", "ValidationError", "open", "
 
 _IMAGE = ("IMAGE", "PRIMARY")
 _TABLE = ("BINTABLE", "TABLE")
-
-
-@dataclass(frozen=True)
-class ExtensionInfo:
-    """One HDU as a user sees it: what ``Product.extensions`` lists."""
-
-    name: str
-    ver: int
-    type: str
-    dtype: np.dtype | None
-    shape: tuple[int, ...]
-
-
-def _is_index(key: Any) -> bool:
-    return isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_))
 
 
 class Product:
@@ -80,11 +64,7 @@ class Product:
         self._hdus: list[HDUInfo] = scan(source)
         if not self._hdus:
             raise FormatError(self.path, "no HDUs found")
-        self._by_key: dict[tuple[str, int], HDUInfo] = {("PRIMARY", 1): self._hdus[0]}
-        self._by_name: dict[str, HDUInfo] = {"PRIMARY": self._hdus[0]}
-        for info in self._hdus[1:]:
-            self._by_key.setdefault((info.name.upper(), info.ver), info)
-            self._by_name.setdefault(info.name.upper(), info)
+        self._index = HDUIndex(self._hdus, self.path)
         self._datamodl = self._primary_value("DATAMODL")
         if kind:
             self.kind, self.kind_reason = kind.lower(), "given by the caller"
@@ -174,30 +154,11 @@ class Product:
         """The index entry of one HDU: by position (0: primary, negative from the end),
         by ``(EXTNAME, EXTVER)``, or by EXTNAME with ``ver`` (default: EXTVER 1, else
         the first HDU of that name, as astropy's ``hdul[name]``)."""
-        if isinstance(name, tuple):
-            if len(name) != 2:
-                raise KeyError(f"{self.path}: an HDU key is (EXTNAME, EXTVER), got {name!r}")
-            name, ver = name
-        if _is_index(name):
-            try:
-                return self._hdus[int(name)]
-            except IndexError:
-                raise IndexError(f"{self.path}: no HDU {name} (has {len(self._hdus)})") from None
-        if not isinstance(name, str):
-            raise TypeError(f"{self.path}: an HDU is named by index, EXTNAME or "
-                            f"(EXTNAME, EXTVER), not {type(name).__name__}")
-        key = name.strip().upper()
-        info = (self._by_key.get((key, 1)) or self._by_name.get(key)) if ver is None \
-            else self._by_key.get((key, int(ver)))
-        if info is None:
-            raise KeyError(f"{self.path}: no extension {key}" + ("" if ver is None else f",{ver}")
-                           + f" (has {', '.join(f'{n},{v}' for n, v in self._by_key)})")
-        return info
+        return self._index.get(name, ver)
 
     def versions(self, name: str) -> list[int]:
         """The EXTVERs present for EXTNAME ``name``, sorted."""
-        name = name.upper()
-        return sorted(v for n, v in self._by_key if n == name)
+        return self._index.versions(name)
 
     def header(self, name: Key = 0, ver: int | None = None):
         """The astropy Header of an HDU (by index, EXTNAME[, EXTVER]; 0 is the primary)."""
@@ -207,9 +168,7 @@ class Product:
             self._headers[info.index] = read_header(self._source, info)
         return self._headers[info.index]
 
-    @property
-    def primary_header(self):
-        return self.header(0)
+    primary_header = property(lambda self: self.header(0), doc="The primary HDU's Header.")
 
     def info(self, output: IO[str] | bool | None = None) -> list[tuple] | None:
         """Print the HDU table as ``astropy.io.fits.info`` does (to ``output``, default
@@ -221,7 +180,7 @@ class Product:
         rows = summary_rows(self._source, self._hdus)
         if output is False:
             return rows
-        format_summary(self.path, rows, sys.stdout if output in (None, True) else output)
+        format_summary(self.path, rows, output)
         return None
 
     # -- arrays -----------------------------------------------------------
@@ -279,10 +238,8 @@ class Product:
         return read_image(self._source, info, target, out, threads)
 
     def raw_bytes(self, name: Key, ver: int | None = None) -> np.ndarray:
-        """The data unit of an HDU exactly as stored (big-endian, before BSCALE/BZERO,
-        padding excluded): a read-only uint8 view of the memory map, no copy (a copy
-        for sources that cannot map).  What :mod:`ramps.kernels` decode, checksum and
-        transcode take as ``raw``."""
+        """An HDU's data unit as stored (big-endian, before BSCALE/BZERO, no padding): a
+        read-only zero-copy uint8 view of the map, the ``raw`` the kernels take."""
         self._check_open()
         info = self.hdu(name, ver)
         return self._source.view(info.data_offset, info.data_size)
@@ -326,7 +283,7 @@ class Product:
         return self._tree
 
     def _resolve_source(self, name: str, ver: int) -> Any:
-        info = self._by_key.get((name, ver))
+        info = self._index.by_key.get((name, ver))
         if info is None or info.kind not in _IMAGE + _TABLE or not info.shape:
             return None  # left as the tree has it
         if info.kind in _TABLE:
@@ -358,18 +315,10 @@ class Product:
     # -- checks -----------------------------------------------------------
     def validate(self, strict: bool = False) -> Problems:
         """Check the file; returns its :class:`~ramps.problems.Problems` (a list, empty
-        when there is nothing to say) whose ``.errors`` make the file unusable or
-        ambiguous and whose ``.notes`` are harmless departures from the seeds.
-        ``strict=True`` raises :class:`ValidationError` on errors (never on notes).
-
-        Errors: HDU 0 not primary; two extensions with one EXTNAME/EXTVER pair;
-        EXTVER sets with gaps; an ASDF extension readers would miss; and, against
-        the spec of the kind: SCI not at HDU 1, wrong HDU types, dtypes (beyond
-        the accepted alternatives) and dimensions inconsistent by named axis.
-        Notes: seed-listed extensions that are absent (stdatamodels omits arrays
-        never set), primary-HDU data.  A file of no known kind (``spec`` None)
-        gets the spec-independent rules only.  See :mod:`ramps.validation`.
-        """
+        when there is nothing to say): ``.errors`` make the file unusable or
+        ambiguous, ``.notes`` are harmless departures from the seeds (the rules:
+        :mod:`ramps.validation`).  ``strict=True`` raises :class:`ValidationError`
+        on errors, never on notes."""
         self._check_open()
         return validate_product(self, strict)
 
@@ -385,16 +334,10 @@ class Product:
 
     def verify_checksums(self, *, required: bool = False, threads: int | None = None,
                          warn: bool = False) -> list:
-        """Check every HDU's DATASUM and CHECKSUM keywords against its bytes.
-
-        HDUs without the keywords are passed over unless ``required=True``.
-        Returns one :class:`ramps.checksums.HDUChecksum` per HDU (``datasum``
-        and ``checksum``: True, or None when absent); raises
-        :class:`ramps.ChecksumError` (a FormatError naming the file,
-        the first failing extension and what changed) on any mismatch, or with
-        ``warn=True`` warns it (:class:`~ramps.errors.FormatWarning`) and returns
-        the results.
-        """
+        """Check every HDU's DATASUM and CHECKSUM keywords against its bytes (HDUs
+        without them pass unless ``required=True``): one HDUChecksum per HDU, or
+        :class:`ramps.ChecksumError` naming the first failing extension and what
+        changed (``warn=True``: a FormatWarning instead).  See :mod:`ramps.fits.checksums`."""
         from .fits.checksums import verify
 
         self._check_open()
@@ -415,22 +358,17 @@ class Product:
 def open(path: str | os.PathLike | Any, *, kind: str | None = None,
          checksum: bool = False, verify: str | None = None, strict: bool = False,
          storage_options: dict | None = None) -> Product:
-    """Open a FITS product: a path, a URL (``s3://``, ``https://`` ...: range requests
-    through fsspec, with ``storage_options`` for credentials) or a seekable binary
-    file object.
+    """Open a product: a path, a URL (``s3://``, ``https://`` ...: range requests
+    through fsspec, ``storage_options`` for credentials) or a seekable binary file
+    object; FITS gives a :class:`Product`, ASDF an :class:`~ramps.asdf.read.AsdfProduct`.
 
-    The structure is indexed at once; arrays, headers and metadata are read
-    lazily.  Raises :class:`ramps.errors.FormatError` (naming the file and
-    extension) for input that is not FITS, is truncated or is malformed.
-    ``verify`` says what to do about DATASUM/CHECKSUM keywords: ``"ignore"``
-    (the default: not read), ``"warn"`` (verify every one present before
-    returning, reading every byte once, and warn with a
-    :class:`~ramps.errors.FormatWarning` naming the failing extensions) or
-    ``"exception"`` (verify and raise :class:`ramps.ChecksumError` on a
-    mismatch); ``checksum=True`` is ``verify="exception"``.  ``kind`` overrides detection; one that contradicts the file
-    (DATAMODL names another model, or the structure does not fit) warns with a
-    :class:`~ramps.errors.FormatWarning`, or raises :class:`ValidationError`
-    with ``strict=True``.
+    The structure is indexed at once; arrays, headers and metadata are read lazily.
+    Input that is not FITS/ASDF, truncated or malformed raises
+    :class:`ramps.errors.FormatError` naming the file and extension.  ``verify``:
+    ``"ignore"`` (default), ``"warn"`` or ``"exception"`` verifies every
+    DATASUM/CHECKSUM before returning and warns (FormatWarning) or raises
+    :class:`ramps.ChecksumError`; ``checksum=True`` is ``"exception"``.  A ``kind``
+    that contradicts the file warns, or raises ValidationError with ``strict=True``.
     """
     from .fits.checksums import verify_mode
 

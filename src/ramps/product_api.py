@@ -25,11 +25,23 @@ differ only below this line.
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["LazyArray", "ProductAPI", "members", "missing"]
+__all__ = ["ExtensionInfo", "LazyArray", "ProductAPI", "members", "missing"]
+
+@dataclass(frozen=True)
+class ExtensionInfo:
+    """One HDU as a user sees it: what a product's ``extensions`` lists (FITS: one per HDU)."""
+
+    name: str
+    ver: int
+    type: str
+    dtype: np.dtype | None
+    shape: tuple[int, ...]
+
 
 #: protocol class -> the member names isinstance() looks for (filled below each class).
 _MEMBERS: dict[type, tuple[str, ...]] = {}

@@ -256,3 +256,45 @@ def read_header(source: ByteSource, info: HDUInfo) -> Header:
 
     n = min(info.header_size, source.size - info.header_offset)
     return fits.Header.fromstring(source.read(info.header_offset, n))
+
+
+class HDUIndex:
+    """HDU look-ups over a structure index, as astropy's ``HDUList`` addresses HDUs: by
+    position (0: primary, negative from the end), by ``(EXTNAME, EXTVER)``, or by
+    EXTNAME alone (EXTVER 1, else the first HDU of that name).  Duplicate
+    (EXTNAME, EXTVER) pairs resolve to the first (validation reports them)."""
+
+    def __init__(self, hdus: list[HDUInfo], path: str) -> None:
+        self.hdus, self.path = hdus, path
+        self.by_key: dict[tuple[str, int], HDUInfo] = {("PRIMARY", 1): hdus[0]}
+        self._by_name: dict[str, HDUInfo] = {"PRIMARY": hdus[0]}
+        for info in hdus[1:]:
+            self.by_key.setdefault((info.name.upper(), info.ver), info)
+            self._by_name.setdefault(info.name.upper(), info)
+
+    def get(self, name: "int | str | tuple[str, int]", ver: int | None = None) -> HDUInfo:
+        """The entry of one HDU; IndexError, KeyError or TypeError naming the file."""
+        if isinstance(name, tuple):
+            if len(name) != 2:
+                raise KeyError(f"{self.path}: an HDU key is (EXTNAME, EXTVER), got {name!r}")
+            name, ver = name
+        if isinstance(name, (int, np.integer)) and not isinstance(name, (bool, np.bool_)):
+            try:
+                return self.hdus[int(name)]
+            except IndexError:
+                raise IndexError(f"{self.path}: no HDU {name} (has {len(self.hdus)})") from None
+        if not isinstance(name, str):
+            raise TypeError(f"{self.path}: an HDU is named by index, EXTNAME or "
+                            f"(EXTNAME, EXTVER), not {type(name).__name__}")
+        key = name.strip().upper()
+        info = (self.by_key.get((key, 1)) or self._by_name.get(key)) if ver is None \
+            else self.by_key.get((key, int(ver)))
+        if info is None:
+            raise KeyError(f"{self.path}: no extension {key}" + ("" if ver is None else f",{ver}")
+                           + f" (has {', '.join(f'{n},{v}' for n, v in self.by_key)})")
+        return info
+
+    def versions(self, name: str) -> list[int]:
+        """The EXTVERs present for EXTNAME ``name``, sorted."""
+        name = name.upper()
+        return sorted(v for n, v in self.by_key if n == name)

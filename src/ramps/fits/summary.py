@@ -11,6 +11,7 @@ image is listed as the BINTABLE it is stored in (astropy lists the image).
 
 from __future__ import annotations
 
+import sys
 from typing import IO, Optional
 
 from ..sources import ByteSource
@@ -66,11 +67,11 @@ def summary_rows(source: ByteSource, hdus: list[HDUInfo]) -> list[tuple]:
 
 
 def format_summary(filename: str, rows: list[tuple], output: Optional[IO[str]]) -> None:
-    """Write ``rows`` under astropy's heading to ``output``."""
+    """Write ``rows`` under astropy's heading to ``output`` (None or True: stdout)."""
     lines = [f"Filename: {filename}",
              "No.    Name      Ver    Type      Cards   Dimensions   Format"]
     line = "{:3d}  {:10}  {:3} {:11}  {:5d}   {}   {}   {}"
     lines += [line.format(*row) for row in rows]
-    output.write("\n".join(lines) + "\n")
+    (sys.stdout if output in (None, True) else output).write("\n".join(lines) + "\n")
     output.flush()
 
