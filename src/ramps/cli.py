@@ -75,7 +75,7 @@ def _error(msg: str) -> None:
 def _inputs(items: Sequence[str]) -> tuple[list[Path], list[str]]:
     """Expand globs and association files into product paths; returns (paths, errors)."""
     from .associations import load as load_asn
-    from .exposure import expand_paths
+    from .sources import expand_paths
 
     paths: list[Path] = []
     errors: list[str] = []

@@ -11,10 +11,9 @@ all segments as if they were one file; :func:`merge_segments` writes that file.
 
 from __future__ import annotations
 
-import glob
 import os
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -27,32 +26,13 @@ from .segmenting import (DEFAULT_MAX_SEGMENT_BYTES, SEGMENT_KEYWORDS, SEGMENT_ME
                          SegmentError, per_integration, plan_segments, read_segment,
                          segment_header, segment_meta, write_segmented)
 from .problems import ERROR, Problem, Problems, ValidationError
-from .sources import RemotePath, expand_url, is_url
+from .sources import expand_paths
 
 __all__ = ["DEFAULT_MAX_SEGMENT_BYTES", "Exposure", "ExposureImage", "SEGMENT_KEYWORDS",
            "SEGMENT_META", "SegmentError", "expand_paths", "merge_segments", "open_exposure",
            "plan_segments", "write_segmented"]
 
 _IMAGE = ("IMAGE", "PRIMARY")
-
-
-def expand_paths(paths_or_glob: str | os.PathLike | Iterable[str | os.PathLike], *,
-                 storage_options: dict | None = None) -> list[Path | RemotePath]:
-    """Paths from a path, a glob pattern, or a list of either (sorted, de-duplicated);
-    URLs (``s3://...``, patterns too) stay URLs (:class:`~ramps.sources.RemotePath`)."""
-    items = [paths_or_glob] if isinstance(paths_or_glob, (str, os.PathLike)) else list(
-        paths_or_glob)
-    out: list[Path | RemotePath] = []
-    for item in items:
-        s = os.fspath(item)
-        if is_url(s):
-            matches: list = expand_url(s, storage_options)
-        else:
-            matches = [Path(m) for m in (sorted(glob.glob(s)) if glob.has_magic(s) else [s])]
-        if not matches:
-            raise FileNotFoundError(f"no file matches {s!r}")
-        out.extend(matches)
-    return list(dict.fromkeys(out))
 
 
 class Exposure:

@@ -3,8 +3,7 @@
 :func:`write` turns arrays plus a metadata tree into a FITS file that
 ``stdatamodels`` opens as one of its own (``datamodels.open(path)`` gives the
 right model class, arrays and metadata), without building an ``HDUList``.
-The work is split by concern:
-
+By concern:
 * :mod:`ramps.fits.layout` checks the input against the product spec and lays
   the file out (HDU order, header cards from the stdatamodels schema via
   :mod:`ramps.datamodels`, the metadata tree); card images come from
@@ -20,9 +19,8 @@ The work is split by concern:
   encoded chunks and CHECKSUM patched into the header afterwards (the header
   is written first with a placeholder of the same length, then rewritten in
   place with ``os.pwrite``).
-* **Atomic**: :func:`ramps.atomic.atomic_output` publishes the finished file.
-
-POSIX only (``os.pwrite``, ``fchmod``).
+* **Atomic**: :func:`ramps.atomic.atomic_output` publishes the finished file
+  (POSIX: ``os.pwrite``, ``fchmod``).
 """
 
 from __future__ import annotations

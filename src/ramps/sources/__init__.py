@@ -16,13 +16,15 @@ Reads are exact: asking for bytes past the end raises
 
 from __future__ import annotations
 
+import glob
 import os
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterable
 
 from .local import ByteSource, FileObjectSource, MmapSource
 
 __all__ = ["ByteSource", "MmapSource", "FileObjectSource", "RemotePath", "open_source", "is_url",
-           "expand_url"]
+           "expand_url", "expand_paths"]
 
 #: URL schemes read as remote sources; ``file://`` is read as a local path.
 _SCHEMES = ("s3://", "s3a://", "http://", "https://", "gs://", "gcs://", "az://", "abfs://",
@@ -60,6 +62,26 @@ def expand_url(url: str, storage_options: Any = None) -> list[RemotePath]:
 
     fs, pattern = fsspec.core.url_to_fs(url, **dict(storage_options or {}))
     return [RemotePath(fs.unstrip_protocol(p)) for p in sorted(fs.glob(pattern))]
+
+
+def expand_paths(paths_or_glob: str | os.PathLike | Iterable[str | os.PathLike], *,
+                 storage_options: dict | None = None) -> "list[Path | RemotePath]":
+    """Paths from a path, a glob pattern, or a list of either (sorted, de-duplicated);
+    URLs (``s3://...``, patterns too) stay URLs (:class:`~ramps.sources.RemotePath`)."""
+    items = [paths_or_glob] if isinstance(paths_or_glob, (str, os.PathLike)) else list(
+        paths_or_glob)
+    out: "list[Path | RemotePath]" = []
+    for item in items:
+        s = os.fspath(item)
+        if is_url(s):
+            matches: list = expand_url(s, storage_options)
+        else:
+            matches = [Path(m) for m in (sorted(glob.glob(s)) if glob.has_magic(s) else [s])]
+        if not matches:
+            raise FileNotFoundError(f"no file matches {s!r}")
+        out.extend(matches)
+    return list(dict.fromkeys(out))
+
 
 
 def open_source(path_or_fileobj: Any, *, storage_options: Any = None) -> ByteSource:
