@@ -9,6 +9,12 @@
   then ramps.save vs model.save.  Bar: >= 20x faster.  stdatamodels' save of 300
   slits takes minutes: it runs in large mode or with RAMPS_BENCH_STDATAMODELS=1,
   else on the 20-slit file.
+* Roman (roman_bench.make_files: level 1 of 3 x 1024 x 1024 uint16 by default,
+  10 x 4096 x 4096 in large mode; level 2 image 1022^2 / 4088^2, both lz4 as
+  roman_datamodels saves): ramps.open_model(l1) vs roman_datamodels.open(l1),
+  every array touched in both, beside the reference's fixed cost (asdf's
+  extensions + an empty model) and ramps' own read; ramps.save vs model.save of
+  the level 2 image (arrays loaded, untimed).
 
 Run with ``python -m pytest benchmarks/test_models_bench.py --benchmark-only``.
 """
@@ -64,3 +70,52 @@ def test_save_model_fresh(benchmark, tso, label, role, case):
                 out_path=str(tso.scratch / f"bench_model_{role}_cal.fits"))
     run_fresh(benchmark, SAVE, label, role, case, args, None,
               rounds=rb.SLOW_ROUNDS if role == "stdatamodels" else None, warm=[(path, None)])
+
+
+# --------------------------------------------------------------------------- Roman
+ROMAN_OPEN = tso_group("open a Roman level 1 file as a ScienceRawModel (fresh process)",
+                       "every array of the model", note="every array touched; the fixed "
+                       "cost row returns no array", order=2)
+ROMAN_SAVE = tso_group("save a Roman level 2 ImageModel (lz4)", "bytes written (the output "
+                       "file)", note="the model opened by roman_datamodels.open, arrays "
+                       "loaded, untimed", order=2)
+ROMAN_OPEN_CASES = [
+    ("ramps.open_model(l1)", "ramps", "roman_open_ramps"),
+    ("roman_datamodels.open(l1) + arrays", "roman_datamodels", "roman_open_rdm"),
+    ("asdf.AsdfFile() + empty ScienceRawModel()", "roman_datamodels-fixed", "roman_empty_rdm"),
+    ("ramps.open + p.read every array", "ramps-read", "roman_read_ramps"),
+]
+ROMAN_SAVE_CASES = [
+    ("ramps.save(model, path)", "ramps", "roman_save_ramps"),
+    ("model.save(path)", "roman_datamodels", "roman_save_rdm"),
+]
+tso_goal("open_model of a Roman l1 faster than roman_datamodels.open + arrays", "faster",
+         ROMAN_OPEN, ROMAN_OPEN_CASES[0][0], ROMAN_OPEN_CASES[1][0], 1.0)
+tso_goal("save of a Roman l2 model faster than model.save", "faster", ROMAN_SAVE,
+         ROMAN_SAVE_CASES[0][0], ROMAN_SAVE_CASES[1][0], 1.0)
+
+
+@pytest.fixture(scope="session")
+def roman_files(tso):
+    """(l1, l2) made once by roman_datamodels (roman_bench.make_files)."""
+    import roman_bench
+
+    return roman_bench.make_files(small=not LARGE)
+
+
+@pytest.mark.parametrize("label,role,case", ROMAN_OPEN_CASES,
+                         ids=[c[0] for c in ROMAN_OPEN_CASES])
+def test_roman_open_model_fresh(benchmark, tso, roman_files, label, role, case):
+    l1, l2 = roman_files
+    args = dict(tso.as_dict(), roman_l1=l1, roman_l2=l2)
+    run_fresh(benchmark, ROMAN_OPEN, label, role, case, args, None, warm=[(l1, None)])
+    check_same(rb.TSO_ROWS, ROMAN_OPEN)
+
+
+@pytest.mark.parametrize("label,role,case", ROMAN_SAVE_CASES,
+                         ids=[c[0] for c in ROMAN_SAVE_CASES])
+def test_roman_save_model_fresh(benchmark, tso, roman_files, label, role, case):
+    l1, l2 = roman_files
+    args = dict(tso.as_dict(), roman_l1=l1, roman_l2=l2,
+                out_path=str(tso.scratch / f"bench_roman_{role}_cal.asdf"))
+    run_fresh(benchmark, ROMAN_SAVE, label, role, case, args, None, warm=[(l2, None)])

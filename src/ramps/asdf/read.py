@@ -356,6 +356,12 @@ class AsdfProduct:
         self._check_open()
         return verify(self, required=required)
 
+    def to_datamodel(self, model: Any = None, **kwargs: Any) -> Any:
+        """This product as a roman_datamodels model over ramps' arrays (see :func:`ramps.open_model`)."""
+        from ..bridge.roman import product_model
+
+        return product_model(self, model, **kwargs)
+
     def open_asdf(self):
         """The file through the asdf library with every tag converted (slow to import)."""
         import asdf

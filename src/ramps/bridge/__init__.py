@@ -3,8 +3,9 @@ ramps' arrays (:func:`open_model`), and models written by ramps' writer (:func:`
 
 JWST (``stdatamodels``, extra ``ramps[jwst]``): :mod:`ramps.bridge.jwst` (open) and
 :mod:`ramps.bridge.jwst_save` (save).  Roman (``roman_datamodels``, extra
-``ramps[roman]``) is not supported yet.  Neither library is imported until a
-function here needs it; a missing one raises an ImportError naming the extra.
+``ramps[roman]``): :mod:`ramps.bridge.roman` (open) and :mod:`ramps.bridge.roman_save`
+(save).  Neither library is imported until a function here needs it; a missing one
+raises an ImportError naming the extra.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 __all__ = ["open_model", "save", "require"]
 
@@ -44,19 +45,27 @@ def _is_asdf(path: Any) -> bool:
 def open_model(path: Union[str, os.PathLike, Any], model: Any = None, **kwargs: Any) -> Any:
     """Open a product as the reference library's data model, over ramps' arrays.
 
-    ``path``: a JWST FITS product (path, URL or file object, as :func:`ramps.open`).
+    ``path``: a JWST FITS product (path, URL or file object, as :func:`ramps.open`)
+    or a Roman ASDF file.
     ``model``: the model class or its name (``"RampModel"`` opens an uncal as
-    ``RampModel(path)`` does); default: the class the file's DATAMODL names.
-    Other keywords go to the model's constructor (``strict_validation`` ...).
+    ``RampModel(path)`` does); default: the class the file's DATAMODL (JWST) or
+    the ``roman`` node's tag (Roman) names.  Other keywords go to the model's
+    constructor (``strict_validation`` ...).
 
-    The model's metadata are those stdatamodels' own loader gives; arrays stored
-    as the schema wants them are copy-on-write memory maps of the file (writes
-    stay in memory), the others are decoded by ramps' kernels.  See
-    :mod:`ramps.bridge.jwst`.
+    The model's metadata are those the reference library's own loader gives;
+    arrays stored as they are held are copy-on-write memory maps of the file
+    (writes stay in memory), the others are decoded by ramps' kernels (Roman
+    lz4 blocks by ramps' C codec).  See :mod:`ramps.bridge.jwst` and
+    :mod:`ramps.bridge.roman`.
     """
-    if _is_asdf(path):
-        raise NotImplementedError("Roman ASDF products are not supported by open_model yet")
     from ..product import open as open_product
+
+    if _is_asdf(path):
+        require("roman_datamodels", "roman")
+        from .roman import product_model as roman_model
+
+        with open_product(path) as p:
+            return roman_model(p, model, **kwargs)
     from .jwst import product_model
 
     require("stdatamodels", "jwst")
@@ -64,14 +73,22 @@ def open_model(path: Union[str, os.PathLike, Any], model: Any = None, **kwargs: 
         return product_model(p, model, **kwargs)
 
 
-def save(model: Any, path: Union[str, os.PathLike], *, checksum: bool = False,
-         overwrite: bool = False, threads: Any = None) -> str:
-    """Write a data model to ``path`` through ramps' streaming, atomic FITS writer.
+def save(model: Any, path: Union[str, os.PathLike], *, checksum: Optional[bool] = None,
+         overwrite: bool = False, threads: Any = None, compression: Optional[str] = "lz4"
+         ) -> str:
+    """Write a data model to ``path`` through ramps' streaming, atomic writers.
 
-    The file is the one the model's own ``save`` writes (stdatamodels' layout:
-    headers, tables, ``extra_fits``, the ASDF extension); the model is updated on
-    the way as its ``save`` does (``meta.filename``, ``meta.date``,
-    ``meta.model_type``).  ``checksum`` adds DATASUM/CHECKSUM to every HDU;
+    stdatamodels models (``.fits``): the file the model's own ``save`` writes
+    (headers, tables, ``extra_fits``, the ASDF extension); the model is updated
+    on the way as its ``save`` does (``meta.filename``, ``meta.date``,
+    ``meta.model_type``); ``checksum=True`` adds DATASUM/CHECKSUM to every HDU.
+
+    roman_datamodels models (``.asdf``): the tree ``model.save`` writes, with
+    ``meta.filename`` and ``meta.file_date`` set for the file (and restored on
+    the model afterwards, as roman_datamodels does); ``compression``: ``"lz4"``
+    (default, as roman_datamodels), ``"zlib"``, ``"bzp2"`` or None; each block's
+    MD5 is stored unless ``checksum=False``.
+
     ``overwrite=False`` refuses an existing file (FileExistsError).  Returns the
     path written.
     """
@@ -79,10 +96,17 @@ def save(model: Any, path: Union[str, os.PathLike], *, checksum: bool = False,
     if kind == "stdatamodels":
         from .jwst_save import save_model
 
-        return save_model(model, path, checksum=checksum, overwrite=overwrite, threads=threads)
+        if compression not in (None, "lz4"):
+            raise ValueError("compression applies to Roman (ASDF) models only")
+        return save_model(model, path, checksum=bool(checksum), overwrite=overwrite,
+                          threads=threads)
     if kind == "roman_datamodels":
-        raise NotImplementedError("saving roman_datamodels models is not supported yet")
-    raise TypeError(f"ramps.save takes a stdatamodels model, got {type(model).__name__}")
+        from .roman_save import save_model as save_roman
+
+        return save_roman(model, path, compression=compression, overwrite=overwrite,
+                          checksum=checksum, threads=threads)
+    raise TypeError(f"ramps.save takes a stdatamodels or roman_datamodels model, got "
+                    f"{type(model).__name__}")
 
 
 def _library(model: Any) -> str:
