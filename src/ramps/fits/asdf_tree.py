@@ -50,7 +50,7 @@ def table_hdu(source: ByteSource, info: HDUInfo):
     cls = fits.TableHDU if info.kind == "TABLE" else fits.BinTableHDU
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return cls.fromstring(raw + b"\0" * ((-len(raw)) % 2880))
+        return cls.fromstring(raw + b"\0" * ((-len(raw)) % 2880), uint=True)  # TZERO: unsigned
 
 
 def asdf_bytes(source: ByteSource, info: HDUInfo) -> bytes:
