@@ -118,7 +118,7 @@ def plan_units(paths: Sequence[Path], *, output_dir: Path | None = None, merge: 
             else:
                 product = open_product(group[0])
                 unit.handle = product
-                special = _format_task(product, output_dir, to)
+                special = _format_task(product, output_dir, to, ops)
                 if special is not None:
                     unit.tasks = [special]
                     continue
@@ -132,7 +132,8 @@ def plan_units(paths: Sequence[Path], *, output_dir: Path | None = None, merge: 
     return units
 
 
-def _format_task(product: Any, output_dir: Path | None, to: str | None) -> Task | None:
+def _format_task(product: Any, output_dir: Path | None, to: str | None,
+                 ops: bool) -> Task | None:
     """The task of ``--to asdf|fits``, or of a Roman level 1 input (-> Roman ramp)."""
     from .asdf.ramp import ramp_name as roman_ramp_name
     from .format_convert import converted_name
@@ -144,7 +145,7 @@ def _format_task(product: Any, output_dir: Path | None, to: str | None) -> Task 
             raise ValueError(f"{product.path}: is already a {to.upper()} file")
         return Task([product.path], out_dir / converted_name(product.path, to), f"to_{to}",
                     product=product)
-    if fmt != "asdf":
+    if fmt != "asdf" or ops:
         return None
     if product.kind != "wfi_science_raw":
         raise ValueError(f"{product.path}: is an ASDF {product.kind} product; converting ASDF "
@@ -157,9 +158,12 @@ def _format_task(product: Any, output_dir: Path | None, to: str | None) -> Task 
 def _tasks(handle: Any, output_dir: Path | None, *, merge: bool, err: bool,
            max_segment_bytes: int | None, combine_dq: bool, recompute_err: bool,
            into: Path | None) -> list[Task]:
-    if isinstance(handle, Product):
+    if isinstance(handle, Product) or getattr(handle, "format", "") == "asdf":
         tasks = []
         out_dir = output_dir or _beside(handle.path)
+        if combine_dq and getattr(handle, "format", "") == "asdf":
+            raise ValueError(f"{handle.path}: --combine-dq writes into a JWST rateints; for a "
+                             "Roman ramp use ramps.combine_dq, which returns the array")
         if combine_dq:
             if handle.kind != "ramp":
                 raise ValueError(f"{handle.path}: --combine-dq needs a ramp, not {handle.kind}")
