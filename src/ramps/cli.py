@@ -155,8 +155,12 @@ def _clash_message(clash: Any) -> str:
 def _run_task(task: Any, inputs: Any, args: argparse.Namespace, tty: bool) -> None:
     from . import dq_err
     from .conversion import uncal_to_ramp
+    from .format_convert import ACTIONS, run_format_task
 
-    if task.action == "combine_dq":
+    if task.action in ACTIONS:
+        run_format_task(task.action, task.product, task.output, compression=args.compression,
+                        overwrite=args.overwrite, threads=args.threads)
+    elif task.action == "combine_dq":
         dq_err.combine_dq(task.product, rules=args.dq_rules, into=task.into, output=task.output,
                           overwrite=True, threads=args.threads)
     elif task.action == "recompute_err":
@@ -190,7 +194,7 @@ def _convert(args: argparse.Namespace) -> int:
                        merge=args.merge, max_segment_bytes=args.max_segment_size,
                        err=not args.no_err, combine_dq=args.combine_dq,
                        recompute_err=args.recompute_err,
-                       into=Path(args.into) if args.into else None)
+                       into=Path(args.into) if args.into else None, to=args.to)
     try:
         find_clashes(units, overwrite=args.overwrite)
         for unit in units:
@@ -246,8 +250,9 @@ def convert_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="ramps.convert",
         description="Convert JWST products: uncal -> ramp (streamed, bounded memory), "
-                    "DQ combining and ERR recomputation on existing products. Inputs are "
-                    "files, globs, segment sets or association (.json) files.")
+                    "DQ combining and ERR recomputation on existing products, FITS <-> ASDF "
+                    "(--to); Roman level 1 -> ramp. Inputs are files, globs, segment sets "
+                    "or association (.json) files.")
     ap.add_argument("inputs", nargs="*", help="input files, globs or association files")
     ap.add_argument("--demo", metavar="DIR", help="write a small synthetic uncal file into DIR "
                     "and convert it")
@@ -267,6 +272,12 @@ def convert_parser() -> argparse.ArgumentParser:
                     help="merge the segments of an exposure into one output file")
     ap.add_argument("--max-segment-size", type=_size, metavar="BYTES",
                     help="split outputs into -segNNN files under this size (e.g. 1.9G)")
+    ap.add_argument("--to", choices=("asdf", "fits"),
+                    help="rewrite each input in this format: a JWST FITS product as a plain "
+                         "ASDF file (its tree, arrays as blocks) or such a file back to FITS")
+    ap.add_argument("--compression", choices=("lz4", "zlib", "bzp2", "none"),
+                    help="ASDF block compression (default: none for --to asdf, lz4 for "
+                         "Roman ramps)")
     ap.add_argument("--threads", type=int, help="threads for the kernels (default: all cores)")
     from .distributed_convert import parse_scheduler
     ap.add_argument("--scheduler", type=parse_scheduler, metavar="local:N|ADDRESS",

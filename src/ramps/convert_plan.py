@@ -36,7 +36,7 @@ class Task:
 
     inputs: list[str]
     output: Path
-    action: str  # "ramp", "combine_dq" or "recompute_err"
+    action: str  # "ramp", "combine_dq", "recompute_err" or a format_convert.ACTIONS one
     job: OutputJob | None = None  # what "ramp" writes
     product: Product | None = field(default=None, repr=False)  # what the others read
     into: Path | None = None  # the rateints/rate product "combine_dq" writes the DQ into
@@ -96,14 +96,16 @@ def group_exposures(paths: Sequence[Path]) -> list[list[Path]]:
 def plan_units(paths: Sequence[Path], *, output_dir: Path | None = None, merge: bool = False,
                max_segment_bytes: int | None = None, err: bool = True,
                combine_dq: bool = False, recompute_err: bool = False,
-               into: Path | None = None) -> list[Unit]:
+               into: Path | None = None, to: str | None = None) -> list[Unit]:
     """Open the inputs and plan their outputs (see the module docstring); outputs go to
-    ``output_dir`` (default: beside each input).  A unit that cannot be opened or
-    converted carries its problem and no tasks.  Close every unit when done."""
+    ``output_dir`` (default: beside each input).  ``to`` ("asdf"/"fits"): each input
+    rewritten in that format (:mod:`ramps.format_convert`); a Roman level 1 input
+    converts to a Roman ramp.  A unit that cannot be opened or converted carries its
+    problem and no tasks.  Close every unit when done."""
     from .exposure import open_exposure
     from .product import open as open_product
 
-    ops = combine_dq or recompute_err
+    ops = combine_dq or recompute_err or bool(to)
     together = (merge or bool(max_segment_bytes)) and not ops
     groups = group_exposures(paths) if together else [[p] for p in paths]
     units = []
@@ -116,6 +118,10 @@ def plan_units(paths: Sequence[Path], *, output_dir: Path | None = None, merge: 
             else:
                 product = open_product(group[0])
                 unit.handle = product
+                special = _format_task(product, output_dir, to, ops)
+                if special is not None:
+                    unit.tasks = [special]
+                    continue
                 if not ops:
                     unit.handle = alone(product)
             unit.tasks = _tasks(unit.handle, output_dir, merge=merge, err=err,
@@ -126,12 +132,38 @@ def plan_units(paths: Sequence[Path], *, output_dir: Path | None = None, merge: 
     return units
 
 
+def _format_task(product: Any, output_dir: Path | None, to: str | None,
+                 ops: bool) -> Task | None:
+    """The task of ``--to asdf|fits``, or of a Roman level 1 input (-> Roman ramp)."""
+    from .asdf.ramp import ramp_name as roman_ramp_name
+    from .format_convert import converted_name
+
+    out_dir = output_dir or _beside(product.path)
+    fmt = getattr(product, "format", "fits")
+    if to:
+        if to == fmt:
+            raise ValueError(f"{product.path}: is already a {to.upper()} file")
+        return Task([product.path], out_dir / converted_name(product.path, to), f"to_{to}",
+                    product=product)
+    if fmt != "asdf" or ops:
+        return None
+    if product.kind != "wfi_science_raw":
+        raise ValueError(f"{product.path}: is an ASDF {product.kind} product; converting ASDF "
+                         "needs Roman level 1 (wfi_science_raw) input (or --to fits for a "
+                         "JWST product tree)")
+    return Task([product.path], out_dir / roman_ramp_name(product.path), "roman_ramp",
+                product=product)
+
+
 def _tasks(handle: Any, output_dir: Path | None, *, merge: bool, err: bool,
            max_segment_bytes: int | None, combine_dq: bool, recompute_err: bool,
            into: Path | None) -> list[Task]:
-    if isinstance(handle, Product):
+    if isinstance(handle, Product) or getattr(handle, "format", "") == "asdf":
         tasks = []
         out_dir = output_dir or _beside(handle.path)
+        if combine_dq and getattr(handle, "format", "") == "asdf":
+            raise ValueError(f"{handle.path}: --combine-dq writes into a JWST rateints; for a "
+                             "Roman ramp use ramps.combine_dq, which returns the array")
         if combine_dq:
             if handle.kind != "ramp":
                 raise ValueError(f"{handle.path}: --combine-dq needs a ramp, not {handle.kind}")
@@ -181,7 +213,7 @@ def find_clashes(units: Sequence[Unit], *, overwrite: bool = False) -> list[Clas
             key = _key(task.output)
             if key in written or key in mine:
                 clash = Clash(task, "twice", written.get(key) or mine[key])
-            elif key in inputs and task.action == "ramp":
+            elif key in inputs and task.action not in ("combine_dq", "recompute_err"):
                 clash = Clash(task, "input")
             elif not overwrite and os.path.lexists(task.output):
                 clash = Clash(task, "exists")

@@ -73,6 +73,7 @@ def run_job(job: RemoteJob) -> float:
     from . import dq_err
     from .conversion import OutputJob, alone, uncal_to_ramp
     from .exposure import open_exposure
+    from .format_convert import ACTIONS, run_format_task
     from .product import open as open_product
 
     o = job.options
@@ -91,6 +92,9 @@ def run_job(job: RemoteJob) -> float:
     elif job.what == "recompute_err":
         dq_err.recompute_err(job.inputs[0], output=job.output, overwrite=True,
                              threads=o.get("threads"))
+    elif job.what in ACTIONS:
+        run_format_task(job.what, job.inputs[0], job.output, compression=o.get("compression"),
+                        overwrite=o.get("overwrite", False), threads=o.get("threads"))
     else:
         raise ValueError(f"unknown job {job.what!r}")
     return time.perf_counter() - t0
@@ -135,7 +139,8 @@ class Batch:
             threads = max(1, (os.cpu_count() or 1) // self.workers)
         self.options = {"err": not getattr(args, "no_err", False),
                         "overwrite": bool(getattr(args, "overwrite", False)),
-                        "rules": getattr(args, "dq_rules", "or"), "threads": threads}
+                        "rules": getattr(args, "dq_rules", "or"), "threads": threads,
+                        "compression": getattr(args, "compression", None)}
 
     def add_error(self, message: str) -> None:
         """A problem found while planning, reported in its place among the outputs."""

@@ -2,7 +2,9 @@
 
 Each finds the right extensions of a product (or a path), runs one C kernel
 over them with every core, and returns the array, or writes it into a product
-file (atomically) when asked.
+file (atomically) when asked.  Roman (ASDF) products go to
+:mod:`ramps.asdf.ops`, which finds the same arrays by role
+(:func:`ramps.roles.array_name`: ``var_poisson``, ``groupdq`` ...).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from . import _workplan, kernels
 from .product import Product, open as open_product
 from .product_copy import copy_product
 from .fits.read import decode_range
+from .roles import is_asdf
 
 __all__ = ["combine_dq", "recompute_err", "VARIANCE_EXTENSIONS"]
 
@@ -25,7 +28,7 @@ VARIANCE_EXTENSIONS = ("VAR_POISSON", "VAR_RNOISE", "VAR_FLAT")
 
 
 def _as_product(product: Product | str | os.PathLike) -> tuple[Product, bool]:
-    if isinstance(product, Product):
+    if not isinstance(product, (str, os.PathLike)):  # an open product (FITS or ASDF)
         return product, False
     return open_product(product), True
 
@@ -59,6 +62,7 @@ def combine_dq(
     product gets the per-integration planes, a rate-shaped one (2-D DQ) their
     :func:`~ramps.kernels.collapse_dq` under the same rules.
     See :func:`ramps.kernels.combine_dq` for ``rules`` and ``mask``.
+    A Roman ramp gives its one (ny, nx) plane (:mod:`ramps.asdf.ops`; no ``output``).
     ``dask=True``: a lazy dask array read a chunk of integrations per task
     (:func:`ramps.dask_arrays.combine_dq`; no ``out``/``output``).
     """
@@ -68,6 +72,13 @@ def combine_dq(
                                output=output)
     p, owned = _as_product(product)
     try:
+        if is_asdf(p):  # a Roman ramp: one (ny, nx) plane
+            from .asdf import ops
+
+            if output is not None or into is not None:
+                raise ValueError(f"{p.path}: writing a Roman ramp's DQ into a product is not "
+                                 "supported; take the returned array")
+            return ops.combine_dq(p, rules=rules, mask=mask, out=out, threads=threads)
         dq = _combine_by_integration(p, rules, mask, out, threads, release=owned)
         if output is None:
             return dq
@@ -95,7 +106,9 @@ def recompute_err(
 
     Works on rate, rateints, cal, calints (and any product with two or three
     VAR_* extensions of SCI's shape).  Returns the float32 array, or with
-    ``output=`` writes a copy of the product with ERR replaced.  ``dask=True``: a
+    ``output=`` writes a copy of the product with ERR replaced.  A Roman level 2/3
+    product gives ``err`` in the dtype it stores it in (float16 for ImageModel,
+    through the float16 kernel; :mod:`ramps.asdf.ops`).  ``dask=True``: a
     lazy dask array (:func:`ramps.dask_arrays.recompute_err`; no ``out``/``output``).
     """
     if dask:
@@ -103,6 +116,11 @@ def recompute_err(
         return dask_recompute_err(product, threads=threads, out=out, output=output)
     p, owned = _as_product(product)
     try:
+        if is_asdf(p):  # Roman: float16 variances, err in its stored dtype
+            from .asdf import ops
+
+            return ops.recompute_err(p, out=out, output=output, overwrite=overwrite,
+                                     threads=threads)
         present = [n for n in VARIANCE_EXTENSIONS if n in p]
         if len(present) < 2:
             raise ValueError(f"{p.path}: ERR needs at least two of {', '.join(VARIANCE_EXTENSIONS)}"

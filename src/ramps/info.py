@@ -1,9 +1,11 @@
 """The ``ramps.info`` command (``python -m ramps.info FILE...``): what a file is.
 
 For each file: the kind and model class, the science metadata a user looks
-for first (instrument, detector, exposure type, nints/ngroups, start time, as
-``datamodels.open(...).info()`` shows them), the parsed file name, the HDU
-table, validation and, with ``--verify`` (or ``--checksum``), DATASUM/CHECKSUM verification.
+for first (instrument, detector, exposure type, nints/ngroups, Roman
+nresultants, start time, as ``datamodels.open(...).info()`` shows them), the
+parsed file name (JWST FITS), the HDU table (the array table of an ASDF
+file), validation and, with ``--verify`` (or ``--checksum``), DATASUM/CHECKSUM
+verification (the MD5 of each ASDF block).
 Exit status: 0 all well, 1 problems found, 2 usage error.
 """
 
@@ -28,6 +30,11 @@ def _info_checksums(p: Any) -> int:
         for ext, problem in e.failures:
             print(f"    [{ext}] {problem}")
         return EXIT_FAILED
+    if getattr(p, "format", "fits") == "asdf":  # (block, True or None)
+        checked = sum(ok is not None for _, ok in results)
+        print(f"  checksums: {checked} of {len(results)} blocks carry an MD5, all match"
+              if checked else "  checksums: none to verify (no block carries an MD5)")
+        return EXIT_OK
     checked = sum(r.datasum is not None or r.checksum is not None for r in results)
     if checked:
         print(f"  checksums: {checked} of {len(results)} HDUs carry DATASUM/CHECKSUM, all match")
@@ -42,6 +49,7 @@ _SCIENCE = (("instrument", ("instrument", "name"), "INSTRUME"),
             ("exposure type", ("exposure", "type"), "EXP_TYPE"),
             ("nints", ("exposure", "nints"), "NINTS"),
             ("ngroups", ("exposure", "ngroups"), "NGROUPS"),
+            ("nresultants", ("exposure", "nresultants"), None),
             ("start", ("exposure", "start_time"), "EXPSTART"))
 
 
@@ -57,7 +65,7 @@ def _science(p: Any) -> dict[str, Any]:
         node: Any = meta
         for k in path:
             node = node.get(k) if hasattr(node, "get") else None
-        if node is None or isinstance(node, (dict, list)):
+        if (node is None or isinstance(node, (dict, list))) and keyword:
             try:
                 node = p.primary_header.get(keyword)
             except Exception:
@@ -90,7 +98,7 @@ def _info_science(p: Any) -> None:
     if who:
         print(f"  instrument: {who}")
     what = [f"{sci['exposure type']}"] if "exposure type" in sci else []
-    what += [f"{k} {sci[k]}" for k in ("nints", "ngroups") if k in sci]
+    what += [f"{k} {sci[k]}" for k in ("nints", "ngroups", "nresultants") if k in sci]
     if what:
         print(f"  exposure: {', '.join(what)}")
     if "start" in sci:
@@ -103,11 +111,13 @@ def info_main(argv: Sequence[str] | None = None) -> int:
     from . import naming
     from .product import open as open_product
 
-    ap = argparse.ArgumentParser(prog="ramps.info", description="Describe JWST FITS products: "
-                                 "HDUs, detected kind, parsed file name, validation.")
+    ap = argparse.ArgumentParser(prog="ramps.info", description="Describe JWST FITS and "
+                                 "Roman (or any) ASDF products: HDUs or arrays, detected kind, "
+                                 "science metadata, parsed file name, validation.")
     ap.add_argument("files", nargs="+")
     ap.add_argument("--checksum", "--verify", dest="checksum", action="store_true",
-                    help="verify every DATASUM/CHECKSUM keyword against the bytes")
+                    help="verify every DATASUM/CHECKSUM keyword (ASDF: block MD5) against "
+                         "the bytes")
     try:
         args = ap.parse_args(argv)
     except SystemExit as e:
@@ -118,20 +128,27 @@ def info_main(argv: Sequence[str] | None = None) -> int:
             with open_product(f) as p:
                 print(f"{p.path}")
                 _info_science(p)
-                try:
-                    print(f"  name: {naming.parse(f)!r}")
-                except Exception as e:
-                    print(f"  name: not a JWST file name ({e})")
-                print(f"  {'No.':>4}  {'Name':<14}{'Ver':>4}  {'Type':<9}{'Dtype':<9}Shape")
-                for i, e in enumerate(p.extensions):
-                    print(f"  {i:>4}  {e.name:<14}{e.ver:>4}  {e.type:<9}"
-                          f"{str(e.dtype or ''):<9}{e.shape}")
+                fits_file = getattr(p, "format", "fits") != "asdf"
+                if fits_file:
+                    try:
+                        print(f"  name: {naming.parse(f)!r}")
+                    except Exception as e:
+                        print(f"  name: not a JWST file name ({e})")
+                exts = p.extensions
+                w = max([14] + [len(e.name) + 1 for e in exts])
+                print(f"  {'No.':>4}  {'Name':<{w}}{'Ver':>4}  {'Type':<9}{'Dtype':<9}Shape")
+                for i, e in enumerate(exts):
+                    dt = e.dtype
+                    text = f"{len(dt.names)} cols" if dt is not None and dt.names else \
+                        str(dt or "")  # a structured array (a table kept as an ASDF array)
+                    print(f"  {i:>4}  {e.name:<{w}}{e.ver:>4}  {e.type:<9}{text:<9}{e.shape}")
                 problems = p.validate()  # errors first, then notes; only errors fail
-                n_err, n_note = len(problems.errors), len(problems.notes)
+                errors = getattr(problems, "errors", problems)  # ASDF: a list of errors
+                n_err, n_note = len(errors), len(getattr(problems, "notes", ()))
                 print(f"  {'not valid' if n_err else 'valid'}" + (
                     f": {n_err} error(s), {n_note} note(s)" if problems else ""))
                 for m in problems:
-                    print(f"    {m.severity}: {m}")
+                    print(f"    {getattr(m, 'severity', 'error')}: {m}")
                 if n_err:
                     status = EXIT_FAILED
                 if args.checksum:

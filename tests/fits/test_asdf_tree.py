@@ -236,3 +236,17 @@ def test_recursive_yaml_alias_does_not_hang(tmp_path):
     with ramps.open(tmp_path / "loop.fits") as p:
         loop = p.meta["loop"]
         assert loop[0] == 1 and loop[1] is loop
+
+
+def test_table_columns_with_tzero_read_unsigned_as_astropy(tmp_path):
+    """A uint32 column is stored as J with TZERO = 2**31; astropy's fits.open (uint=True
+    by default) gives uint32, and so must ramps' table read (not float64)."""
+    data = np.array([(1, 4000000000), (2, 7)], dtype=[("ID", ">i4"), ("DQ", ">u4")])
+    path = tmp_path / "t.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU(data, name="TAB")]).writeto(path)
+    with fits.open(path) as h:
+        ref = h["TAB"].data["DQ"]
+    with ramps.open(path) as p:
+        got = p["TAB"]["DQ"]
+    assert ref.dtype == np.uint32 and got.dtype == np.uint32
+    np.testing.assert_array_equal(got, ref)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import FormatError
 
-__all__ = ["l1_to_ramp", "CAL_STEPS", "NBORDER"]
+__all__ = ["l1_to_ramp", "ramp_name", "CAL_STEPS", "NBORDER"]
 
 #: The steps of rad's l2_cal_step-2.0.0 (all required).
 CAL_STEPS = ("assign_wcs", "flat_field", "dark", "dark_decay", "dq_init", "flux", "linearity",
@@ -27,6 +27,19 @@ CAL_STEPS = ("assign_wcs", "flat_field", "dark", "dark_decay", "dq_init", "flux"
              "outlier_detection", "tweakreg", "skymatch", "wfi18_transient")
 #: Width of the border of reference pixels around a WFI detector.
 NBORDER = 4
+
+
+def ramp_name(path: str | os.PathLike) -> str:
+    """The ramp file name of a level 1 file, as romancal names its outputs: the
+    ``_uncal``/``_l1`` suffix becomes ``_ramp`` (``r0000101001001001001_0001_wfi01_uncal.asdf``
+    -> ``..._wfi01_ramp.asdf``); a name without one gets ``_ramp`` appended to its stem."""
+    base = os.path.basename(os.fspath(path))
+    stem = base[:-5] if base.lower().endswith(".asdf") else base
+    for suffix in ("_uncal", "_l1"):
+        if stem.endswith(suffix):
+            stem = stem[:-len(suffix)]
+            break
+    return f"{stem}_ramp.asdf"
 
 
 def ramp_arrays(data: np.ndarray, amp33: np.ndarray,

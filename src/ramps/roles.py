@@ -1,0 +1,35 @@
+"""Arrays by role, whatever the file format.
+
+The operations on products (:mod:`ramps.dq_err`) name arrays by their role, as the
+JWST FITS extensions are named: ``SCI``, ``ERR``, ``DQ``, ``PIXELDQ``, ``GROUPDQ``,
+``VAR_POISSON``, ``VAR_RNOISE``, ``VAR_FLAT``.  A Roman ASDF product keeps the same
+arrays under its tree names, which differ only by case (``var_poisson``,
+``groupdq`` ...) except the science array, ``data``.  :func:`array_name` gives the
+name a product uses for a role, so an operation asks ``p.read(array_name(p, "ERR"))``
+and runs on either format.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+__all__ = ["array_name", "is_asdf", "ROLES"]
+
+#: role -> its name in a Roman (ASDF) tree, where it is not the role in lower case.
+_ASDF_NAMES = {"SCI": "data"}
+#: The roles operations ask for.
+ROLES = ("SCI", "ERR", "DQ", "PIXELDQ", "GROUPDQ", "VAR_POISSON", "VAR_RNOISE", "VAR_FLAT")
+
+
+def is_asdf(p: Any) -> bool:
+    """True for an ASDF product (:class:`ramps.asdf.read.AsdfProduct`)."""
+    return getattr(p, "format", "fits") == "asdf"
+
+
+def array_name(p: Any, role: str) -> Optional[str]:
+    """The name product ``p`` keeps the array of ``role`` under (``"VAR_POISSON"`` in a
+    FITS product, ``"var_poisson"`` in a Roman one; ``"SCI"`` is ``"data"`` there), or
+    None when it has no such array."""
+    role = role.upper()
+    name = _ASDF_NAMES.get(role, role.lower()) if is_asdf(p) else role
+    return name if name in p else None
