@@ -193,7 +193,7 @@ def dq(f: Provider) -> None:
     else:
         nints, ngroups, npix = f.u8() % 6, f.u8() % 9, f.u16() % 700
     mask, and_bits, threads = f.u8(), f.u32(), f.threads()
-    if nints * npix > 1 << 20 or nints * npix * ngroups > 1 << 20:
+    if npix > 1 << 16 or nints * npix > 1 << 16 or nints * npix * ngroups > 1 << 16:
         # as large as C's overflow inputs can be said here: a pixeldq of at most
         # 4 pixels and the harness's 4-element buffers; the wrapper must refuse
         p = min(npix, 4)
