@@ -88,7 +88,7 @@ for t in "${targets[@]}"; do
     fi
 done
 if [ ${#failed[@]} -ne 0 ]; then
-    echo "fuzz: crashes in ${failed[*]} (inputs under $work/artifacts; keep each as tests/fuzz/regressions/<target>/<name>)"
+    echo "fuzz: crashes in ${failed[*]}: the Base64 lines above are the inputs (set FUZZ_WORK to keep $work/artifacts); keep each as tests/fuzz/regressions/<target>/<what-it-was>"
     exit 1
 fi
 echo "fuzz: ${#targets[@]} targets, no crash"
