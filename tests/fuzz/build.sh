@@ -3,7 +3,7 @@
 # (default build/fuzz), compiling csrc/*.c directly: no Python, no CMake.
 #   tests/fuzz/build.sh [OUT]        CC=clang-16 tests/fuzz/build.sh  (another clang)
 # The same flags as tests/fuzz/CMakeLists.txt (cmake -DRAMPS_FUZZ=ON): keep them in step.
-# fuzz_lz4.c is built only when csrc/ramps.h declares the lz4 decoder.
+# fuzz_lz4*.c are built only when csrc/ramps.h declares the lz4 decoder.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -29,7 +29,7 @@ for src in "$root"/csrc/*.c; do
 done
 for h in "$here"/fuzz_*.c; do
     name=$(basename "${h%.c}")
-    if [ "$name" = fuzz_lz4 ] && ! grep -q ramps_lz4_decompress "$root/csrc/ramps.h"; then
+    if [[ $name == fuzz_lz4* ]] && ! grep -q ramps_lz4_decompress "$root/csrc/ramps.h"; then
         echo "build.sh: $name skipped (csrc/ramps.h has no lz4 decoder yet)"
         continue
     fi

@@ -80,7 +80,8 @@ def seeds() -> dict[str, dict[str, bytes]]:
     sci, gdq = data["uncal"][0], data["uncal"][1]
     variances = b"".join(data["cal_variances"])
     out: dict[str, dict[str, bytes]] = {t: {} for t in (
-        "fits_scan", "decode_typed", "codec", "transcode", "checksum", "dq", "err", "lz4")}
+        "fits_scan", "decode_typed", "codec", "transcode", "checksum", "dq", "err", "lz4",
+        "lz4_chunks")}
     out["fits_scan"] = dict(files)
     out["fits_scan"]["uncal_headers"] = files["uncal"][:2880 * 2]
     # decode_typed: dtype, order, scale, offset (fdp_real: byte < 9 picks a
@@ -125,19 +126,24 @@ def seeds() -> dict[str, dict[str, bytes]]:
             body = np.frombuffer(variances, ">f4").astype("=f4").tobytes()
         out["err"][f"variant{variant}_3"] = bytes([variant, 1, 1 + variant % 3, variant]) + body
         out["err"][f"variant{variant}_2"] = bytes([variant, 0, 0, 0]) + body[:len(body) * 2 // 3]
-    # lz4: capacity, conversion, chunk size, threads; raw data (the harness
-    # compresses it) and, when python-lz4 is installed, real compressed chunks
-    out["lz4"]["uncal_sci"] = struct.pack("<H", 512) + bytes([0]) + struct.pack("<H", 64) + bytes([1]) + sci
-    out["lz4"]["zeros"] = struct.pack("<H", 4096) + bytes([1]) + struct.pack("<H", 1000) + bytes([2]) + bytes(3000)
+    # lz4_chunks: capacity, conversion, chunk size, threads; raw data (the
+    # harness compresses it) and, when python-lz4 is installed, asdf lz4 chunks
+    # (4-byte big-endian size, 4-byte little-endian raw size, the LZ4 block);
+    # lz4 (fuzz_lz4.c) takes the same bytes without parameters
+    out["lz4_chunks"]["uncal_sci"] = struct.pack("<HBHB", 512, 0, 64, 1) + sci
+    out["lz4_chunks"]["zeros"] = struct.pack("<HBHB", 4096, 1, 1000, 2) + bytes(3000)
+    out["lz4"]["uncal_sci"] = sci
     try:
         import lz4.block  # noqa: PLC0415 - optional
-        for name, raw in (("sci", sci), ("gdq", gdq)):
-            body = b"".join(struct.pack(">I", len(c) + 4) + struct.pack("<I", len(raw[i:i + 64])) + c
-                            for i in range(0, len(raw), 64)
-                            for c in [lz4.block.compress(raw[i:i + 64], store_size=False)])
-            out["lz4"][f"asdf_chunks_{name}"] = struct.pack("<H", 512) + bytes([2, 64, 0, 1]) + body
     except ImportError:
-        pass
+        return out
+    for name, raw in (("sci", sci), ("gdq", gdq), ("zeros", bytes(3000))):
+        body = b"".join(struct.pack(">I", len(c) + 4) + struct.pack("<I", len(raw[i:i + 64])) + c
+                        for i in range(0, len(raw), 64)
+                        for c in [lz4.block.compress(raw[i:i + 64], store_size=False)])
+        out["lz4_chunks"][f"asdf_{name}"] = struct.pack("<HBHB", 512, 2, 64, 1) + body
+        out["lz4"][f"asdf_{name}"] = body
+        out["lz4"][f"block_{name}"] = lz4.block.compress(raw, store_size=False)
     return out
 
 

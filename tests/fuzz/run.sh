@@ -59,7 +59,7 @@ for t in "${targets[@]}"; do
     mkdir -p "$corpus" "$art"
     # kernels: 4 KB inputs cross every (shrunk) seam; headers and chunks want more
     maxlen=4096
-    case $t in fits_scan | lz4) maxlen=16384 ;; esac
+    case $t in fits_scan | lz4*) maxlen=16384 ;; esac
     opts=(-max_len=$maxlen -timeout=20 -rss_limit_mb=2048 -print_final_stats=1
           -artifact_prefix="$art/")
     [ "$t" = fits_scan ] && opts+=(-dict="$here/fits.dict")

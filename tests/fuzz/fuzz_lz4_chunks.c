@@ -1,7 +1,9 @@
-/* libFuzzer harness for the LZ4 block codec and asdf's lz4 chunks
+/* libFuzzer harness for asdf's lz4 chunks and the LZ4 block codec under them
  * (csrc/lz4.c): ramps_lz4_decompress, _compress, _scan_chunks,
- * _decode_chunks and _compress_chunks.  Built only when csrc/ramps.h
- * declares them (build.sh and CMakeLists.txt look for ramps_lz4_decompress).
+ * _decode_chunks and _compress_chunks, with parameters from the input
+ * (fuzz_lz4.c, from the Roman work, decodes fixed capacities and compares
+ * thread counts).  Built only when csrc/ramps.h declares them (build.sh and
+ * CMakeLists.txt look for ramps_lz4_decompress).
  *
  * Input: output capacity (2 bytes), conversion (byte % 4: raw, uint16 ->
  * float32 native or swapped, an invalid 3), chunk size (2 bytes), threads,
