@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ramps.h" /* RAMPS_MAX_COUNT, whatever order a file includes the two in */
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
