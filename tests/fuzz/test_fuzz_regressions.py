@@ -16,16 +16,19 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-import fuzz_replay
 from ramps import _core
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # fuzz_replay.py beside this file, in any --import-mode
+import fuzz_replay  # noqa: E402
+
 ROOT = HERE.parents[1]
 HAVE_LZ4 = "ramps_lz4_decompress" in (ROOT / "csrc" / "ramps.h").read_text()
 TARGETS = sorted(p.stem[len("fuzz_"):] for p in HERE.glob("fuzz_*.c")
