@@ -2,6 +2,11 @@
 #include "ramps.h"
 #include "common.h"
 
+/* Words per parallel block (the fuzz build lowers it to cross block seams). */
+#ifndef RAMPS_CHECKSUM_BLOCK
+#define RAMPS_CHECKSUM_BLOCK ((size_t)1 << 16)
+#endif
+
 /* Fold a 64-bit sum of 32-bit words into a 32-bit ones'-complement sum. */
 static uint32_t fold(uint64_t s) {
     while (s >> 32) s = (s & 0xffffffffu) + (s >> 32);
@@ -45,13 +50,13 @@ static uint64_t sum_be32(const uint8_t *p, size_t nw) {
 
 int ramps_fits_checksum(const uint8_t *buf, size_t n, uint32_t initial,
                         uint32_t *result, int threads) {
-    if (!result || n % 4 != 0 || (n && !buf)) return RAMPS_EINVAL;
+    if (!result || n % 4 != 0 || (n && !buf) || ramps_too_many(n)) return RAMPS_EINVAL;
     const size_t nwords = n / 4;
     /* Sum in blocks (exact in uint64: 2**16 words of < 2**32 each), fold
      * each block to 32 bits, add the folds.  The ones'-complement sum is
      * associative and fold(x) is 0 only for x = 0, so any split gives the
      * same result: bit-identical for any thread count and block size. */
-    const size_t blk = (size_t)1 << 16; /* 256 KiB: ~8 blocks per thread at 4 MB */
+    const size_t blk = RAMPS_CHECKSUM_BLOCK; /* words; 256 KiB: ~8 blocks per thread at 4 MB */
     const ptrdiff_t nblk = (ptrdiff_t)((nwords + blk - 1) / blk);
     uint64_t total = initial;
     const int nt = ramps_nthreads(threads, nwords);

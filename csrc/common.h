@@ -2,20 +2,47 @@
 #ifndef RAMPS_COMMON_H
 #define RAMPS_COMMON_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "ramps.h" /* RAMPS_MAX_COUNT, whatever order a file includes the two in */
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
-/* Below this many elements a kernel runs on one thread: spawning costs more. */
+/* Non-zero for a count above RAMPS_MAX_COUNT (ramps.h): no buffer holds it
+ * (the loops index bytes with ptrdiff_t), so such a length can only come from
+ * a wrong shape or a size computation that wrapped around. */
+static inline int ramps_too_many(size_t n) { return n > RAMPS_MAX_COUNT; }
+
+/* *r = a * b; 0 when the product overflows size_t (*r is then untouched). */
+static inline int ramps_mul(size_t a, size_t b, size_t *r) {
+    if (b && a > SIZE_MAX / b) return 0;
+    *r = a * b;
+    return 1;
+}
+
+/* Below this many elements a kernel runs on one thread: spawning costs more.
+ * The fuzz build (tests/fuzz) lowers this and the chunk and block sizes below
+ * so that small inputs cross every chunk and block boundary. */
+#ifndef RAMPS_PAR_MIN
 #define RAMPS_PAR_MIN ((size_t)1 << 15)
+#endif
+#ifndef RAMPS_CHUNK_MIN
+#define RAMPS_CHUNK_MIN 4096
+#endif
 
 static inline int ramps_nthreads(int threads, size_t n) {
 #ifdef _OPENMP
     if (n < RAMPS_PAR_MIN) return 1;
     return threads > 0 ? threads : omp_get_max_threads();
+#elif defined(RAMPS_FUZZ_SPLIT)
+    /* fuzz build without OpenMP: take the multi-thread paths (the parallel
+     * loops then run their chunks one after another) */
+    if (n < RAMPS_PAR_MIN) return 1;
+    return threads > 1 ? threads : 1;
 #else
     (void)threads;
     (void)n;
@@ -26,10 +53,11 @@ static inline int ramps_nthreads(int threads, size_t n) {
 /* Parallel loops hand out chunks dynamically: on a shared machine a thread
  * that is descheduled does not hold the others up, and since every element
  * (or block) is computed the same way by any thread, results do not depend
- * on the split.  Chunks are 4096..65536 elements, about 8 per thread. */
+ * on the split.  Chunks are 4096..65536 elements, about 8 per thread (the
+ * fuzz build lowers the minimum). */
 static inline size_t ramps_chunk(size_t n, int nt) {
     size_t c = n / ((size_t)(nt > 0 ? nt : 1) * 8);
-    if (c < 4096) c = 4096;
+    if (c < RAMPS_CHUNK_MIN) c = RAMPS_CHUNK_MIN;
     if (c > 65536) c = 65536;
     return (c + 63) & ~(size_t)63;
 }

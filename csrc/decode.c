@@ -73,6 +73,7 @@ static inline double h2d(uint16_t h) {
 #define DECODE_TYPED_BODY(T)                                                             \
     const ptrdiff_t len = (ptrdiff_t)n;                                                  \
     if (n && (!in || !out)) return RAMPS_EINVAL;                                         \
+    if (ramps_too_many(n)) return RAMPS_EINVAL;                                          \
     if (order != RAMPS_BIG_ENDIAN && order != RAMPS_LITTLE_ENDIAN) return RAMPS_EINVAL;  \
     const int little = order == RAMPS_LITTLE_ENDIAN;                                     \
     const int nt = ramps_nthreads(threads, n);                                           \
@@ -97,7 +98,7 @@ static inline double h2d(uint16_t h) {
 int ramps_decode_typed_f32(const uint8_t *in, float *out, size_t n, int dtype, int order,
                            double scale, double offset, int threads) {
     if (dtype == RAMPS_INT16 && order == RAMPS_BIG_ENDIAN && scale == 1.0 &&
-        offset == 32768.0 && (!n || (in && out)))
+        offset == 32768.0 && (!n || (in && out)) && !ramps_too_many(n))
         return decode_u16_f32(in, out, n, threads);
     DECODE_TYPED_BODY(float)
 }
@@ -210,6 +211,7 @@ int ramps_load_xor(const uint8_t *in, uint8_t *out, size_t n, int width, int ord
                    uint64_t xor_mask, int threads) {
     if (n && (!in || !out)) return RAMPS_EINVAL;
     if (!(width == 1 || width == 2 || width == 4 || width == 8)) return RAMPS_EINVAL;
+    if (ramps_too_many(n)) return RAMPS_EINVAL;
     if (order != RAMPS_BIG_ENDIAN && order != RAMPS_LITTLE_ENDIAN) return RAMPS_EINVAL;
     const int nt = ramps_nthreads(threads, n);
     if ((order == RAMPS_LITTLE_ENDIAN) == ramps_host_little())

@@ -13,6 +13,12 @@ enum { DO_NOT_USE = 1u, SATURATED = 2u, JUMP_DET = 4u, PERSISTENCE = 32u };
 
 static int check(const void *a, const void *b, const void *c, size_t nints,
                  size_t ngroups, size_t npix) {
+    /* a shape whose element counts overflow cannot describe real buffers:
+     * refused before any access (it would otherwise wrap the offsets) */
+    size_t nout, ngdq;
+    if (!ramps_mul(nints, npix, &nout) || !ramps_mul(nout, ngroups, &ngdq) ||
+        ramps_too_many(nout) || ramps_too_many(ngdq))
+        return RAMPS_EINVAL;
     if (nints && npix && (!a || !c)) return RAMPS_EINVAL;
     if (nints && ngroups && npix && !b) return RAMPS_EINVAL;
     return RAMPS_OK;
@@ -186,6 +192,9 @@ int ramps_combine_dq_stcal(const uint32_t *pixeldq, const uint8_t *groupdq,
 
 int ramps_collapse_dq(const uint32_t *dq, uint32_t *out, size_t nints,
                       size_t npix, uint32_t and_bits, int threads) {
+    size_t ndq;
+    if (!ramps_mul(nints, npix, &ndq) || ramps_too_many(ndq))
+        return RAMPS_EINVAL; /* as in check(): no buffer holds this shape */
     if (npix && (!out || (nints && !dq))) return RAMPS_EINVAL;
     const size_t nblk = (npix + DQ_BLOCK - 1) / DQ_BLOCK;
     const int nt = ramps_nthreads(threads, nints * npix);

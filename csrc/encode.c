@@ -39,6 +39,7 @@ static inline int store_scaled(uint8_t *out, ptrdiff_t i, int bitpix, double v) 
           bitpix == -32 || bitpix == -64))                                      \
         return RAMPS_EBITPIX;                                                   \
     if (n && (!in || !out)) return RAMPS_EINVAL;                                \
+    if (ramps_too_many(n)) return RAMPS_EINVAL;                                 \
     if (!(bscale != 0.0 && isfinite(bscale) && isfinite(bzero)))                \
         return RAMPS_EINVAL;                                                    \
     const int nt = ramps_nthreads(threads, n);                                  \
@@ -94,6 +95,7 @@ static void transcode_range(const uint8_t *in, uint8_t *out, size_t lo, size_t h
 int ramps_transcode_u16_f32be(const uint8_t *in, uint8_t *out, size_t n,
                               int threads) {
     if (n && (!in || !out)) return RAMPS_EINVAL;
+    if (ramps_too_many(n)) return RAMPS_EINVAL;
     const int nt = ramps_nthreads(threads, n);
     RAMPS_FOR_CHUNKS(n, nt, transcode_range(in, out, lo, hi));
     return RAMPS_OK;

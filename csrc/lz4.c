@@ -69,6 +69,9 @@ static inline void copy_match(uint8_t *op, const uint8_t *oend, size_t off, size
 int ramps_lz4_decompress(const uint8_t *src, size_t n, uint8_t *dst, size_t cap,
                          size_t *written, int *problem) {
     if (!written || !problem || (!src && n) || (!dst && cap)) return RAMPS_EINVAL;
+    uint8_t none = 0; /* no pointer arithmetic on NULL (n or cap is 0 then) */
+    if (!src) src = &none;
+    if (!dst) dst = &none;
     *written = 0;
     *problem = 0;
     const uint8_t *ip = src;

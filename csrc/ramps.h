@@ -6,6 +6,9 @@
  * error code, never aborts, and never modifies its inputs.  `threads` <= 0
  * means "all available cores"; results are bit-identical for any thread count.
  * Loops use `#pragma omp parallel for` and compile without OpenMP as well.
+ * A count no buffer can hold (elements or bytes above RAMPS_MAX_COUNT, or a
+ * shape whose element counts overflow size_t) is RAMPS_EINVAL, refused before
+ * any access.
  */
 #ifndef RAMPS_H
 #define RAMPS_H
@@ -16,6 +19,10 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The largest element or byte count a kernel accepts: PTRDIFF_MAX / 8, so
+ * that the bytes of 8-byte elements fit ptrdiff_t (2**60 - 1 on 64 bits). */
+#define RAMPS_MAX_COUNT ((size_t)(PTRDIFF_MAX / 8))
 
 enum ramps_status {
     RAMPS_OK = 0,

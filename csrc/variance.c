@@ -94,7 +94,9 @@ static void err_f32be_range(const uint8_t *a, const uint8_t *b, const uint8_t *c
 #undef LDBE
 
 /* float16: blocks summed into float32 (vectorised), rooted, converted out. */
+#ifndef F16_BLOCK
 #define F16_BLOCK 1024
+#endif
 
 static void err_f16_range(const uint16_t *a, const uint16_t *b, const uint16_t *c,
                           float *out_f32, uint16_t *out_f16, size_t lo, size_t hi) {
@@ -193,6 +195,7 @@ __attribute__((constructor)) static void detect_f16c(void) { use_f16c = have_f16
 int ramps_err_f32(const float *a, const float *b, const float *c, float *out,
                   size_t n, int threads) {
     if (n && (!a || !b || !out)) return RAMPS_EINVAL;
+    if (ramps_too_many(n)) return RAMPS_EINVAL;
     const int nt = ramps_nthreads(threads, n);
     RAMPS_FOR_CHUNKS(n, nt, err_f32_range(a, b, c, out, lo, hi));
     return RAMPS_OK;
@@ -201,6 +204,7 @@ int ramps_err_f32(const float *a, const float *b, const float *c, float *out,
 int ramps_err_f32be(const uint8_t *a, const uint8_t *b, const uint8_t *c, float *out,
                     size_t n, int threads) {
     if (n && (!a || !b || !out)) return RAMPS_EINVAL;
+    if (ramps_too_many(n)) return RAMPS_EINVAL;
     const int nt = ramps_nthreads(threads, n);
     RAMPS_FOR_CHUNKS(n, nt, err_f32be_range(a, b, c, out, lo, hi));
     return RAMPS_OK;
@@ -210,6 +214,7 @@ int ramps_err_f16(const uint16_t *a, const uint16_t *b, const uint16_t *c,
                   float *out_f32, uint16_t *out_f16, size_t n, int threads) {
     if ((out_f32 == NULL) == (out_f16 == NULL)) return RAMPS_EINVAL;
     if (n && (!a || !b)) return RAMPS_EINVAL;
+    if (ramps_too_many(n)) return RAMPS_EINVAL;
     const int nt = ramps_nthreads(threads, n);
     err_f16_fn *range = err_f16_range;
 #if RAMPS_F16C_DISPATCH

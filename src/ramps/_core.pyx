@@ -33,7 +33,10 @@ cdef int _check(int status, str what) except -1:
     raise KernelError(msg)
 
 
-cdef inline void _need(size_t have, size_t want, str what) except *:
+cdef inline void _need(size_t have, object want, str what) except *:
+    """Raise unless a buffer holds exactly ``want`` elements.  ``want`` is a Python
+    int, so a product of huge dimensions cannot wrap around in size_t to a length
+    the buffer happens to have."""
     if have != want:
         raise ValueError(f"{what}: buffer holds {have} elements, {want} expected")
 

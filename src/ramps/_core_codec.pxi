@@ -77,7 +77,7 @@ def load_xor(const uint8_t[::1] src, uint8_t[::1] dst, str stored, uint64_t mask
 def encode_f32(const float[::1] src, uint8_t[::1] dst, int bitpix, double bscale,
                double bzero, int threads=0):
     cdef size_t n = src.shape[0]
-    _need(dst.shape[0], n * (abs(bitpix) // 8), "encode output bytes")
+    _need(dst.shape[0], n * (abs(<object>bitpix) // 8), "encode output bytes")
     with nogil:
         st = ramps_encode_f32(_f32(src), _wu8(dst), n, bitpix, bscale, bzero, threads)
     _check(st, f"encode float32 as BITPIX={bitpix}")
@@ -87,7 +87,7 @@ def encode_f64(const double[::1] src, uint8_t[::1] dst, int bitpix, double bscal
                double bzero, int threads=0):
     cdef size_t n = src.shape[0]
     cdef const double *s = &src[0] if n else NULL
-    _need(dst.shape[0], n * (abs(bitpix) // 8), "encode output bytes")
+    _need(dst.shape[0], n * (abs(<object>bitpix) // 8), "encode output bytes")
     with nogil:
         st = ramps_encode_f64(s, _wu8(dst), n, bitpix, bscale, bzero, threads)
     _check(st, f"encode float64 as BITPIX={bitpix}")

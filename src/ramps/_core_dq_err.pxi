@@ -5,8 +5,10 @@ def combine_dq(const uint32_t[::1] pixeldq, const uint8_t[::1] groupdq,
                uint32_t[::1] out, size_t nints, size_t ngroups, uint8_t mask,
                bint stcal, int threads=0):
     cdef size_t npix = pixeldq.shape[0]
-    _need(groupdq.shape[0], nints * ngroups * npix, "groupdq")
-    _need(out.shape[0], nints * npix, "out")
+    # products as Python ints: in size_t a huge nints would wrap around to a
+    # length the buffers have (and C would then read far past them)
+    _need(groupdq.shape[0], <object>nints * ngroups * npix, "groupdq")
+    _need(out.shape[0], <object>nints * npix, "out")
     with nogil:
         if stcal:
             st = ramps_combine_dq_stcal(_u32(pixeldq), _u8(groupdq), _wu32(out), nints,
@@ -20,7 +22,7 @@ def combine_dq(const uint32_t[::1] pixeldq, const uint8_t[::1] groupdq,
 def collapse_dq(const uint32_t[::1] dq, uint32_t[::1] out, size_t nints,
                 uint32_t and_bits, int threads=0):
     cdef size_t npix = out.shape[0]
-    _need(dq.shape[0], nints * npix, "dq")
+    _need(dq.shape[0], <object>nints * npix, "dq")  # Python int: no wrap-around
     with nogil:
         st = ramps_collapse_dq(_u32(dq), _wu32(out), nints, npix, and_bits, threads)
     _check(st, "collapse_dq")
