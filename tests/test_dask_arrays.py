@@ -19,7 +19,7 @@ import reference as ref
 
 import dask.array as da
 import cloudpickle as cloudpickle
-from ramps import dask_arrays  # noqa: E402
+from ramps import dask_arrays, roles  # noqa: E402
 
 NAME = "jw02734002001_04101_00001{seg}_nrcalong_{kind}.fits"
 SHAPE = (4, 3, 8, 16)  # nints, ngroups, ny, nx: 768 bytes per integration of uint16
@@ -62,7 +62,7 @@ def _rateints(path, k):
     vs = [(rng.random(SHAPE[:1] + SHAPE[2:], dtype=np.float32) * 40) for _ in range(k)]
     vs[0][0, 0, :2] = [np.nan, np.inf]
     hdus = [fits.ImageHDU(np.zeros_like(vs[0]), name="SCI")]
-    hdus += [fits.ImageHDU(v, name=n) for v, n in zip(vs, dask_arrays._VARIANCES)]
+    hdus += [fits.ImageHDU(v, name=n) for v, n in zip(vs, roles.VARIANCES)]
     return _write(path, hdus)
 
 
@@ -228,7 +228,7 @@ def test_recompute_err_dask_equals_numpy(tmp_path, monkeypatch, k):
     assert got.chunks[0] == (2, 2)
     with np.errstate(invalid="ignore"):
         expected = ref.err_from_variances(*(_astropy(path, n)
-                                            for n in dask_arrays._VARIANCES[:k]))
+                                            for n in roles.VARIANCES[:k]))
     assert got.compute().tobytes() == expected.tobytes()
 
 

@@ -28,15 +28,13 @@ from dask.utils import parse_bytes
 from . import dask_kernels
 from .fits.read import decode_range
 from .product import open as open_product
+from .roles import variance_hdus
 
 __all__ = ["CHUNK_BYTES", "to_dask", "combine_dq", "recompute_err", "plan_chunks"]
 
 #: Largest chunk :func:`to_dask` makes by default: whole integrations up to this
 #: size, and an integration larger than this is split along its groups.
 CHUNK_BYTES = 128 << 20
-
-#: Variance extensions whose sum is ERR**2 (the order of ramps.dq_err).
-_VARIANCES = ("VAR_POISSON", "VAR_RNOISE", "VAR_FLAT")
 
 
 def _read_block(path: str, name: str, ver: int, dtype: np.dtype, i0: int, i1: int,
@@ -224,14 +222,7 @@ def recompute_err(product: Any, *, threads: int | None = None, chunks: Any = Non
     if isinstance(product, (str, os.PathLike)):
         with open_product(product) as p:
             return recompute_err(p, threads=threads, chunks=chunks)
-    present = [n for n in _VARIANCES if n in product]
-    if len(present) < 2:
-        raise ValueError(f"{product.path}: ERR needs at least two of {', '.join(_VARIANCES)}"
-                         f"; found {', '.join(present) or 'none'}")
-    infos = [product.hdu(n) for n in present]
-    if len({i.shape for i in infos}) > 1:
-        detail = ", ".join(f"{n} {i.shape}" for n, i in zip(present, infos))
-        raise ValueError(f"{product.path}: variance extensions differ in shape: {detail}")
+    present, _ = variance_hdus(product)
     variances = [to_dask(product, n, dtype=np.float32, chunks=chunks) for n in present]
     return dask_kernels.err_from_variances(*variances, threads=threads)
 

@@ -19,12 +19,10 @@ from . import _workplan, kernels
 from .product import Product, open as open_product
 from .product_copy import copy_product
 from .fits.read import decode_range
-from .roles import is_asdf
+from .roles import VARIANCES as VARIANCE_EXTENSIONS, is_asdf, variance_hdus
 
 __all__ = ["combine_dq", "recompute_err", "VARIANCE_EXTENSIONS"]
 
-#: Variance extensions whose sum is ERR**2, in the order they are summed.
-VARIANCE_EXTENSIONS = ("VAR_POISSON", "VAR_RNOISE", "VAR_FLAT")
 
 
 def _as_product(product: Product | str | os.PathLike) -> tuple[Product, bool]:
@@ -121,14 +119,7 @@ def recompute_err(
 
             return ops.recompute_err(p, out=out, output=output, overwrite=overwrite,
                                      threads=threads)
-        present = [n for n in VARIANCE_EXTENSIONS if n in p]
-        if len(present) < 2:
-            raise ValueError(f"{p.path}: ERR needs at least two of {', '.join(VARIANCE_EXTENSIONS)}"
-                             f"; found {', '.join(present) or 'none'}")
-        infos = [p.hdu(n) for n in present]
-        if len({i.shape for i in infos}) > 1:
-            detail = ", ".join(f"{n} {i.shape}" for n, i in zip(present, infos))
-            raise ValueError(f"{p.path}: variance extensions differ in shape: {detail}")
+        _, infos = variance_hdus(p)
         err = _err_in_blocks(p, infos, out, threads, release=owned)
         if output is None:
             return err

@@ -8,11 +8,12 @@ from typing import Any
 import numpy as np
 
 from .product import LazyImage
+from .product_api import LazyPlanes
 
 __all__ = ["ExposureImage"]
 
 
-class ExposureImage:
+class ExposureImage(LazyPlanes):
     """A lazy, read-only view of an image extension across the segments of an exposure.
 
     ``img[i]`` (negative ``i`` from the end) decodes integration ``i`` from the
@@ -28,14 +29,6 @@ class ExposureImage:
         counts = [len(part) for part in self._parts]
         self._offsets = [0] + list(np.cumsum(counts, dtype=np.int64).tolist())
         self.shape: tuple[int, ...] = (self._offsets[-1],) + tuple(self._parts[0].shape[1:])
-        self.ndim = len(self.shape)
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    @property
-    def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
 
     def __repr__(self) -> str:
         return (f"<ExposureImage {self._name},{self._ver} of {len(self._parts)} segment(s) "
@@ -46,13 +39,11 @@ class ExposureImage:
         return self._exposure.read(self._name, self._ver, dtype=self.dtype, out=out,
                                    threads=threads)
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        arr = self.read()
-        return arr if dtype is None else arr.astype(dtype, copy=False)
-
-    def _plane(self, i: int) -> np.ndarray:
-        k = bisect.bisect_right(self._offsets, i) - 1
-        return self._parts[k][i - self._offsets[k]]
+    def _planes(self, start: int, count: int) -> np.ndarray:
+        if count == 1:  # from the one segment that holds it
+            k = bisect.bisect_right(self._offsets, start) - 1
+            return self._parts[k][start - self._offsets[k]][None]
+        return self._run(range(start, start + count))
 
     def _run(self, idx: range) -> np.ndarray:
         """Integrations ``idx`` (a range of any step), one slice read per segment."""
@@ -67,17 +58,3 @@ class ExposureImage:
         if not pieces:
             return np.empty((0,) + self.shape[1:], self.dtype)
         return np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        first, rest = (key[0], key[1:]) if isinstance(key, tuple) and key else (key, ())
-        n = self.shape[0]
-        if isinstance(first, (int, np.integer)) and not isinstance(first, bool):
-            i = int(first) + n if first < 0 else int(first)
-            if not 0 <= i < n:
-                raise IndexError(f"index {first} out of range for axis 0 of size {n}")
-            plane = self._plane(i)
-            return plane[rest] if rest else plane
-        if isinstance(first, slice):
-            block = self._run(range(*first.indices(n)))
-            return block[(slice(None),) + tuple(rest)] if rest else block
-        return self.read()[key]

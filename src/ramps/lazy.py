@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 
 from .fits.read import decode_range
+from .product_api import LazyPlanes
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     from .product import Product
@@ -21,7 +22,7 @@ __all__ = ["LazyImage", "Key"]
 Key = Union[int, str, "tuple[str, int]"]
 
 
-class LazyImage:
+class LazyImage(LazyPlanes):
     """A lazy, read-only view of an image extension in a chosen dtype.
 
     ``img[i]`` (or a slice of the first axis) decodes only those planes;
@@ -34,14 +35,6 @@ class LazyImage:
         self._label, self._index = self._info.label, self._info.index
         self.dtype = np.dtype(dtype)
         self.shape = self._info.shape
-        self.ndim = len(self.shape)
-
-    def __len__(self) -> int:
-        return self.shape[0] if self.shape else 0
-
-    @property
-    def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
 
     def __repr__(self) -> str:
         return (f"<LazyImage {self._label} of {self._product.path} "
@@ -60,29 +53,3 @@ class LazyImage:
             decode_range(self._product.source, self._info, start * plane, count * plane,
                          self.dtype, out, None)
         return out
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        arr = self.read()
-        return arr if dtype is None else arr.astype(dtype, copy=False)
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        first, rest = (key[0], key[1:]) if isinstance(key, tuple) and key else (key, ())
-        if not self.shape:
-            return self.read()[key]
-        n = self.shape[0]
-        if isinstance(first, (int, np.integer)):
-            i = int(first) + n if first < 0 else int(first)
-            if not 0 <= i < n:
-                raise IndexError(f"index {first} out of range for axis 0 of size {n}")
-            plane = self._planes(i, 1)[0]
-            return plane[rest] if rest else plane
-        if isinstance(first, slice):
-            start, stop, step = first.indices(n)
-            if step == 1:
-                block = self._planes(start, max(stop - start, 0))
-            else:
-                idx = range(start, stop, step)
-                block = np.stack([self._planes(i, 1)[0] for i in idx]) if len(idx) \
-                    else np.empty((0,) + self.shape[1:], self.dtype)
-            return block[(slice(None),) + tuple(rest)] if rest else block
-        return self.read()[key]

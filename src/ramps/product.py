@@ -18,14 +18,14 @@ from typing import IO, Any, Iterator
 import numpy as np
 
 from . import specs
-from .errors import ClosedError, FormatError
+from .errors import FormatError
 from .fits import asdf_tree
 from .fits.index import HDUIndex, HDUInfo, card_value, read_header, scan
 from .fits.read import groups_data, image_view, raw_data, read_image, read_selection
 from .kind import detect_kind, model_name
 from .lazy import Key, LazyImage
 from .meta import Meta, wrap
-from .product_api import ExtensionInfo
+from .product_api import ExtensionInfo, OpenFile
 from .validation import Problems, ValidationError, check_requested_kind, validate_product
 from .sources import ByteSource, open_source
 
@@ -35,7 +35,7 @@ _IMAGE = ("IMAGE", "PRIMARY")
 _TABLE = ("BINTABLE", "TABLE")
 
 
-class Product:
+class Product(OpenFile):
     """A FITS file opened for reading: a JWST product, or any FITS file.
 
     Attributes
@@ -79,32 +79,6 @@ class Product:
         return model_name(self._datamodl) or (self.spec.model if self.spec else None)
 
     # -- life cycle -------------------------------------------------------
-    def close(self) -> None:
-        """Release the file and its memory map.  Arrays already handed out stay valid."""
-        if not self._closed:
-            self._closed = True
-            self._source.close()
-
-    def __enter__(self) -> "Product":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise ClosedError(f"{self.path}: product is closed")
-
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self._hdus)} HDUs"
         return f"<Product {self.kind or 'generic'} {self.path} ({state})>"

@@ -30,7 +30,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["ExtensionInfo", "LazyArray", "ProductAPI", "members", "missing"]
+from .errors import ClosedError
+
+__all__ = ["ExtensionInfo", "LazyArray", "LazyPlanes", "OpenFile", "ProductAPI", "members", "missing"]
 
 @dataclass(frozen=True)
 class ExtensionInfo:
@@ -165,3 +167,95 @@ def missing(obj: Any, protocol: type) -> list[str]:
             out.append(name)
     return out
 
+
+class LazyPlanes:
+    """What the lazy arrays share (``p.sci`` of a FITS, ASDF or segmented product):
+    ``a[i]`` and ``a[i:j:k]`` decode only those planes of the first axis, negative
+    indices count from the end, ``numpy.asarray(a)`` decodes everything.  A subclass
+    sets ``shape`` and ``dtype`` and gives ``read(out=, threads=)`` and
+    ``_planes(start, count)`` (``_run`` too when a stepped slice can do better than
+    one plane at a time)."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    def __len__(self) -> int:
+        return self.shape[0] if self.shape else 0
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+    def read(self, out: Any = None, threads: Any = None) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _planes(self, start: int, count: int) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _run(self, idx: range) -> np.ndarray:
+        """The planes of ``idx`` (a range of any step)."""
+        if idx.step == 1:
+            return self._planes(idx.start, len(idx))
+        if not len(idx):
+            return np.empty((0,) + tuple(self.shape[1:]), self.dtype)
+        return np.stack([self._planes(i, 1)[0] for i in idx])
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        arr = self.read()
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        first, rest = (key[0], key[1:]) if isinstance(key, tuple) and key else (key, ())
+        if not self.shape:
+            return self.read()[key]
+        n = self.shape[0]
+        if isinstance(first, (int, np.integer)) and not isinstance(first, (bool, np.bool_)):
+            i = int(first) + n if first < 0 else int(first)
+            if not 0 <= i < n:
+                raise IndexError(f"index {first} out of range for axis 0 of size {n}")
+            plane = self._planes(i, 1)[0]
+            return plane[rest] if rest else plane
+        if isinstance(first, slice):
+            block = self._run(range(*first.indices(n)))
+            return block[(slice(None),) + tuple(rest)] if rest else block
+        return self.read()[key]
+
+
+class OpenFile:
+    """The life cycle every product over one file shares: ``close()`` (arrays already
+    handed out stay valid), the context manager, ``closed``, and ``_check_open()``
+    raising :class:`~ramps.errors.ClosedError`.  A subclass sets ``path``,
+    ``_source`` (its byte source) and ``_closed = False``."""
+
+    path: str
+    _closed: bool = False
+
+    def close(self) -> None:
+        """Release the file (and its memory map)."""
+        if not self._closed:
+            self._closed = True
+            self._source.close()
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - a half-built object, or interpreter shutdown
+            pass
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClosedError(f"{self.path}: product is closed")

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-__all__ = ["array_name", "is_asdf", "ROLES"]
+__all__ = ["array_name", "is_asdf", "variance_hdus", "ROLES", "VARIANCES"]
 
 #: role -> its name in a Roman (ASDF) tree, where it is not the role in lower case.
 _ASDF_NAMES = {"SCI": "data"}
 #: The roles operations ask for.
 ROLES = ("SCI", "ERR", "DQ", "PIXELDQ", "GROUPDQ", "VAR_POISSON", "VAR_RNOISE", "VAR_FLAT")
+#: Variance extensions whose sum is ERR**2, in the order they are summed.
+VARIANCES = ("VAR_POISSON", "VAR_RNOISE", "VAR_FLAT")
 
 
 def is_asdf(p: Any) -> bool:
@@ -33,3 +35,18 @@ def array_name(p: Any, role: str) -> Optional[str]:
     role = role.upper()
     name = _ASDF_NAMES.get(role, role.lower()) if is_asdf(p) else role
     return name if name in p else None
+
+
+def variance_hdus(p: Any) -> tuple[list[str], list[Any]]:
+    """The VAR_* extensions of FITS product ``p`` that ERR is summed from: (names, index
+    entries).  ValueError naming the file when fewer than two are present or their
+    shapes differ."""
+    present = [n for n in VARIANCES if n in p]
+    if len(present) < 2:
+        raise ValueError(f"{p.path}: ERR needs at least two of {', '.join(VARIANCES)}"
+                         f"; found {', '.join(present) or 'none'}")
+    infos = [p.hdu(n) for n in present]
+    if len({i.shape for i in infos}) > 1:
+        detail = ", ".join(f"{n} {i.shape}" for n, i in zip(present, infos))
+        raise ValueError(f"{p.path}: variance extensions differ in shape: {detail}")
+    return present, infos

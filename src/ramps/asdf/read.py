@@ -19,7 +19,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..errors import ClosedError, FormatError
+from ..errors import FormatError
+from ..product_api import OpenFile
 from ..sources import ByteSource, open_source
 from ..specs.roman import GENERIC, RomanProductSpec, spec_for_tag
 from .codecs import DecodeError, Target, get_codec
@@ -48,7 +49,7 @@ def is_asdf(head: bytes) -> bool:
     return head[:5] == b"#ASDF"
 
 
-class AsdfProduct:
+class AsdfProduct(OpenFile):
     """An ASDF product opened for reading (Roman levels 1-4, reference files ...).
 
     Attributes: ``path``; ``kind`` (the Roman product kind, e.g.
@@ -75,32 +76,6 @@ class AsdfProduct:
         self.level = self.spec.level if self.spec else None
 
     # -- life cycle ---------------------------------------------------------
-    def close(self) -> None:
-        """Release the file and its map; arrays already handed out stay valid."""
-        if not self._closed:
-            self._closed = True
-            self._source.close()
-
-    def __enter__(self) -> "AsdfProduct":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise ClosedError(f"{self.path}: product is closed")
-
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self._index.arrays)} arrays"
         return f"<AsdfProduct {self.kind} {self.path} ({state})>"
