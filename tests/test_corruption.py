@@ -26,7 +26,7 @@ import pytest
 
 import corruption
 
-dm = pytest.importorskip("stdatamodels.jwst.datamodels")
+import stdatamodels.jwst.datamodels as dm  # noqa: E402  (a test extra: missing fails)
 
 ADDRESS_SPACE = 2 << 30
 BATCHES = 4
