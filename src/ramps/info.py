@@ -143,8 +143,7 @@ def info_main(argv: Sequence[str] | None = None) -> int:
                         str(dt or "")  # a structured array (a table kept as an ASDF array)
                     print(f"  {i:>4}  {e.name:<{w}}{e.ver:>4}  {e.type:<9}{text:<9}{e.shape}")
                 problems = p.validate()  # errors first, then notes; only errors fail
-                errors = getattr(problems, "errors", problems)  # ASDF: a list of errors
-                n_err, n_note = len(errors), len(getattr(problems, "notes", ()))
+                n_err, n_note = len(problems.errors), len(problems.notes)
                 print(f"  {'not valid' if n_err else 'valid'}" + (
                     f": {n_err} error(s), {n_note} note(s)" if problems else ""))
                 for m in problems:

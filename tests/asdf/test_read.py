@@ -197,8 +197,8 @@ def test_validate_reports_wrong_dtype_and_missing(tmp_path, roman_file):
     (tmp_path / "bad.asdf").write_bytes(edited)
     with ramps.open(tmp_path / "bad.asdf") as p:
         problems = p.validate()
-        assert any("[data]: dtype int16, expected uint16" in s for s in problems)
-        assert any("[amp33]: required array missing" in s for s in problems)
+        assert any("[data]: dtype int16, expected uint16" in str(s) for s in problems.errors)
+        assert any("[amp33]: required array missing" in str(s) for s in problems.errors)
         with pytest.raises(FormatError):
             p.validate(strict=True)
 

@@ -20,6 +20,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..errors import FormatError
+from ..problems import Problems, ValidationError
 from ..product_api import OpenFile
 from ..sources import ByteSource, open_source
 from ..specs.roman import GENERIC, RomanProductSpec, spec_for_tag
@@ -311,17 +312,16 @@ class AsdfProduct(OpenFile):
         return self.lazy("data")
 
     # -- checks -------------------------------------------------------------
-    def validate(self, strict: bool = False) -> list[str]:
-        """Check the file against the spec of its kind: required arrays present,
-        dtypes, number of dimensions, shapes that must equal another's.
-        Returns the problems (each naming the file and the array); ``strict``
-        raises the first as a FormatError."""
+    def validate(self, strict: bool = False) -> Problems:
+        """Check the file against the spec of its kind (required arrays present, dtypes,
+        dimensions, shapes that must equal another's): :class:`~ramps.problems.Problems`
+        naming the file and the array, all errors; ``strict`` raises ValidationError."""
         from .validate import validate_asdf
 
         self._check_open()
         problems = validate_asdf(self)
-        if strict and problems:
-            raise FormatError(self.path, problems[0])
+        if strict and problems.errors:
+            raise ValidationError.from_problems(problems)
         return problems
 
     def verify_checksums(self, *, required: bool = False) -> list[tuple[int, Optional[bool]]]:
