@@ -38,7 +38,7 @@ static int out_of_range(double v, int b) {
 static void check_encode(const uint8_t *vals, size_t nbytes, int is64, int bitpix,
                          double bscale, double bzero, int threads, size_t misalign) {
     const size_t esz = is64 ? 8 : 4, n = nbytes / esz;
-    const size_t w = (size_t)(bitpix < 0 ? -bitpix : bitpix) / 8;
+    const size_t w = (size_t)(bitpix < 0 ? -(long long)bitpix : bitpix) / 8; /* INT_MIN too */
     const int valid_bitpix = bitpix == 8 || bitpix == 16 || bitpix == 32 || bitpix == 64 ||
                              bitpix == -32 || bitpix == -64;
     void *in = fuzz_alloc(n * esz); /* aligned: the API takes float / double */

@@ -60,8 +60,10 @@ for t in "${targets[@]}"; do
     # kernels: 4 KB inputs cross every (shrunk) seam; headers and chunks want more
     maxlen=4096
     case $t in fits_scan | lz4*) maxlen=16384 ;; esac
+    # a fixed seed (RAMPS_FUZZ_SEED, default 1; 0 = random) makes a CI run repeatable:
+    # what it finds, the next run finds again, and a clean run stays clean
     opts=(-max_len=$maxlen -timeout=20 -rss_limit_mb=2048 -print_final_stats=1
-          -artifact_prefix="$art/")
+          -seed="${RAMPS_FUZZ_SEED:-1}" -artifact_prefix="$art/")
     [ "$t" = fits_scan ] && opts+=(-dict="$here/fits.dict")
     seeds=()
     for d in "$work/seeds/$t" "$here/corpus/$t" "$here/regressions/$t"; do
