@@ -1,6 +1,6 @@
 """One integration of the TSO uncal over HTTP range requests, from a loopback server.
 
-ramps (``ramps.open(url).sci[k]``: the index from two header reads, then the
+ramps (``ramps.open(url).sci[k]``: the index from one header read, then the
 integration's byte range in one request) against astropy's remote route
 (``fits.open(url, use_fsspec=True)`` + ``.section[k]``, which fetches fsspec's
 5 MB blocks).  Requests and bytes are counted by the server, so they are exact

@@ -51,6 +51,7 @@ class RangeServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else small answers wait out delayed ACKs (40 ms)
 
             def log_message(self, *args) -> None:  # quiet
                 pass

@@ -20,7 +20,7 @@ import numpy as np
 from . import specs
 from .errors import FormatError
 from .fits import asdf_tree
-from .fits.index import HDUIndex, HDUInfo, card_value, read_header, scan
+from .fits.index import HDUIndex, HDUInfo, card_value, read_header, scan_head, scan_rest
 from .fits.read import groups_data, image_view, raw_data, read_image, read_selection
 from .kind import detect_kind, model_name
 from .lazy import Key, LazyImage
@@ -61,10 +61,12 @@ class Product(OpenFile):
         self._closed = False
         self._headers: dict[int, Any] = {}
         self._tree: Meta | None = None
-        self._hdus: list[HDUInfo] = scan(source)
-        if not self._hdus:
+        self._tree_whole = True  # False while _tree holds the meta entry alone
+        head, resume = scan_head(source)  # a remote file: what follows SCI's data on demand
+        if not head:
             raise FormatError(self.path, "no HDUs found")
-        self._index = HDUIndex(self._hdus, self.path)
+        self._index = HDUIndex(head, self.path, None if resume is None else
+                               lambda: scan_rest(source, head, resume))
         self._datamodl = self._primary_value("DATAMODL")
         if kind:
             self.kind, self.kind_reason = kind.lower(), "given by the caller"
@@ -80,7 +82,8 @@ class Product(OpenFile):
 
     # -- life cycle -------------------------------------------------------
     def __repr__(self) -> str:
-        state = "closed" if self._closed else f"{len(self._hdus)} HDUs"
+        n = len(self._index.known)
+        state = "closed" if self._closed else f"{n}{'' if self._index.complete else '+'} HDUs"
         return f"<Product {self.kind or 'generic'} {self.path} ({state})>"
 
     # -- structure --------------------------------------------------------
@@ -122,7 +125,9 @@ class Product(OpenFile):
     @property
     def hdus(self) -> list[HDUInfo]:
         """The structure index: one :class:`~ramps.fits.index.HDUInfo` per HDU, primary first."""
-        return self._hdus
+        return self._index.hdus
+
+    _hdus = hdus
 
     def hdu(self, name: Key, ver: int | None = None) -> HDUInfo:
         """The index entry of one HDU: by position (0: primary, negative from the end),
@@ -244,7 +249,12 @@ class Product(OpenFile):
         """The data-model metadata: the ``meta`` mapping of the ASDF extension (parsed
         on first use), empty when the file has none.  A ``dict`` with attribute
         access (``p.meta.exposure.nints``); ``ramps.write(..., meta=p.meta)`` takes it back."""
-        meta = self.asdf_tree.get("meta")
+        if self._tree is None:  # the meta entry alone: the tables the tree links stay unread
+            self._check_open()
+            self._tree = wrap(asdf_tree.read_tree(self._source, self._hdus,
+                                                  self._resolve_source, only="meta"))
+            self._tree_whole = False
+        meta = self._tree.get("meta")
         return meta if isinstance(meta, Meta) else Meta()
 
     @property
@@ -252,8 +262,11 @@ class Product(OpenFile):
         """The whole ASDF tree of the ``ASDF`` extension, arrays linked to extensions
         as :class:`LazyImage` objects (``source: fits:SCI,1`` entries; tables read)."""
         self._check_open()
-        if self._tree is None:
-            self._tree = wrap(asdf_tree.read_tree(self._source, self._hdus, self._resolve_source))
+        if self._tree is None or not self._tree_whole:
+            tree = wrap(asdf_tree.read_tree(self._source, self._hdus, self._resolve_source))
+            if self._tree is not None and "meta" in self._tree:
+                tree["meta"] = self._tree["meta"]  # the meta handed out already stays the one
+            self._tree, self._tree_whole = tree, True
         return self._tree
 
     def _resolve_source(self, name: str, ver: int) -> Any:
@@ -319,7 +332,7 @@ class Product(OpenFile):
 
     def _primary_value(self, keyword: str) -> Any:
         """A string keyword of the primary header, read from its raw cards."""
-        info = self._hdus[0]
+        info = self._index.known[0]
         value = card_value(self._source.read(info.header_offset, info.header_size), keyword)
         return value or None
 

@@ -201,9 +201,11 @@ def _leaf(node: Any, resolve: Callable[[str, int], Any], src: Any = None) -> Any
 
 
 def read_tree(source: ByteSource, hdus: list[HDUInfo],
-              resolve: Callable[[str, int], Any]) -> dict:
+              resolve: Callable[[str, int], Any], *, only: str | None = None) -> dict:
     """The tree of the file's ASDF extension ({} when it has none), ``fits:`` array
-    references replaced by ``resolve(EXTNAME, EXTVER)`` (see :func:`link_arrays`)."""
+    references replaced by ``resolve(EXTNAME, EXTVER)`` (see :func:`link_arrays`).
+    With ``only``, the tree's one entry of that key (``{}`` without it): the tables
+    and arrays the rest of the tree links to are not resolved (not read)."""
     info = find_asdf_hdu(hdus)
     if info is None:
         return {}
@@ -212,6 +214,8 @@ def read_tree(source: ByteSource, hdus: list[HDUInfo],
     except FormatError as e:  # truncated, or shrunk while open: name the extension
         raise e.at(info.label) from None
     tree = load_tree(blob, source.name, info.label)
+    if only is not None:
+        tree = {only: tree[only]} if isinstance(tree, dict) and only in tree else {}
     try:
         return link_arrays(tree, resolve)
     except TreeTooLarge as e:

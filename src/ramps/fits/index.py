@@ -15,7 +15,7 @@ import os
 import re
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Callable
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from ..sources import ByteSource, open_source
 if TYPE_CHECKING:
     from astropy.io.fits import Header
 
-__all__ = ["HDUInfo", "scan", "read_header"]
+__all__ = ["HDUInfo", "HDUIndex", "scan", "scan_head", "scan_rest", "read_header"]
 
 BLOCK = 2880
 #: Bytes per read when indexing a source that is not memory-mapped.
@@ -174,6 +174,35 @@ def scan(source: ByteSource | str | os.PathLike[str] | BinaryIO, *,
     if not isinstance(source, ByteSource):  # a path or a file object: ours to close
         with open_source(source) as src:
             return scan(src, chunk_size=chunk_size)
+    return _scan(source, 0, 0, chunk_size, stop_at_jump=False)[0]
+
+
+def scan_head(source: ByteSource, *, chunk_size: int | None = None
+              ) -> tuple[list[HDUInfo], int | None]:
+    """Index the HDUs whose headers the first reads hold: stop, before reading further
+    headers, at the first jump over a data unit the reads did not cover (a remote
+    uncal: the primary and SCI headers, not the tables after SCI's data).
+
+    Returns the HDUs found and the offset of the next header (None when the file
+    is indexed whole); :func:`scan_rest` goes on from there.  Memory-mapped
+    sources are indexed whole (their scan reads no data)."""
+    if source.closed:
+        raise ClosedError(f"{source.name}: I/O on a closed source")
+    return _scan(source, 0, 0, chunk_size, stop_at_jump=not source.zero_copy)
+
+
+def scan_rest(source: ByteSource, head: list[HDUInfo], offset: int, *,
+              chunk_size: int | None = None) -> list[HDUInfo]:
+    """The whole index: ``head`` (from :func:`scan_head`) and the HDUs from byte ``offset``."""
+    if source.closed:
+        raise ClosedError(f"{source.name}: I/O on a closed source")
+    return head + _scan(source, offset, len(head), chunk_size, stop_at_jump=False)[0]
+
+
+def _scan(source: ByteSource, offset: int, first: int, chunk_size: int | None,
+          stop_at_jump: bool) -> tuple[list[HDUInfo], int | None]:
+    """HDUs from the header at ``offset`` (numbered from ``first``), and where the scan
+    stopped (None: at the end of the file)."""
     if source.closed:
         raise ClosedError(f"{source.name}: I/O on a closed source")
     name, size = source.name, source.size
@@ -181,14 +210,16 @@ def scan(source: ByteSource | str | os.PathLike[str] | BinaryIO, *,
         raise FormatError(name, "not a FITS file (the file is empty)")
     mapped = source.zero_copy
     chunk_size = max(int(chunk_size or getattr(source, "read_ahead", CHUNK_SIZE)), BLOCK)
+    # after a jump over data, a header (most are a block or two) is read with less ahead
+    jump_size = max(min(int(getattr(source, "jump_read", chunk_size)), chunk_size), BLOCK)
     records: list[_core.HDURecord] = []
-    offset, want = 0, chunk_size
+    want, resume = (jump_size if first else chunk_size), None
     while offset < size:
         n = size - offset if mapped else min(want, size - offset)
         hdus, next_offset, error = _core.fits_scan(
             source.view(offset, n), offset, offset + n == size, _MAX_HDUS_PER_CALL)
         records += hdus
-        index = len(records)
+        index = first + len(records)
         if error is not None:
             if error.problem == _core.FitsProblem.NOT_HDU:
                 if index == 0:
@@ -203,10 +234,16 @@ def scan(source: ByteSource | str | os.PathLike[str] | BinaryIO, *,
             raise FormatError(name, f"{error.message} (HDU {index}, card at byte {error.offset})",
                               label)
         if hdus:
-            offset, want = next_offset, chunk_size
+            if stop_at_jump and offset + n < next_offset < size:
+                resume = next_offset  # the next header is past the bytes read: later
+                offset = next_offset
+                break
+            offset, want = next_offset, (jump_size if next_offset > offset + n else chunk_size)
         else:  # a header longer than the chunk
             want *= 2
-    infos = [_info(i, rec, source) for i, rec in enumerate(records)]
+    infos = [_info(first + i, rec, source) for i, rec in enumerate(records)]
+    if not infos:
+        return infos, resume
     last = infos[-1]
     end = last.data_offset + last.data_size
     if last.data_size and end > size:
@@ -216,15 +253,15 @@ def scan(source: ByteSource | str | os.PathLike[str] | BinaryIO, *,
             f"ends at byte {size}: {end - size} bytes missing (truncated file)",
             last.label,
         )
-    bad = [i for i, rec in enumerate(records) if rec.nonascii]
+    bad = [first + i for i, rec in enumerate(records) if rec.nonascii]
     if bad:
         warnings.warn(
             f"{name}: {len(bad)} header(s) hold bytes that are not printable ASCII "
             f"(first: HDU {bad[0]}); FITS headers must be ASCII text",
             FormatWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    return infos
+    return infos, resume
 
 
 _CARD_VALUE = re.compile(rb"\s*(?:'((?:[^']|'')*)'|([+-]?[0-9]+)(?=\s*(?:/|$)))")
@@ -262,33 +299,77 @@ class HDUIndex:
     """HDU look-ups over a structure index, as astropy's ``HDUList`` addresses HDUs: by
     position (0: primary, negative from the end), by ``(EXTNAME, EXTVER)``, or by
     EXTNAME alone (EXTVER 1, else the first HDU of that name).  Duplicate
-    (EXTNAME, EXTVER) pairs resolve to the first (validation reports them)."""
+    (EXTNAME, EXTVER) pairs resolve to the first (validation reports them).
 
-    def __init__(self, hdus: list[HDUInfo], path: str) -> None:
-        self.hdus, self.path = hdus, path
+    ``rest``, when given, indexes the HDUs after ``hdus`` (see :func:`scan_head`): it
+    runs once, on the first look-up the HDUs known so far cannot answer, or when
+    :attr:`hdus` is asked for."""
+
+    def __init__(self, hdus: list[HDUInfo], path: str,
+                 rest: Callable[[], list[HDUInfo]] | None = None) -> None:
+        self.path, self._rest = path, rest
+        self._build(hdus)
+
+    def _build(self, hdus: list[HDUInfo]) -> None:
+        self._hdus = hdus
         self.by_key: dict[tuple[str, int], HDUInfo] = {("PRIMARY", 1): hdus[0]}
         self._by_name: dict[str, HDUInfo] = {"PRIMARY": hdus[0]}
         for info in hdus[1:]:
             self.by_key.setdefault((info.name.upper(), info.ver), info)
             self._by_name.setdefault(info.name.upper(), info)
 
+    @property
+    def complete(self) -> bool:
+        """True once every HDU of the file is indexed."""
+        return self._rest is None
+
+    @property
+    def known(self) -> list[HDUInfo]:
+        """The HDUs indexed so far (every HDU once :attr:`complete`)."""
+        return self._hdus
+
+    @property
+    def hdus(self) -> list[HDUInfo]:
+        """Every HDU of the file, primary first (indexing the rest first if need be)."""
+        if self._rest is not None:
+            rest, self._rest = self._rest, None
+            try:
+                self._build(rest())
+            except BaseException:
+                self._rest = rest
+                raise
+        return self._hdus
+
     def get(self, name: "int | str | tuple[str, int]", ver: int | None = None) -> HDUInfo:
         """The entry of one HDU; IndexError, KeyError or TypeError naming the file."""
+        try:
+            return self._get(name, ver)
+        except (KeyError, IndexError):
+            if self.complete:
+                raise
+            self.hdus  # noqa: B018 - index the rest, then ask again
+            return self._get(name, ver)
+
+    def _get(self, name: "int | str | tuple[str, int]", ver: int | None) -> HDUInfo:
         if isinstance(name, tuple):
             if len(name) != 2:
                 raise KeyError(f"{self.path}: an HDU key is (EXTNAME, EXTVER), got {name!r}")
             name, ver = name
         if isinstance(name, (int, np.integer)) and not isinstance(name, (bool, np.bool_)):
+            hdus = self.hdus if name < 0 else self._hdus
             try:
-                return self.hdus[int(name)]
+                return hdus[int(name)]
             except IndexError:
-                raise IndexError(f"{self.path}: no HDU {name} (has {len(self.hdus)})") from None
+                raise IndexError(f"{self.path}: no HDU {name} (has {len(hdus)})") from None
         if not isinstance(name, str):
             raise TypeError(f"{self.path}: an HDU is named by index, EXTNAME or "
                             f"(EXTNAME, EXTVER), not {type(name).__name__}")
         key = name.strip().upper()
-        info = (self.by_key.get((key, 1)) or self._by_name.get(key)) if ver is None \
-            else self.by_key.get((key, int(ver)))
+        info = self.by_key.get((key, int(ver))) if ver is not None else self.by_key.get((key, 1))
+        if info is None and ver is None:
+            if not self.complete:  # EXTVER 1 may come later: only a complete index says
+                raise KeyError(key)
+            info = self._by_name.get(key)
         if info is None:
             raise KeyError(f"{self.path}: no extension {key}" + ("" if ver is None else f",{ver}")
                            + f" (has {', '.join(f'{n},{v}' for n, v in self.by_key)})")
@@ -296,5 +377,6 @@ class HDUIndex:
 
     def versions(self, name: str) -> list[int]:
         """The EXTVERs present for EXTNAME ``name``, sorted."""
+        self.hdus  # noqa: B018 - every HDU
         name = name.upper()
         return sorted(v for n, v in self.by_key if n == name)

@@ -8,8 +8,13 @@ other, then large reads of the arrays asked for.
 
 * Small reads (headers, the ASDF tree) are cached: each costs at most one
   request, and the structure scan reads ahead :attr:`RemoteSource.read_ahead`
-  bytes from each header so that the headers of small HDUs that follow come
-  with it.
+  bytes (32 KiB) from byte 0, so that the primary and SCI headers come in one
+  request, and :attr:`RemoteSource.jump_read` (8 KiB) from a header it jumped to
+  over a data unit.  A read that runs past cached bytes fetches only the rest.
+  The index stops at the first such jump and goes on when an HDU further on is
+  asked for (:func:`ramps.fits.index.scan_head`), so opening an uncal and
+  reading one integration costs the size look-up, one header read and the
+  integration's range.
 * :meth:`RemoteSource.prefetch` takes the byte ranges a read will need, merges
   neighbours (gaps under :attr:`RemoteSource.merge_gap`) and fetches the merged
   ranges concurrently; later reads of those ranges are served from memory.
@@ -92,11 +97,13 @@ class RemoteSource(_Source):
     zero_copy = False
     #: Ranges closer than this are fetched as one request by :meth:`prefetch`.
     merge_gap = 1 << 20
+    #: Bytes the structure scan reads from a header it jumped to over a data unit.
+    jump_read = 8 << 10
     #: Reads up to this size are kept in the cache (headers, trees, tables).
     cache_limit = 8 << 20
 
     def __init__(self, url: str, *, storage_options: Mapping[str, Any] | None = None,
-                 read_ahead: int = 64 << 10, retries: int = 2) -> None:
+                 read_ahead: int = 32 << 10, retries: int = 2) -> None:
         try:
             import fsspec
         except ImportError:  # pragma: no cover - depends on the environment
@@ -169,6 +176,30 @@ class RemoteSource(_Source):
                     return memoryview(data)[offset - start:offset - start + size]
         return None
 
+    def _run(self, offset: int) -> memoryview | None:
+        """The cached bytes from ``offset`` to the end of the longest cached entry holding it."""
+        best: memoryview | None = None
+        for store in (self._cache, self._prefetched):
+            for start, entry in store.items():
+                data = entry if isinstance(entry, bytes) else entry[0]
+                if start <= offset < start + len(data) and \
+                        (best is None or start + len(data) - offset > len(best)):
+                    best = memoryview(data)[offset - start:]
+        return best
+
+    def _prefix(self, offset: int, size: int) -> bytes:
+        """The cached bytes of ``offset .. offset + size`` from its start (cached runs that
+        meet are joined): a read running past them fetches only the rest."""
+        pieces, pos = [], offset
+        with self._lock:
+            while pos < offset + size:
+                run = self._run(pos)
+                if run is None:
+                    break
+                pieces.append(run[:offset + size - pos])
+                pos += len(pieces[-1])
+        return b"".join(pieces)
+
     def _keep(self, start: int, data: bytes) -> None:
         if len(data) > self.cache_limit:
             return
@@ -189,14 +220,19 @@ class RemoteSource(_Source):
         hit = self._cached(offset, size)
         if hit is not None:
             return bytes(hit)
-        if size < self.read_ahead:  # small: fetch ahead, keep
-            stop = min(self.size, offset + self.read_ahead)
-            data = self._fetch(offset, stop)
-            self._keep(offset, data)
-            return data[:size]
-        data = self._fetch(offset, offset + size)
-        self._keep(offset, data)
-        return data
+        prefix = self._prefix(offset, size)  # a read running past cached bytes fetches the rest
+        if len(prefix) == size:
+            return prefix
+        start = offset + len(prefix)
+        stop = offset + size
+        ahead = self.read_ahead if offset == 0 else self.jump_read  # byte 0: the headers
+        if size < ahead:  # small: fetch ahead, keep
+            stop = max(stop, min(self.size, start + ahead))
+        data = self._fetch(start, stop)
+        self._keep(start, data)
+        if prefix:
+            data = prefix + data
+        return data[:size]
 
     def view(self, offset: int, size: int) -> np.ndarray:
         self._check(offset, size)
