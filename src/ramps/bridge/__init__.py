@@ -29,47 +29,41 @@ def require(module: str, extra: str) -> None:
                           f"pip install 'ramps[{extra}]'") from e
 
 
-def _is_asdf(path: Any) -> bool:
-    if isinstance(path, (str, os.PathLike)):
-        name = os.fspath(path)
-        if name.lower().endswith(".asdf"):
-            return True
-        try:
-            with open(name, "rb") as f:
-                return f.read(5) == b"#ASDF"
-        except OSError:
-            return False
-    return False
-
-
-def open_model(path: Union[str, os.PathLike, Any], model: Any = None, **kwargs: Any) -> Any:
+def open_model(path: Union[str, os.PathLike, Any], model: Any = None, *,
+               storage_options: Optional[dict] = None, **kwargs: Any) -> Any:
     """Open a product as the reference library's data model, over ramps' arrays.
 
-    ``path``: a JWST FITS product (path, URL or file object, as :func:`ramps.open`)
-    or a Roman ASDF file.
+    ``path``: a JWST FITS product or a Roman ASDF file: a path, a file object or a
+    URL (``s3://``, ``https://`` ..., read by range requests as :func:`ramps.open`
+    reads it; ``storage_options`` go to fsspec).
     ``model``: the model class or its name (``"RampModel"`` opens an uncal as
     ``RampModel(path)`` does); default: the class the file's DATAMODL (JWST) or
     the ``roman`` node's tag (Roman) names.  Other keywords go to the model's
     constructor (``strict_validation`` ...).
 
     The model's metadata are those the reference library's own loader gives;
-    arrays stored as they are held are copy-on-write memory maps of the file
-    (writes stay in memory), the others are decoded by ramps' kernels (Roman
-    lz4 blocks by ramps' C codec).  See :mod:`ramps.bridge.jwst` and
-    :mod:`ramps.bridge.roman`.
+    arrays of a local file stored as they are held are copy-on-write memory maps
+    of it (writes stay in memory), the others (and every array of a URL) are
+    decoded by ramps' kernels (Roman lz4 blocks by ramps' C codec).  See
+    :mod:`ramps.bridge.jwst` and :mod:`ramps.bridge.roman`.
     """
+    from ..asdf.read import AsdfProduct
     from ..product import open as open_product
 
-    if _is_asdf(path):
+    name = os.fspath(path).lower() if isinstance(path, (str, os.PathLike)) else ""
+    if name.endswith(".asdf"):  # a missing extra is said before the file is opened
         require("roman_datamodels", "roman")
-        from .roman import product_model as roman_model
+    elif name.endswith((".fits", ".fits.gz", ".fit")):
+        require("stdatamodels", "jwst")
+    with open_product(path, storage_options=storage_options) as p:
+        if isinstance(p, AsdfProduct):
+            require("roman_datamodels", "roman")
+            from .roman import product_model as roman_model
 
-        with open_product(path) as p:
             return roman_model(p, model, **kwargs)
-    from .jwst import product_model
+        require("stdatamodels", "jwst")
+        from .jwst import product_model
 
-    require("stdatamodels", "jwst")
-    with open_product(path) as p:
         return product_model(p, model, **kwargs)
 
 

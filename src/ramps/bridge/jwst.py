@@ -102,7 +102,7 @@ def _array_maker(p: Any, targets: dict[str, np.dtype]):
             n = int(np.prod(info.shape, dtype=np.int64))
             if cow is not None and n and info.data_size:
                 return np.frombuffer(cow, info.dtype, n, info.data_offset).reshape(info.shape)
-            return p.read(info.index, dtype=info.dtype).astype(info.dtype, copy=False)
+            return p.read(info.index, dtype=info.dtype.newbyteorder("="))  # a URL: decoded
         if want is not None and (want.kind == "f" and want.itemsize in (4, 8)
                                  or want == info.physical_dtype):
             return p.read(info.index, dtype=want)
@@ -147,6 +147,12 @@ def product_model(p: Any, model: Any = None, **kwargs: Any) -> Any:
     if _unsupported(p):  # old XTENSION='ASDF', random groups, tile-compressed: astropy reads
         from astropy.io import fits
 
+        if not os.path.isfile(p.path):
+            from ..errors import FormatError
+
+            raise FormatError(p.path, "holds HDUs the model bridge leaves to astropy (the old "
+                              "XTENSION='ASDF', random groups or tile compression), which "
+                              "reads local files only: download it first")
         hdul = fits.open(p.path, memmap=True, mode="copyonwrite")
     else:
         array = _array_maker(p, _target_dtypes(cls))
