@@ -238,3 +238,62 @@ def test_non_utf8_file(tmp_path: Path) -> None:
 def test_unreadable_file_raises_oserror(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "nope_asn.json")
+
+
+# --------------------------------------------------------------------------- at a URL
+def test_association_at_a_url_resolves_members_against_its_folder(tmp_path):
+    """An association served over HTTP: members become URLs in the association's folder
+    (relative folders and ``..`` resolved as for a path), a member that is a URL stays
+    it, and exists() asks the server."""
+    from servers import RangeServer
+
+    from ramps.sources import RemotePath
+
+    (tmp_path / "obs").mkdir()
+    (tmp_path / "obs" / SCI1).write_bytes(b"x" * 2880)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / SCI2).write_bytes(b"x" * 2880)
+    server = RangeServer(tmp_path)
+    try:
+        elsewhere = server.url("other/" + SCI2)
+        _write(tmp_path / "obs" / "x_asn.json", _asn(_product(
+            (SCI1, "science"), ("../other/" + SCI2, "science"), (elsewhere, "science"),
+            ("sub/" + BKG, "background"))))
+        asn = load(server.url("obs/x_asn.json"))
+        assert asn.path == server.url("obs/x_asn.json")
+        paths = [m.path for m in asn.members]
+        assert all(isinstance(p, RemotePath) for p in paths)
+        assert paths == [server.url("obs/" + SCI1), server.url("other/" + SCI2), elsewhere,
+                         server.url("obs/sub/" + BKG)]
+        assert [m.exists() for m in asn.members] == [True, True, True, False]
+        assert [m.expname for m in asn.missing()] == ["sub/" + BKG]
+        assert len(asn.science_members()) == 2  # ../other/SCI2 and its URL are one file
+        with pytest.raises(FileNotFoundError, match="nothing_asn.json"):
+            load(server.url("obs/nothing_asn.json"))
+    finally:
+        server.close()
+
+
+def test_association_on_s3_members_open_as_products(tmp_path):
+    """On S3 (moto on loopback) with storage_options: the members open with ramps.open
+    and read as astropy reads the local file."""
+    import numpy as np
+    from astropy.io import fits
+    from servers import S3Server
+
+    import ramps
+
+    data = np.arange(6 * 8, dtype=np.float32).reshape(6, 8)
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(data, name="SCI")]).writeto(tmp_path / SCI1)
+    _write(tmp_path / "x_asn.json", _asn(_product((SCI1, "science"))))
+    server = S3Server()
+    try:
+        server.put(tmp_path / SCI1, f"obs/{SCI1}")
+        url = server.put(tmp_path / "x_asn.json", "obs/x_asn.json")
+        asn = load(url, storage_options=server.storage_options)
+        (member,) = asn.science_members()
+        assert member.path == f"s3://{server.bucket}/obs/{SCI1}" and member.exists()
+        with ramps.open(member.path, storage_options=server.storage_options) as p:
+            np.testing.assert_array_equal(p.read("SCI"), data)
+    finally:
+        server.close()

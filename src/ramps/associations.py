@@ -17,6 +17,11 @@ Rules (following the JWST pipeline association docs and schema):
 * ``expname`` is resolved relative to the folder holding the association file;
   an absolute ``expname`` is used as is.  Relative paths with folders are
   accepted (stage 3 associations allow them).
+* An association at a URL (``s3://bucket/obs/x_asn.json``, ``https://...``) is
+  read through fsspec (``storage_options`` for credentials); its members resolve
+  against the URL's folder and stay URLs (:class:`~ramps.sources.RemotePath`),
+  which :func:`ramps.open` and ``ramps.convert`` read by range requests.  A member
+  that is itself a URL is used as is.
 * ``exptype`` is compared case-insensitively (``"science"``, ``"background"``, ...).
 * :meth:`Association.science_members` and :meth:`Association.missing` list each
   file once, in order of first appearance, even if several products share it
@@ -29,9 +34,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+import posixpath
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Union
+
+from .sources import RemotePath, is_url
 
 __all__ = [
     "AsnMember",
@@ -49,7 +57,7 @@ class AssociationError(ValueError):
 
     def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
         super().__init__(f"association {os.fspath(path)}: {problem}")
-        self.path = Path(path)
+        self.path = _where(path)
         self.problem = problem
 
 
@@ -68,7 +76,9 @@ class AsnMember:
 
     expname: str  #: file name as written in the association
     exptype: str  #: "science", "background", "psf", "imprint", ...
-    path: Path  #: expname resolved against the association's folder
+    #: expname resolved against the association's folder (a URL for a remote association)
+    path: Union[Path, RemotePath]
+    storage_options: Any = field(default=None, compare=False, repr=False)
 
     @property
     def is_science(self) -> bool:
@@ -76,8 +86,25 @@ class AsnMember:
         return self.exptype.lower() == "science"
 
     def exists(self) -> bool:
-        """True if the member file exists."""
+        """True if the member file exists (for a URL: the object does, asked by fsspec)."""
+        if isinstance(self.path, RemotePath):
+            import fsspec
+
+            fs, key = fsspec.core.url_to_fs(self.path, **dict(self.storage_options or {}))
+            return bool(fs.isfile(key))
         return self.path.is_file()
+
+
+def _resolve(base: Union[Path, RemotePath], expname: str) -> Union[Path, RemotePath]:
+    """A member's ``expname`` against the association's folder ``base``."""
+    if is_url(expname):
+        return RemotePath(expname)
+    if isinstance(base, RemotePath):
+        scheme, _, rest = base.partition("://")
+        host, _, folder = rest.partition("/")
+        key = posixpath.normpath(posixpath.join("/" + folder, expname))
+        return RemotePath(f"{scheme}://{host}{key}")
+    return base / expname
 
 
 @dataclass(frozen=True)
@@ -93,7 +120,7 @@ class AsnProduct:
 
 
 def _unique(members: Iterable[AsnMember]) -> tuple[AsnMember, ...]:
-    seen: dict[Path, AsnMember] = {}
+    seen: dict[Any, AsnMember] = {}
     for m in members:
         seen.setdefault(m.path, m)
     return tuple(seen.values())
@@ -103,7 +130,7 @@ def _unique(members: Iterable[AsnMember]) -> tuple[AsnMember, ...]:
 class Association:
     """A parsed association file."""
 
-    path: Path  #: the association file
+    path: Union[Path, RemotePath]  #: the association file (a URL for a remote one)
     asn_id: str
     asn_pool: str
     asn_type: str | None
@@ -150,16 +177,21 @@ def _get(obj: Mapping[str, Any], key: str, kind: type, where: str, path: Path, r
     return value
 
 
-def from_dict(data: Any, path: str | os.PathLike[str]) -> Association:
+def _where(path: str | os.PathLike[str]) -> Union[Path, RemotePath]:
+    return RemotePath(path) if is_url(path) else Path(path)
+
+
+def from_dict(data: Any, path: str | os.PathLike[str], *,
+              storage_options: Any = None) -> Association:
     """Build an :class:`Association` from decoded JSON ``data``.
 
-    ``path`` is the association file: members are resolved against its folder
-    and errors name it.
+    ``path`` is the association file (a path or a URL): members are resolved
+    against its folder and errors name it.
     """
-    path = Path(path)
+    path = _where(path)
     if not isinstance(data, dict):
         raise AssociationError(path, f"top level must be a JSON object, got {type(data).__name__}")
-    base = path.absolute().parent
+    base = path.parent if isinstance(path, RemotePath) else path.absolute().parent
     products = []
     for i, prod in enumerate(_get(data, "products", list, "", path)):
         where = f"products[{i}]"
@@ -171,7 +203,8 @@ def from_dict(data: Any, path: str | os.PathLike[str]) -> Association:
             if not isinstance(mem, dict):
                 raise AssociationError(path, f"{mwhere!r} must be an object, got {type(mem).__name__}")
             expname = _get(mem, "expname", str, mwhere, path)
-            members.append(AsnMember(expname, _get(mem, "exptype", str, mwhere, path), base / expname))
+            members.append(AsnMember(expname, _get(mem, "exptype", str, mwhere, path),
+                                     _resolve(base, expname), storage_options))
         products.append(AsnProduct(_get(prod, "name", str, where, path, required=False), tuple(members)))
     return Association(
         path=path,
@@ -182,17 +215,30 @@ def from_dict(data: Any, path: str | os.PathLike[str]) -> Association:
     )
 
 
-def load(path: str | os.PathLike[str]) -> Association:
-    """Read an association JSON file.
+def _read_bytes(path: Union[Path, RemotePath], storage_options: Any) -> bytes:
+    if not isinstance(path, RemotePath):
+        return path.read_bytes()
+    import fsspec
+
+    try:
+        with fsspec.open(path, "rb", **dict(storage_options or {})) as f:
+            return f.read()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: association not found") from None
+
+
+def load(path: str | os.PathLike[str], *, storage_options: Any = None) -> Association:
+    """Read an association JSON file, from a path or a URL (through fsspec, with
+    ``storage_options``).
 
     Raises :class:`AssociationError` (naming the file) for invalid JSON or
     content; :class:`OSError` if the file cannot be read.
     """
-    path = Path(path)
+    path = _where(path)
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(_read_bytes(path, storage_options))
     except UnicodeDecodeError as exc:
         raise AssociationError(path, f"not UTF-8 text ({exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise AssociationError(path, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
-    return from_dict(data, path)
+    return from_dict(data, path, storage_options=storage_options)

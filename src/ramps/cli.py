@@ -96,7 +96,7 @@ def _inputs(items: Sequence[str]) -> tuple[list[Path], list[str]]:
                     if not m.exists():
                         errors.append(f"{path}: member {m.expname} not found ({m.path})")
                     else:
-                        paths.append(Path(m.path))
+                        paths.append(m.path)
             else:
                 paths.append(path)
     return list(dict.fromkeys(paths)), errors
