@@ -21,6 +21,7 @@ from . import specs
 from .errors import FormatError
 from .fits import asdf_tree
 from .fits.index import HDUIndex, HDUInfo, card_value, read_header, scan_head, scan_rest
+from .fits.tail import find_tail_asdf
 from .fits.read import groups_data, image_view, raw_data, read_image, read_selection
 from .kind import detect_kind, model_name
 from .lazy import Key, LazyImage
@@ -65,6 +66,7 @@ class Product(OpenFile):
         head, resume = scan_head(source)  # a remote file: what follows SCI's data on demand
         if not head:
             raise FormatError(self.path, "no HDUs found")
+        self._tail = resume or 0
         self._index = HDUIndex(head, self.path, None if resume is None else
                                lambda: scan_rest(source, head, resume))
         self._datamodl = self._primary_value("DATAMODL")
@@ -251,8 +253,10 @@ class Product(OpenFile):
         access (``p.meta.exposure.nints``); ``ramps.write(..., meta=p.meta)`` takes it back."""
         if self._tree is None:  # the meta entry alone: the tables the tree links stay unread
             self._check_open()
-            self._tree = wrap(asdf_tree.read_tree(self._source, self._hdus,
-                                                  self._resolve_source, only="meta"))
+            hdus = self._index.known
+            tail = None if self._index.complete else find_tail_asdf(self._source, floor=self._tail)
+            self._tree = wrap(asdf_tree.read_tree(self._source, [hdus[0], tail] if tail else
+                                                  self._hdus, self._resolve_source, only="meta"))
             self._tree_whole = False
         meta = self._tree.get("meta")
         return meta if isinstance(meta, Meta) else Meta()

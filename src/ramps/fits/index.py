@@ -238,7 +238,11 @@ def _scan(source: ByteSource, offset: int, first: int, chunk_size: int | None,
                 resume = next_offset  # the next header is past the bytes read: later
                 offset = next_offset
                 break
-            offset, want = next_offset, (jump_size if next_offset > offset + n else chunk_size)
+            gap = next_offset - (offset + n)  # > 0: the data unit(s) jumped over
+            # many small HDUs (a MOS cal): read through them in growing windows
+            want = chunk_size if gap <= 0 else jump_size if gap >= CHUNK_SIZE else \
+                min(max(want, jump_size) * 2, max(CHUNK_SIZE, chunk_size))
+            offset = next_offset
         else:  # a header longer than the chunk
             want *= 2
     infos = [_info(first + i, rec, source) for i, rec in enumerate(records)]
