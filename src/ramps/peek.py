@@ -20,7 +20,7 @@ __all__ = ["ProductMeta", "read_meta"]
 class ProductMeta(NamedTuple):
     """What :func:`read_meta` returns."""
 
-    header: Any  #: the primary header (astropy Header)
+    header: Any  #: the primary header (astropy Header); None for an ASDF file
     meta: Meta  #: the data-model metadata (the ASDF extension's ``meta``), {} if none
     kind: str | None  #: the product kind, None for a generic FITS file
     model: str | None  #: the data-model class (DATAMODL)
@@ -29,6 +29,9 @@ class ProductMeta(NamedTuple):
 def read_meta(path: str | os.PathLike | Any, *,
               storage_options: dict | None = None) -> ProductMeta:
     """The primary header and data-model metadata of a product (a path, a URL or a
-    file object), reading no array data."""
+    file object), reading no array data.  For an ASDF file (Roman) ``header`` is
+    None and ``meta`` the tree's ``roman.meta`` (the tree and block index are read,
+    no block)."""
     with open_product(path, storage_options=storage_options) as p:
-        return ProductMeta(p.header(0), p.meta, p.kind, p.model)
+        header = p.header(0) if hasattr(p, "header") else None
+        return ProductMeta(header, p.meta, p.kind, p.model)

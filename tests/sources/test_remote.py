@@ -370,3 +370,38 @@ def test_open_exposure_from_url_pattern(tmp_path, s3):
     with ramps.open_exposure(pattern, storage_options=s3.storage_options) as exp:
         assert [p.path.rsplit("/", 1)[1] for p in exp.products] == [p.name for p in local]
         np.testing.assert_array_equal(exp.read("SCI"), data)
+
+
+@pytest.mark.parametrize("compression", ["lz4", None])
+def test_roman_asdf_over_http_fetches_the_tree_then_only_the_blocks_asked_for(
+        tmp_path, http, compression):
+    """A Roman level 1 file roman_datamodels saved: opening it fetches the tree and the
+    block headers (under 64 KiB), p.read("data") then one request of that block's bytes,
+    equal to roman_datamodels' array; the amp33 block is never fetched."""
+    import warnings
+
+    import roman_datamodels.datamodels as rdm
+
+    from ramps.asdf.index import BLOCK_MAGIC
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = rdm.ScienceRawModel.create_fake_data(shape=(4, 256, 256))
+        m.data = np.random.default_rng(1).integers(0, 4000, (4, 256, 256)).astype(np.uint16)
+        m.amp33 = np.random.default_rng(2).integers(0, 4000, m.amp33.shape).astype(np.uint16)
+        path = tmp_path / "r0000101001001001001_0001_wfi01_uncal.asdf"
+        m.save(str(path), all_array_compression=compression)
+    raw = path.read_bytes()
+    spans, pos = [], raw.find(BLOCK_MAGIC)  # each block's data: after magic, size, header
+    while pos != -1:
+        hsize = int.from_bytes(raw[pos + 4:pos + 6], "big")
+        used = int.from_bytes(raw[pos + 22:pos + 30], "big")
+        spans.append((pos + 6 + hsize, pos + 6 + hsize + used))
+        pos = raw.find(BLOCK_MAGIC, spans[-1][1])
+    with ramps.open(http.url(path.name)) as p:
+        assert len(http.log.requests) <= 5 and http.log.bytes_sent() < 64 << 10, http.log.gets
+        http.log.clear()
+        got = p.read("data")
+        (get,) = http.log.gets  # data's block alone (less what the first read brought)
+        assert spans[0][0] <= get[2] < spans[0][1] == get[3]
+    np.testing.assert_array_equal(got, m.data)

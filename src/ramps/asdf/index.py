@@ -123,7 +123,7 @@ def _read_tree(source: ByteSource) -> tuple[dict, int]:
     head = source.read(0, min(size, 5))
     if head != ASDF_MAGIC:
         raise _fail(path, f"not an ASDF file (starts with {head!r}, not {ASDF_MAGIC!r})")
-    window = 1 << 16
+    window = 1 << 14  # grows x4: a remote read of a small tree fetches little block data
     while True:
         blob = source.read(0, min(size, window))
         yaml_at = re.search(rb"(^|\n)(%YAML|---)", blob)
@@ -160,8 +160,10 @@ def _parse_tree(path: str, blob: bytes) -> dict:
 
 def _first_block(source: ByteSource, start: int) -> Optional[int]:
     """Offset of the first block magic at or after ``start`` (None: no blocks).
-    Windows overlap so that a magic or index header across two is found."""
-    pos, step, size = start, 1 << 16, source.size
+    Windows overlap so that a magic or index header across two is found; they
+    start small (the first block usually follows the tree at once, and a remote
+    read should not fetch its data) and grow."""
+    pos, step, size = start, 1 << 12, source.size
     while pos < size:
         n = min(step + len(INDEX_HEADER), size - pos)
         chunk = source.read(pos, n)
@@ -171,6 +173,7 @@ def _first_block(source: ByteSource, start: int) -> Optional[int]:
         if idx >= 0 or pos + n >= size:
             return None
         pos += step
+        step = min(step * 2, 1 << 20)
     return None
 
 
