@@ -295,6 +295,22 @@ def test_http_selection_merges_ranges(tmp_path, http):
     np.testing.assert_array_equal(got, data[1:3, 1:4])
 
 
+def test_http_far_apart_integrations_are_fetched_concurrently_and_decoded(tmp_path, http):
+    """Integrations 0 and 3 lie 2.5 MiB apart, over merge_gap: two requests, made
+    concurrently by RemoteSource.fetch, each decoded when it arrives; the result
+    equals the local data, and fetch yields each merged range once."""
+    data = _uncal(tmp_path / "x_uncal.fits")
+    with ramps.open(http.url("x_uncal.fits")) as p:
+        http.log.clear()
+        got = p.read("SCI", integrations=[3, 0])
+        assert len(http.log.gets) == 2
+        assert http.log.bytes_sent() == 2 * INT_BYTES
+        start = p.hdu("SCI").data_offset
+        ranges = [(start + INT_BYTES, 1000), (start + INT_BYTES + 5000, 1000)]  # near: merged
+        assert list(p.source.fetch(ranges)) == [(start + INT_BYTES, start + INT_BYTES + 6000)]
+    np.testing.assert_array_equal(got, data[[3, 0]])
+
+
 def test_read_meta_over_http(tmp_path, http):
     """A metadata-only read: no request starts inside SCI's data, and the bytes are the
     64 KiB read-ahead from byte 0 (which runs into SCI) plus the small tail after SCI."""

@@ -140,9 +140,9 @@ def read_selection(source: ByteSource, info: HDUInfo, dtype: np.dtype, integrati
     """Decode the chosen integrations (axis 0) and groups (axis 1) of an image.
 
     The byte range of every run of consecutive groups of every chosen integration
-    is planned first and handed to the source's ``prefetch`` (a remote source
-    merges neighbours into few concurrent requests); each range is then decoded
-    into its place in the output."""
+    is planned first and handed to the source's ``fetch`` (a remote source
+    merges neighbours into few concurrent requests); each range is decoded into its
+    place in the output as its request completes."""
     where = f"{source.name}[{info.label}]"
     if len(info.shape) < (2 if groups is not None else 1):
         raise ValueError(f"{where}: a {len(info.shape)}-D image has no "
@@ -176,10 +176,15 @@ def read_selection(source: ByteSource, info: HDUInfo, dtype: np.dtype, integrati
     out = np.empty(shape, dtype)
     flat = out.reshape(-1)
     item = info.dtype.itemsize
-    source.prefetch([(info.data_offset + first * item, count * item) for first, count, _ in runs])
-    for first, count, at in runs:
-        if count:
+    pending = {info.data_offset + first * item: (first, count, at)
+               for first, count, at in runs if count}
+    for start, stop in source.fetch([(o, r[1] * item) for o, r in pending.items()]):
+        # decoded as they arrive: a remote source's other requests go on meanwhile
+        for o in [o for o in pending if start <= o and o + pending[o][1] * item <= stop]:
+            first, count, at = pending.pop(o)
             decode_range(source, info, first, count, dtype, flat[at:at + count], threads)
+    if pending:  # pragma: no cover - every range is yielded by fetch
+        raise AssertionError(f"{source.name}[{info.label}]: ranges not fetched")
     return out
 
 

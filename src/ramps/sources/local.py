@@ -21,7 +21,7 @@ import io
 import mmap
 import os
 import threading
-from typing import Any, BinaryIO, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Iterator, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -53,6 +53,10 @@ class ByteSource(Protocol):
 
     def prefetch(self, ranges: Any) -> None:
         """Fetch ``(offset, size)`` ranges ahead of reading them (a no-op locally)."""
+
+    def fetch(self, ranges: Any) -> Iterator[tuple[int, int]]:
+        """Fetch ``(offset, size)`` ranges, yielding each ``(start, stop)`` fetched (merged
+        neighbours: one range may hold several asked for) once its bytes are in memory."""
 
     def close(self) -> None: ...
 
@@ -95,6 +99,14 @@ class _Source:
     def prefetch(self, ranges: Any) -> None:
         """Fetch ``(offset, size)`` ranges ahead of reading them: a no-op for local
         files; a remote source merges them into few concurrent requests."""
+
+    def fetch(self, ranges: Any) -> Iterator[tuple[int, int]]:
+        """Fetch ``(offset, size)`` ranges, yielding each ``(start, stop)`` once its bytes
+        can be read without waiting: locally, each range as given, at once; a remote
+        source yields merged ranges in the order their requests complete, so that a
+        reader decodes one while the others are still on their way."""
+        for offset, size in ranges:
+            yield int(offset), int(offset) + int(size)
 
     def __enter__(self):
         return self

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -244,23 +244,39 @@ class RemoteSource(_Source):
     def prefetch(self, ranges: Iterable[tuple[int, int]], *, workers: int = 8) -> None:
         """Fetch the ``(offset, size)`` ranges now, neighbours merged into one request
         each and the requests made concurrently; later reads inside them cost none."""
+        for _ in self.fetch(ranges, workers=workers):
+            pass
+
+    def fetch(self, ranges: Iterable[tuple[int, int]], *,
+              workers: int = 8) -> Iterator[tuple[int, int]]:
+        """As :meth:`prefetch`, yielding each merged ``(start, stop)`` as its request
+        completes (first done, first yielded), its bytes then readable at no cost."""
         if self._closed:
             raise ClosedError(f"{self.name}: I/O on a closed source")
         want = [(o, o + s) for o, s in ranges if s > 0]
         for o, stop in want:
             self._check(o, stop - o)
-        todo = [(a, b) for a, b in merge_ranges(want, self.merge_gap)
-                if self._cached(a, b - a) is None]
-        if not todo:
-            return
+        merged = merge_ranges(want, self.merge_gap)
+        todo = [(a, b) for a, b in merged if self._cached(a, b - a) is None]
+        yield from ((a, b) for a, b in merged if (a, b) not in todo)
+
+        def get(r: tuple[int, int]) -> tuple[int, int]:
+            data = self._fetch(*r)
+            with self._lock:
+                self._prefetched[r[0]] = [data, len(data)]
+            return r
+
         if len(todo) == 1:
-            results = [self._fetch(*todo[0])]
-        else:
+            yield get(todo[0])
+        elif todo:
             with ThreadPoolExecutor(min(workers, len(todo))) as pool:
-                results = list(pool.map(lambda r: self._fetch(*r), todo))
-        with self._lock:
-            for (a, _), data in zip(todo, results):
-                self._prefetched[a] = [data, len(data)]
+                futures = [pool.submit(get, r) for r in todo]
+                try:
+                    for f in as_completed(futures):
+                        yield f.result()
+                finally:
+                    for f in futures:
+                        f.cancel()
 
     def release(self, offset: int, size: int) -> None:
         """Count a range as consumed: prefetched data are dropped once every byte of
