@@ -96,6 +96,8 @@ class FastHeader:
             raise Unsupported(f"header[{key!r}] = None (an undefined value)")
         if key in _COMMENTARY or key in self.hdu.structural_keys():
             raise Unsupported(f"header[{key!r}] = ... on an image extension")
+        if key == "EXTVER":
+            self.hdu.ver = value
         for c in self.cards:
             if c[0] == key:  # astropy: the first card of that keyword is updated
                 c[1] = value
@@ -138,6 +140,7 @@ class FastImage:
         self.name = name
         self.data: Optional[np.ndarray] = None
         self.header = FastHeader(self)
+        self.ver = 1  # EXTVER: set with the card by FastHeader, 1 without one (as astropy)
         self._images: Optional[list[str]] = None
         if data is not None:
             self.set_data(data)
@@ -169,10 +172,6 @@ class FastImage:
             return 8, 0
         dt = self.data.dtype
         return FITS_ENCODING[dt.newbyteorder("=") if dt.itemsize > 1 else dt]
-
-    @property
-    def ver(self) -> int:
-        return self.header.get("EXTVER", 1)
 
     def structural_keys(self) -> set[str]:
         keys = {"XTENSION", "BITPIX", "NAXIS", "PCOUNT", "GCOUNT", "EXTNAME"}

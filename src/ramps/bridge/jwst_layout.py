@@ -175,9 +175,13 @@ def _array_writer(ctx: Any, validator: Any, _: Any, instance: Any, schema: dict)
     hdul.set_ver(hdu, index + 1)
 
 
-def _datetime_callback(node: Any) -> Any:
+def _prepare_callback(node: Any) -> Any:
+    """fits_support._normalize_arrays's callback, then _save_from_schema's datetime_callback
+    (both change leaves only, so one walk does what their two walks do)."""
     from astropy import time
 
+    if isinstance(node, np.ndarray):
+        return node if node.flags.c_contiguous else node.copy()
     if isinstance(node, datetime.datetime):
         node = time.Time(node)
     if isinstance(node, time.Time):
@@ -185,15 +189,17 @@ def _datetime_callback(node: Any) -> Any:
     return node
 
 
-def _save_from_schema(hdul: HDUList, tree: dict, schema: dict) -> dict:
-    """fits_support._save_from_schema over :class:`HDUList`."""
+def _save_from_schema(hdul: HDUList, tree: dict, schema: dict, fitsrecs: list) -> dict:
+    """fits_support._normalize_arrays and _save_from_schema over :class:`HDUList`;
+    the FITS_rec nodes left in the tree are listed in ``fitsrecs``."""
     from functools import partial
 
     from asdf import schema as asdf_schema
     from asdf import treeutil
+    from astropy.io.fits import FITS_rec
 
     fs = _fs()
-    tree = treeutil.walk_and_modify(tree, _datetime_callback)
+    tree = treeutil.walk_and_modify(tree, _prepare_callback)
     validators, context = fs._get_validators(hdul)
     writer = partial(_array_writer, context)
     validators.update({"fits_keyword": partial(_element_writer, context),
@@ -209,6 +215,8 @@ def _save_from_schema(hdul: HDUList, tree: dict, schema: dict) -> dict:
             return fs._create_tagged_dict_for_fits_array(hdu, where[id(hdu)])
         if isinstance(node, np.ndarray) and id(node) in datas:
             raise Unsupported("an array of the tree is an HDU's data without a link")
+        if isinstance(node, FITS_rec):
+            fitsrecs.append(node)
         return node
 
     return treeutil.walk_and_modify(tree, callback)
@@ -266,8 +274,8 @@ def model_hdus(model: Any) -> list[Hdu]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Card is too long")
         hdul = HDUList(fits.PrimaryHDU())
-        tree = fs._normalize_arrays(model._instance)
-        tree = _save_from_schema(hdul, tree, model._schema)
+        fitsrecs: list = []
+        tree = _save_from_schema(hdul, model._instance, model._schema, fitsrecs)
         tree = _save_extra_fits(hdul, tree)
         fs._save_history(hdul, tree)
         tree[fs.FITS_HASH_KEY] = fs.fits_hash(hdul)
@@ -275,6 +283,8 @@ def model_hdus(model: Any) -> list[Hdu]:
             hdul.remove(hdul.lookup("ASDF"))
         records = _records(hdul)
         if not getattr(model, "_no_asdf_extension", False):
-            cards, blob = asdf_table(convert_fitsrec_to_array_in_tree(tree), direct=False)
+            if fitsrecs:  # else the walk would only copy the (already copied) tree
+                tree = convert_fitsrec_to_array_in_tree(tree)
+            cards, blob = asdf_table(tree, direct=False)
             records.append(Hdu("ASDF", 1, cards, "bytes", blob, len(blob)))
     return records
