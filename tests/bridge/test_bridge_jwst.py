@@ -123,6 +123,43 @@ def test_data_is_the_array_ramps_made(model_files, monkeypatch):
         assert np.shares_memory(getattr(m, attr), made[attr.upper() if attr != "data" else "SCI"])
 
 
+def test_arrays_are_decoded_while_asdf_loads(model_files, monkeypatch):
+    """The arrays are decoded on a worker thread while the calling thread loads asdf's
+    extensions (stdatamodels' fixed cost); a decode error reaches the caller."""
+    import threading
+
+    where = {}
+    maker, load = jwst._array_maker, jwst._load_asdf_extensions
+
+    def spy(p, targets):
+        array = maker(p, targets)
+
+        def record(info):
+            where[info.name] = threading.current_thread().name
+            if where.get("fail"):
+                raise ramps.errors.TruncatedFileError(p.path, "cut short", info.name)
+            return array(info)
+        return record
+
+    def loading():
+        where["asdf"] = threading.current_thread().name
+        load()
+
+    monkeypatch.setattr(jwst, "_array_maker", spy)
+    monkeypatch.setattr(jwst, "_load_asdf_extensions", loading)
+    w = _quiet()
+    try:
+        m = ramps.open_model(model_files["Level1bModel"], "RampModel")
+        assert where["SCI"].startswith("ramps-open-model")
+        assert where["asdf"] == threading.current_thread().name
+        assert m.data.dtype == np.float32
+        where["fail"] = True
+        with pytest.raises(ramps.errors.TruncatedFileError, match="cut short"):
+            ramps.open_model(model_files["Level1bModel"], "RampModel")
+    finally:
+        w.__exit__(None, None, None)
+
+
 def _root(a):
     while isinstance(a, np.ndarray) and a.base is not None:
         a = a.base
