@@ -103,8 +103,8 @@ def test_data_is_the_array_ramps_made(model_files, monkeypatch):
     made = {}
     maker = jwst._array_maker
 
-    def spy(p, targets):
-        array = maker(p, targets)
+    def spy(p, targets, threads=None):
+        array = maker(p, targets, threads)
 
         def record(info):
             made[info.name] = a = array(info)
@@ -131,8 +131,8 @@ def test_arrays_are_decoded_while_asdf_loads(model_files, monkeypatch):
     where = {}
     maker, load = jwst._array_maker, jwst._load_asdf_extensions
 
-    def spy(p, targets):
-        array = maker(p, targets)
+    def spy(p, targets, threads=None):
+        array = maker(p, targets, threads)
 
         def record(info):
             where[info.name] = threading.current_thread().name
@@ -158,6 +158,29 @@ def test_arrays_are_decoded_while_asdf_loads(model_files, monkeypatch):
             ramps.open_model(model_files["Level1bModel"], "RampModel")
     finally:
         w.__exit__(None, None, None)
+
+
+def test_decode_leaves_the_loading_thread_a_core_for_small_files(model_files, monkeypatch):
+    """Up to SPARE_A_CORE_UP_TO stored bytes the overlapped decode runs on every core
+    but one (asdf's loading has the other); above it on every core (threads=None)."""
+    from ramps._workplan import workers
+
+    seen = []
+    maker = jwst._array_maker
+
+    def spy(p, targets, threads=None):
+        seen.append(threads)
+        return maker(p, targets, threads)
+
+    monkeypatch.setattr(jwst, "_array_maker", spy)
+    w = _quiet()
+    try:
+        ramps.open_model(model_files["Level1bModel"], "RampModel")
+        monkeypatch.setattr(jwst, "SPARE_A_CORE_UP_TO", 0)
+        ramps.open_model(model_files["Level1bModel"], "RampModel")
+    finally:
+        w.__exit__(None, None, None)
+    assert seen == [workers(None) - 1 if workers(None) > 1 else None, None]
 
 
 def _root(a):
