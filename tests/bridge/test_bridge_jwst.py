@@ -147,6 +147,7 @@ def test_arrays_are_decoded_while_asdf_loads(model_files, monkeypatch):
 
     monkeypatch.setattr(jwst, "_array_maker", spy)
     monkeypatch.setattr(jwst, "_load_asdf_extensions", loading)
+    monkeypatch.setattr(jwst, "_asdf_extensions_loaded", lambda: False)  # a new process
     w = _quiet()
     try:
         m = ramps.open_model(model_files["Level1bModel"], "RampModel")
@@ -160,27 +161,39 @@ def test_arrays_are_decoded_while_asdf_loads(model_files, monkeypatch):
         w.__exit__(None, None, None)
 
 
-def test_decode_leaves_the_loading_thread_a_core_for_small_files(model_files, monkeypatch):
-    """Up to SPARE_A_CORE_UP_TO stored bytes the overlapped decode runs on every core
-    but one (asdf's loading has the other); above it on every core (threads=None)."""
+def test_decode_threads(model_files, monkeypatch):
+    """While asdf loads: up to SPARE_A_CORE_UP_TO stored bytes the decode runs on every
+    core but one (the loading has the other), above it on every core; once asdf's
+    extensions are loaded (here, in this test process), in the caller's thread on every
+    core (threads=None)."""
+    import threading
+
     from ramps._workplan import workers
 
     seen = []
     maker = jwst._array_maker
 
     def spy(p, targets, threads=None):
-        seen.append(threads)
-        return maker(p, targets, threads)
+        array = maker(p, targets, threads)
+
+        def record(info):
+            seen.append((threads, threading.current_thread() is threading.main_thread()))
+            return array(info)
+        return record
 
     monkeypatch.setattr(jwst, "_array_maker", spy)
     w = _quiet()
     try:
+        assert jwst._asdf_extensions_loaded()
+        ramps.open_model(model_files["Level1bModel"], "RampModel")
+        monkeypatch.setattr(jwst, "_asdf_extensions_loaded", lambda: False)
         ramps.open_model(model_files["Level1bModel"], "RampModel")
         monkeypatch.setattr(jwst, "SPARE_A_CORE_UP_TO", 0)
         ramps.open_model(model_files["Level1bModel"], "RampModel")
     finally:
         w.__exit__(None, None, None)
-    assert seen == [workers(None) - 1 if workers(None) > 1 else None, None]
+    spare = workers(None) - 1 if workers(None) > 1 else None
+    assert seen == [(None, True), (spare, False), (None, False)]
 
 
 def _root(a):

@@ -141,6 +141,14 @@ def _unsupported(p: Any) -> bool:
     return any(h.kind not in SUPPORTED_KINDS or h.zimage for h in p.hdus)
 
 
+def _asdf_extensions_loaded() -> bool:
+    """Whether asdf has loaded its extensions in this process (asdf keeps them in
+    ``AsdfConfig._extensions``; should that change, they count as not loaded)."""
+    import asdf
+
+    return getattr(asdf.get_config(), "_extensions", None) is not None
+
+
 def _load_asdf_extensions() -> None:
     """What stdatamodels' first model of a process spends 1.5-2 s on, on one core with
     the GIL held: asdf loading every installed extension (its entry points, their
@@ -162,12 +170,16 @@ def _decode_while_loading(p: Any, targets: dict[str, np.dtype]) -> tuple[dict[in
     """``({hdu index: array}, array maker)`` of ``p``'s image HDUs, decoded on a worker
     thread while this one loads asdf's extensions (:func:`_load_asdf_extensions`): the
     C kernels release the GIL, so on a multi-core machine the decode is mostly hidden
-    behind stdatamodels' fixed cost instead of added to it."""
+    behind stdatamodels' fixed cost instead of added to it.  Once they are loaded (a
+    later model of the process), decoded here on every core."""
     from concurrent.futures import ThreadPoolExecutor
 
     from .._workplan import workers
 
     images = [info for info in p.hdus if info.kind != "BINTABLE" and info.shape]
+    if _asdf_extensions_loaded():
+        array = _array_maker(p, targets)
+        return {info.index: array(info) for info in images}, array
     cores = workers(None)
     spare = cores > 1 and sum(i.data_size for i in images) <= SPARE_A_CORE_UP_TO
     array = _array_maker(p, targets, cores - 1 if spare else None)
