@@ -262,7 +262,11 @@ def tso_goal(text, kind, group, case, base=None, target=1.0, mode="fresh"):
     kind: "faster" (base time / case time >= target), "within" (case time / base
     time <= target), "gbps_frac" (case GB/s / base GB/s >= target), "rss_out"
     (peak RSS / group output bytes <= target), "rss_below" (peak RSS < target
-    bytes), "seconds" (case time < target s).  ``case``/``base`` are row names.
+    bytes), "seconds" (case time < target s), "fixed_plus" (``base`` is a pair
+    (fixed, work) of row names: case time <= fixed time + target x work time),
+    "rss_over" ((case peak RSS - base peak RSS) / group output bytes <= target: the
+    memory beyond what the base route's process holds, e.g. an empty model).
+    ``case``/``base`` are row names.
     """
     TSO_GOALS.append((text, kind, group, mode, case, base, target))
 
@@ -470,6 +474,11 @@ def _goal_results():
     goals = sorted(TSO_GOALS, key=lambda g: TSO_GROUPS[g[2]]["order"][0])
     for text, kind, group, mode, case, base, target in goals:
         rows = {r.name: r for r in TSO_ROWS if r.group == group and r.mode == mode}
+        fixed = None
+        if isinstance(base, tuple):  # "fixed_plus": (fixed row, work row)
+            fixed, base = rows.get(base[0]), base[1]
+            if fixed is None:
+                base = "(fixed row not run)"
         r, b = rows.get(case), rows.get(base) if base else None
         if base and base.startswith("role:"):  # the fastest row of that role
             same = [x for x in rows.values() if x.role == base[5:]]
@@ -499,6 +508,16 @@ def _goal_results():
         elif kind == "seconds":
             v = r.median
             ok, fig = v < target, f"{v:.3f} s"
+        elif kind == "rss_over":
+            out_b = TSO_GROUPS[group]["out_bytes"] or r.nbytes
+            v = (r.peak - b.peak) / out_b
+            ok, fig = v <= target, (f"{v:.3f}x ({r.peak / 1e6:.0f} MB - {b.peak / 1e6:.0f} MB "
+                                    f"for {out_b / 1e6:.0f} MB)")
+        elif kind == "fixed_plus":
+            bar = fixed.median + target * b.median
+            v = r.median / bar
+            ok, fig = v <= 1, (f"{r.median:.3f} s vs {fixed.median:.3f} + {target:g} x "
+                               f"{b.median:.3f} = {bar:.3f} s")
         else:
             raise ValueError(kind)
         if b is not None and base.startswith("role:"):

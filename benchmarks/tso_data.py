@@ -30,6 +30,9 @@ Files (``jw01366004001_04101_00001-seg001_nrcalong_<kind>.fits``):
 * ``mos_cal.fits`` (300 slits x SCI, DQ, ERR, WAVELENGTH, VAR_POISSON,
   VAR_RNOISE, VAR_FLAT of 25 x 341: 2,102 HDUs) and ``mos<N>_cal.fits``, the
   same with few slits for the slow stdatamodels routes in small mode.
+* ``..._uncal47.fits`` (large mode, :func:`ensure_mid_uncal`, made on first use
+  by the data-model benchmarks, kept apart from the manifest): the first 47
+  integrations of the uncal, 493 MB, the size the data-model issue quotes.
 """
 
 from __future__ import annotations
@@ -60,6 +63,8 @@ MOS_NAMES = ("SCI", "DQ", "ERR", "WAVELENGTH", "VAR_POISSON", "VAR_RNOISE", "VAR
 MOS_SHAPE = (25, 341)
 #: Slits of the MOS file the slow stdatamodels routes use in small mode.
 MOS_FEW = 20
+#: Integrations of the ~500 MB uncal of the data-model benchmarks (large mode).
+MID_NINTS = 47
 BASE = "jw01366004001_04101_00001-seg001_nrcalong"
 SAT_LEVEL = 62000
 
@@ -118,6 +123,11 @@ class TsoData:
     @property
     def rateints(self) -> Path:
         return self.path("rateints")
+
+    @property
+    def uncal_mid(self) -> Path:
+        """The :data:`MID_NINTS`-integration uncal (see :func:`ensure_mid_uncal`)."""
+        return self.folder / f"{BASE}_uncal{MID_NINTS}.fits"
 
     @property
     def mos(self) -> Path:
@@ -247,13 +257,34 @@ def _per_int_stream(shape, dtype, nints, make, bitpix, bzero=0.0):
     return StreamedArray(shape, dtype, chunks)
 
 
-def _write_uncal(d: TsoData, scene: _Scene) -> None:
+def _write_uncal(d: TsoData, scene: _Scene, path: Path | None = None,
+                 nints: int | None = None) -> None:
     import ramps
 
-    sci = _per_int_stream(d.shape, np.uint16, d.nints, scene.counts, 16, 32768.0)
-    ramps.write(d.uncal, "uncal", {"SCI": sci, "GROUP": _group_table(d.nints),
-                                   "INT_TIMES": _int_times(d.nints)},
-                meta=_meta("Level1bModel", d.nints), overwrite=True, checksum=True)
+    nints = nints or d.nints
+    sci = _per_int_stream((nints,) + d.plane, np.uint16, nints, scene.counts, 16, 32768.0)
+    ramps.write(path or d.uncal, "uncal", {"SCI": sci, "GROUP": _group_table(nints),
+                                           "INT_TIMES": _int_times(nints)},
+                meta=_meta("Level1bModel", nints), overwrite=True, checksum=True)
+
+
+def ensure_mid_uncal(d: TsoData, log=print) -> Path:
+    """The :data:`MID_NINTS`-integration uncal beside ``d``'s files (written as the uncal
+    is, on first use; a ``.json`` beside it records what it holds)."""
+    path, note = d.uncal_mid, d.uncal_mid.with_suffix(".json")
+    want = {"version": VERSION, "shape": [MID_NINTS, *d.plane]}
+    try:
+        if path.exists() and json.loads(note.read_text()) == want:
+            return path
+    except (OSError, ValueError):
+        pass
+    note.unlink(missing_ok=True)
+    t = time.perf_counter()
+    _write_uncal(d, _Scene(), path, MID_NINTS)
+    note.write_text(json.dumps(want))
+    log(f"  uncal of {MID_NINTS} integrations ({path.stat().st_size / 1e6:.0f} MB): "
+        f"{time.perf_counter() - t:.1f} s")
+    return path
 
 
 def _write_ramp(d: TsoData, scene: _Scene) -> None:

@@ -103,8 +103,8 @@ def test_data_is_the_array_ramps_made(model_files, monkeypatch):
     made = {}
     maker = jwst._array_maker
 
-    def spy(p, targets):
-        array = maker(p, targets)
+    def spy(p, targets, threads=None):
+        array = maker(p, targets, threads)
 
         def record(info):
             made[info.name] = a = array(info)
@@ -121,6 +121,79 @@ def test_data_is_the_array_ramps_made(model_files, monkeypatch):
             w.__exit__(None, None, None)
         assert np.shares_memory(m.data, made["SCI"])
         assert np.shares_memory(getattr(m, attr), made[attr.upper() if attr != "data" else "SCI"])
+
+
+def test_arrays_are_decoded_while_asdf_loads(model_files, monkeypatch):
+    """The arrays are decoded on a worker thread while the calling thread loads asdf's
+    extensions (stdatamodels' fixed cost); a decode error reaches the caller."""
+    import threading
+
+    where = {}
+    maker, load = jwst._array_maker, jwst._load_asdf_extensions
+
+    def spy(p, targets, threads=None):
+        array = maker(p, targets, threads)
+
+        def record(info):
+            where[info.name] = threading.current_thread().name
+            if where.get("fail"):
+                raise ramps.errors.TruncatedFileError(p.path, "cut short", info.name)
+            return array(info)
+        return record
+
+    def loading():
+        where["asdf"] = threading.current_thread().name
+        load()
+
+    monkeypatch.setattr(jwst, "_array_maker", spy)
+    monkeypatch.setattr(jwst, "_load_asdf_extensions", loading)
+    monkeypatch.setattr(jwst, "_asdf_extensions_loaded", lambda: False)  # a new process
+    w = _quiet()
+    try:
+        m = ramps.open_model(model_files["Level1bModel"], "RampModel")
+        assert where["SCI"].startswith("ramps-open-model")
+        assert where["asdf"] == threading.current_thread().name
+        assert m.data.dtype == np.float32
+        where["fail"] = True
+        with pytest.raises(ramps.errors.TruncatedFileError, match="cut short"):
+            ramps.open_model(model_files["Level1bModel"], "RampModel")
+    finally:
+        w.__exit__(None, None, None)
+
+
+def test_decode_threads(model_files, monkeypatch):
+    """While asdf loads: up to SPARE_A_CORE_UP_TO stored bytes the decode runs on every
+    core but one (the loading has the other), above it on every core; once asdf's
+    extensions are loaded (here, in this test process), in the caller's thread on every
+    core (threads=None)."""
+    import threading
+
+    from ramps._workplan import workers
+
+    seen = []
+    maker = jwst._array_maker
+
+    def spy(p, targets, threads=None):
+        array = maker(p, targets, threads)
+
+        def record(info):
+            seen.append((threads, threading.current_thread() is threading.main_thread()))
+            return array(info)
+        return record
+
+    monkeypatch.setattr(jwst, "_array_maker", spy)
+    w = _quiet()
+    try:
+        assert jwst._asdf_extensions_loaded()
+        ramps.open_model(model_files["Level1bModel"], "RampModel")
+        monkeypatch.setattr(jwst, "_asdf_extensions_loaded", lambda: False)
+        ramps.open_model(model_files["Level1bModel"], "RampModel")
+        monkeypatch.setattr(jwst, "SPARE_A_CORE_UP_TO", 0)
+        ramps.open_model(model_files["Level1bModel"], "RampModel")
+    finally:
+        w.__exit__(None, None, None)
+    spare = workers(None) - 1 if workers(None) > 1 else None
+    assert seen == [(None, True), (spare, False), (None, False)]
 
 
 def _root(a):

@@ -106,3 +106,22 @@ def test_tree_edits():
     assert get_node(copied, ("meta", "a")) == 1 and get_node(copied, ("meta", "b", "c")) is None
     with pytest.raises(ValueError, match="meta.a"):
         put_node(copied, ("meta", "a", "b"), 2)
+
+
+def test_not_direct_and_model_root_trees_go_through_asdf_in_flow_style():
+    """``direct=False`` writes a plain tree through asdf (asdf_library and history, as
+    stdatamodels' files have them); a model's tree (an AsdfObject root) gets its
+    many array nodes in flow style too, and reads back as the same tree."""
+    from asdf.tags.core import AsdfObject
+
+    nodes = {f"a{i}": ndarray_node("SCI", i, np.dtype(">f4"), (2, 3)) for i in range(1, 80)}
+    plain = tree_of(**nodes)
+    assert b"asdf_library" not in asdf_blob(plain)
+    for tree in (plain, AsdfObject(plain)):
+        blob = asdf_blob(tree, direct=False)
+        assert b"asdf_library" in blob
+        assert blob.count(b"!<tag:stsci.edu:asdf/core/ndarray-") == len(nodes)
+        with asdf.open(io.BytesIO(blob)) as af:
+            assert af.tree["meta"] == plain["meta"]
+            assert [(af.tree[k]._source, tuple(af.tree[k].shape)) for k in nodes] == \
+                   [(f"fits:SCI,{i}", (2, 3)) for i in range(1, 80)]

@@ -175,9 +175,11 @@ class _RootTree(dict):
     """The tree's root, emitted with the core/asdf tag."""
 
 
-def asdf_blob(tree: dict) -> bytes:
+def asdf_blob(tree: dict, direct: bool = True) -> bytes:
     """The ASDF file holding ``tree``: emitted directly when it is plain (see
-    :func:`_asdf_blob_yaml`), otherwise written by the asdf library.
+    :func:`_asdf_blob_yaml`) and ``direct``, otherwise written by the asdf library
+    (which adds its ``asdf_library`` and ``history`` entries, as stdatamodels' files
+    have them).
 
     asdf validates every tagged node on write (about 0.3 ms per ndarray node,
     no switch in asdf 6), which for a 300-slit MultiSlitModel (2,100 nodes)
@@ -189,7 +191,7 @@ def asdf_blob(tree: dict) -> bytes:
     validates it); only the YAML layout of those nodes differs.  Should the
     tokens not come back one for one, the plain asdf write is used.
     """
-    fast = _asdf_blob_yaml(tree)
+    fast = _asdf_blob_yaml(tree) if direct else None
     if fast is not None:
         return fast
     import asdf
@@ -208,8 +210,8 @@ def asdf_blob(tree: dict) -> bytes:
         if getattr(node, "_tag", None) == tag and isinstance(node.get("source"), str):
             nodes.append(node)
             return f"{token}{len(nodes) - 1}"
-        if isinstance(node, dict) and type(node) is dict:
-            return {k: swap(v) for k, v in node.items()}
+        if type(node) is dict or type(node).__name__ == "AsdfObject":  # a model's root
+            return type(node)({k: swap(v) for k, v in node.items()})
         if isinstance(node, list):
             return [swap(v) for v in node]
         return node
@@ -227,10 +229,11 @@ def asdf_blob(tree: dict) -> bytes:
     return "".join(out).encode("utf-8")
 
 
-def asdf_table(tree: dict) -> tuple[list[str], bytes]:
+def asdf_table(tree: dict, direct: bool = True) -> tuple[list[str], bytes]:
     """The ASDF BINTABLE holding ``tree``: (header card images, data), as
-    stdatamodels.fits_support._create_asdf_hdu writes it."""
-    blob = asdf_blob(tree)
+    stdatamodels.fits_support._create_asdf_hdu writes it (``direct``: see
+    :func:`asdf_blob`)."""
+    blob = asdf_blob(tree, direct)
     cards = [card("XTENSION", "BINTABLE", "binary table extension"),
              card("BITPIX", 8, "array data type"),
              card("NAXIS", 2, "number of array dimensions"),
