@@ -31,6 +31,9 @@ __all__ = ["CODECS", "DecodeError", "Target", "get_codec", "LZ4_CHUNK"]
 #: Input bytes per lz4 chunk when writing (asdf's default compression_block_size).
 LZ4_CHUNK = 1 << 22
 _STEP = 1 << 22  # zlib/bzp2: bytes fed or produced per call
+#: lz4: compressed bytes decoded per batch, their mapped pages released after it
+#: (peak memory is the output plus about this much, or two chunks per thread).
+_WINDOW = 8 << 20
 
 
 class DecodeError(ValueError):
@@ -87,10 +90,10 @@ class Lz4:
     def decode(self, comp: np.ndarray, data_size: int, target: Target,
                threads: int = 0, chunks: Optional[tuple] = None,
                release: Optional[Callable[[int, int], None]] = None) -> None:
-        """Decode the chunks holding ``target``'s range, a batch of chunks (four
-        per thread) at a time; ``release(lo, hi)`` is told each compressed byte
-        range once consumed (the reader drops those mapped pages: peak memory
-        is the output plus one batch)."""
+        """Decode the chunks holding ``target``'s range, a batch of chunks at a
+        time (two per thread, or _WINDOW compressed bytes); ``release(lo, hi)``
+        is told each compressed byte range once consumed (the reader drops
+        those mapped pages: peak memory is the output plus one batch)."""
         so, sl, ro, rl = chunks if chunks is not None else self.chunks(comp)
         total = int(rl.sum(dtype=np.uint64)) if rl.size else 0
         if total != data_size:
@@ -104,13 +107,16 @@ class Lz4:
         a, b = int(sel[0]), int(sel[-1]) + 1
         item = target.stored.itemsize
         first = a  # the batch being decoded, for error messages
+        aligned = not ((ro[a:b] % item).any() or (rl[a:b] % item).any())
         try:
-            if int(ro[a]) == lo and int(ends[b - 1]) == hi and target.lz4_convert is not None:
-                step = max(8, 4 * _core.max_threads(threads))
+            fused = target.lz4_convert == _core.LZ4_RAW or (
+                target.lz4_convert is not None and aligned)  # no value split by a chunk
+            if int(ro[a]) == lo and int(ends[b - 1]) == hi and fused:
                 shift = 0 if target.lz4_convert == _core.LZ4_RAW else 1
                 out = target.bytes()
-                for s in range(a, b, step):
-                    e, first = min(s + step, b), s
+                nt = max(1, _core.max_threads(threads))
+                for s, e in _batches(sl.astype(np.int64) + _core.LZ4_CHUNK_HEADER, a, b, 2 * nt):
+                    first = s
                     base, stop = int(ro[s]), int(ends[e - 1])
                     _core.lz4_decode_chunks(comp, so[s:e], sl[s:e], ro[s:e], rl[s:e], base,
                                             out[(base - lo) << shift:(stop - lo) << shift],
@@ -118,7 +124,6 @@ class Lz4:
                     if release is not None:
                         release(int(so[s]) - 8, int(so[e - 1]) + int(sl[e - 1]))
                 return
-            aligned = not ((ro[a:b] % item).any() or (rl[a:b] % item).any())
             batch = max(1, 2 * _core.max_threads(threads)) if aligned else b - a
             for s in range(a, b, batch):
                 e, first = min(s + batch, b), s
@@ -151,6 +156,20 @@ class Lz4:
             _core.lz4_compress_chunks(data, chunk, scratch, stride, lens, threads)
             view = memoryview(scratch)
             yield [view[c * stride:c * stride + int(lens[c])] for c in range(n)]
+
+
+def _batches(sizes: np.ndarray, a: int, b: int, least: int) -> Iterator[tuple[int, int]]:
+    """Chunk ranges [s, e) of [a, b) to decode together: at least ``least``
+    chunks (two per thread: the threads stay busy to the end of a batch), more
+    while their compressed bytes stay under _WINDOW (many small chunks)."""
+    ends = np.cumsum(sizes[a:b], dtype=np.int64)
+    s = a
+    while s < b:
+        before = int(ends[s - a - 1]) if s > a else 0
+        e = max(s + least, a + int(np.searchsorted(ends, before + _WINDOW, "right")))
+        e = min(e, b)
+        yield s, e
+        s = e
 
 
 class _Stream:
