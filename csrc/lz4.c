@@ -214,7 +214,7 @@ int ramps_lz4_decode_chunks(const uint8_t *src, size_t n, const uint64_t *src_of
                             const uint32_t *src_len, const uint64_t *raw_off,
                             const uint32_t *raw_len, size_t n_chunks, uint64_t raw_base,
                             uint8_t *out, size_t out_size, int convert, int threads,
-                            ramps_lz4_error *err) {
+                            ramps_lz4_done_fn done, void *ctx, ramps_lz4_error *err) {
     if (!err || (n_chunks && (!src_off || !src_len || !raw_off || !raw_len)) ||
         (!src && n) || (!out && out_size))
         return RAMPS_EINVAL;
@@ -244,7 +244,9 @@ int ramps_lz4_decode_chunks(const uint8_t *src, size_t n, const uint64_t *src_of
     /* Each chunk decodes inside its own output range: raw straight there; to
      * float32 into the upper half of its float32 range, then converted in
      * place while its bytes are still in cache (no buffer, no second pass over
-     * the output).  Threads take the chunks one at a time. */
+     * the output).  Threads take the chunks one at a time, in order, and tell
+     * `done` as each is decoded: a caller dropping those pages keeps only the
+     * chunks in flight mapped, with no pause of all threads to do it. */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (ptrdiff_t c = 0; c < (ptrdiff_t)n_chunks; c++) {
         int problem = 0;
@@ -254,6 +256,7 @@ int ramps_lz4_decode_chunks(const uint8_t *src, size_t n, const uint64_t *src_of
         if (ramps_lz4_decompress(sbase + src_off[c], src_len[c], target + (shift ? want : 0),
                                  want, &got, &problem) == RAMPS_OK)
             problem = 0;
+        if (done) done(ctx, (size_t)c); /* src's bytes of chunk c are not read again */
         if (problem == 0 && got != want) problem = RAMPS_LZ4_TOO_SHORT;
         if (problem == 0 && shift)
             convert_in_place(target, want / 2, convert == RAMPS_LZ4_U16SWAP_F32);

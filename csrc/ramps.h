@@ -288,12 +288,16 @@ int ramps_lz4_scan_chunks(const uint8_t *src, size_t n, uint64_t *src_off, uint3
  * converted there in place: no buffer).  Every chunk must decode to exactly
  * raw_len[c] bytes.  RAMPS_EINVAL when a chunk lies outside src or out (or
  * splits an element); RAMPS_EFORMAT with err naming the first failing chunk
- * (the output ranges of failed chunks hold unspecified bytes). */
+ * (the output ranges of failed chunks hold unspecified bytes).  done, when
+ * not NULL, is called with ctx and c once chunk c's bytes of src are no longer
+ * read (decoded or failed), by the thread that decoded it, so possibly from
+ * several threads at once: the caller may drop those pages of a mapped file. */
+typedef void (*ramps_lz4_done_fn)(void *ctx, size_t chunk);
 int ramps_lz4_decode_chunks(const uint8_t *src, size_t n, const uint64_t *src_off,
                             const uint32_t *src_len, const uint64_t *raw_off,
                             const uint32_t *raw_len, size_t n_chunks, uint64_t raw_base,
                             uint8_t *out, size_t out_size, int convert, int threads,
-                            ramps_lz4_error *err);
+                            ramps_lz4_done_fn done, void *ctx, ramps_lz4_error *err);
 
 /* Compress src[0..n) as asdf lz4 chunks of chunk_size input bytes, in
  * parallel: chunk c (header included) goes to dst + c * dst_stride and is

@@ -148,3 +148,33 @@ def test_chunk_scan_error_names_the_block_offset():
     blob = np.frombuffer(b"\x00\x00\x00\x09" + b"\x00" * 9 + b"\x00\x00", np.uint8)
     with pytest.raises(codecs.DecodeError, match="lz4 chunk 1 at byte 13"):
         Lz4().chunks(blob)
+
+
+def _mapped_rss(path) -> int:
+    """Bytes of ``path`` mapped into this process (Linux: /proc/self/smaps)."""
+    total, mine = 0, False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            head = line.split()
+            if "-" in head[0] and len(head) >= 5 and ":" not in head[0]:
+                mine = len(head) >= 6 and head[-1] == str(path)
+            elif mine and head[0] == "Rss:":
+                total += int(head[1]) * 1024
+    return total
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/smaps"),
+                    reason="needs Linux's /proc/self/smaps")
+def test_mapped_chunks_leave_the_process_as_decoded(tmp_path):
+    """A read of a mapped lz4 block drops each chunk's pages once decoded: after
+    it, the file's pages mapped in this process are a small part of the block
+    (chunk edges), where touching the block without dropping maps all of it."""
+    path, data = _l1_file(tmp_path, (6, 1024, 1024))  # 12 MiB: three 4 MiB chunks
+    with ramps.open(path) as p:
+        blk = p.index.block_of(p.info("data"))
+        got = p.read("data", dtype="float32")
+        np.testing.assert_array_equal(got, data.astype(np.float32))
+        after = _mapped_rss(path)
+        assert after < blk.used_size // 4, (after, blk.used_size)
+        int(p.source.view(blk.data_offset, blk.used_size).sum())  # touch it all
+        assert _mapped_rss(path) > blk.used_size * 3 // 4

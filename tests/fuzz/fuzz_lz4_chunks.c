@@ -12,7 +12,8 @@
  *   - as one raw LZ4 block decoded into the capacity: RAMPS_OK or
  *     RAMPS_EFORMAT with a problem code, never more than cap bytes;
  *   - as an asdf lz4 block: scanned (counts alone, then records, which must
- *     agree and lie inside the input) and decoded into an exact-size output;
+ *     agree and lie inside the input) and decoded into an exact-size output,
+ *     every chunk reported done once;
  *   - as data: compressed as a block and as chunks of the chunk size, then
  *     scanned and decoded again, which must give the data back exactly, and
  *     (chunks of an even size) decoded to float32, native and byte-swapped,
@@ -49,6 +50,9 @@ static void check_roundtrip(const uint8_t *in, size_t n) {
     free(z), free(back);
 }
 
+/* ramps_lz4_decode_chunks' done callback: counts the calls per chunk. */
+static void count_done(void *ctx, size_t chunk) { ((uint8_t *)ctx)[chunk]++; }
+
 /* Scan src as asdf lz4 chunks; decode them into an exact-size output. */
 static void check_chunks(const uint8_t *src, size_t n, int convert, int threads,
                          const uint8_t *expect) {
@@ -75,16 +79,21 @@ static void check_chunks(const uint8_t *src, size_t n, int convert, int threads,
     const unsigned shift = convert == 1 || convert == 2;
     const size_t out_size = (size_t)total << shift;
     uint8_t *out = fuzz_alloc(out_size);
+    uint8_t *seen = fuzz_alloc(k);
+    memset(seen, 0, k);
     const int ds = ramps_lz4_decode_chunks(src, n, soff, slen, roff, rlen, k, 0, out, out_size,
-                                           convert, threads, &err);
+                                           convert, threads, count_done, seen, &err);
     FUZZ_CHECK(ds == RAMPS_OK || ds == RAMPS_EFORMAT || ds == RAMPS_EINVAL);
+    for (size_t c = 0; c < k; c++) /* each chunk reported done once, unless refused */
+        FUZZ_CHECK(seen[c] == (ds == RAMPS_EINVAL ? 0 : 1));
+    free(seen);
     if (convert == 3) FUZZ_CHECK(ds == RAMPS_EINVAL);
     if (ds == RAMPS_EFORMAT) FUZZ_CHECK(err.chunk < k && err.problem >= 1 && err.problem <= 5);
     if (expect && convert == 0)
         FUZZ_CHECK(ds == RAMPS_OK && (!total || !memcmp(out, expect, total)));
     if (total) /* the last non-empty chunk lands outside an output one byte short */
         FUZZ_CHECK(ramps_lz4_decode_chunks(src, n, soff, slen, roff, rlen, k, 0, out,
-                                           (size_t)total - 1, 0, threads, &err) == RAMPS_EINVAL);
+                                           (size_t)total - 1, 0, threads, NULL, NULL, &err) == RAMPS_EINVAL);
     free(soff), free(roff), free(slen), free(rlen), free(out);
 }
 
@@ -114,7 +123,7 @@ static void check_converted(const uint8_t *in, size_t n, size_t chunk, int threa
     uint8_t *out = fuzz_alloc(2 * n);
     for (int convert = RAMPS_LZ4_U16_F32; convert <= RAMPS_LZ4_U16SWAP_F32; convert++) {
         FUZZ_CHECK(ramps_lz4_decode_chunks(block, blen, soff, slen, roff, rlen, k, 0, out,
-                                           2 * n, convert, threads, &err) == RAMPS_OK);
+                                           2 * n, convert, threads, NULL, NULL, &err) == RAMPS_OK);
         for (size_t i = 0; i < n / 2; i++) {
             uint16_t v;
             memcpy(&v, in + 2 * i, 2);

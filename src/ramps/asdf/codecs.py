@@ -89,11 +89,14 @@ class Lz4:
 
     def decode(self, comp: np.ndarray, data_size: int, target: Target,
                threads: int = 0, chunks: Optional[tuple] = None,
-               release: Optional[Callable[[int, int], None]] = None) -> None:
-        """Decode the chunks holding ``target``'s range, a batch of chunks at a
-        time (two per thread, or _WINDOW compressed bytes); ``release(lo, hi)``
-        is told each compressed byte range once consumed (the reader drops
-        those mapped pages: peak memory is the output plus one batch)."""
+               release: Optional[Callable[[int, int], None]] = None,
+               mapped: bool = False) -> None:
+        """Decode the chunks holding ``target``'s range.  ``mapped``: ``comp``
+        maps a file, and each chunk's pages are dropped from the process as
+        soon as a thread has decoded it (in C: peak memory is the output plus
+        the chunks in flight).  Otherwise, with ``release``, chunks go in
+        batches (two per thread, or _WINDOW compressed bytes) and
+        ``release(lo, hi)`` is told each batch's compressed byte range."""
         so, sl, ro, rl = chunks if chunks is not None else self.chunks(comp)
         total = int(rl.sum(dtype=np.uint64)) if rl.size else 0
         if total != data_size:
@@ -115,13 +118,15 @@ class Lz4:
                 shift = 0 if target.lz4_convert == _core.LZ4_RAW else 1
                 out = target.bytes()
                 nt = max(1, _core.max_threads(threads))
-                for s, e in _batches(sl.astype(np.int64) + _core.LZ4_CHUNK_HEADER, a, b, 2 * nt):
+                batches = ([(a, b)] if mapped or release is None else
+                           _batches(sl.astype(np.int64) + _core.LZ4_CHUNK_HEADER, a, b, 2 * nt))
+                for s, e in batches:
                     first = s
                     base, stop = int(ro[s]), int(ends[e - 1])
                     _core.lz4_decode_chunks(comp, so[s:e], sl[s:e], ro[s:e], rl[s:e], base,
                                             out[(base - lo) << shift:(stop - lo) << shift],
-                                            target.lz4_convert, threads)
-                    if release is not None:
+                                            target.lz4_convert, threads, mapped)
+                    if release is not None and not mapped:
                         release(int(so[s]) - 8, int(so[e - 1]) + int(sl[e - 1]))
                 return
             batch = max(1, 2 * _core.max_threads(threads)) if aligned else b - a
@@ -130,7 +135,7 @@ class Lz4:
                 base, stop = int(ro[s]), int(ends[e - 1])
                 scratch = np.empty(stop - base, np.uint8)
                 _core.lz4_decode_chunks(comp, so[s:e], sl[s:e], ro[s:e], rl[s:e], base,
-                                        scratch, _core.LZ4_RAW, threads)
+                                        scratch, _core.LZ4_RAW, threads, mapped)
                 x, y = max(lo, base), min(hi, stop)
                 target.put(x, scratch[x - base:y - base])
         except _core.Lz4Error as e:

@@ -291,9 +291,10 @@ class AsdfProduct(OpenFile):
                 chunks = self._chunks.get(blk.index)
                 if chunks is None:
                     chunks = self._chunks[blk.index] = codec.chunks(comp)
-            if blk.compression == "lz4":
+            if blk.compression == "lz4":  # a mapped file: C drops each chunk's pages
                 codec.decode(comp, blk.data_size, target, threads, chunks, lambda a, b:
-                             self._source.release(blk.data_offset + a, b - a))
+                             self._source.release(blk.data_offset + a, b - a),
+                             mapped=bool(getattr(self._source, "zero_copy", False)))
             else:
                 codec.decode(comp, blk.data_size, target, threads, chunks)
         except DecodeError as e:
