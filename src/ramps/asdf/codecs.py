@@ -147,17 +147,17 @@ class Lz4:
                threads: int = 0, chunk: int = LZ4_CHUNK) -> Iterator[list]:
         """Batches (lists) of compressed chunks of the ``nbytes`` bytes that
         ``get(lo, hi)`` hands out, two chunks per thread compressed in parallel
-        per batch.  Two buffers alternate: a batch stays valid while the next
-        one is compressed (the writer hashes and writes it meanwhile)."""
+        per batch.  Three buffers rotate: a batch stays valid while the next two
+        are compressed (the writer hashes and writes it meanwhile)."""
         per = max(1, 2 * _core.max_threads(threads))
         stride = _core.LZ4_CHUNK_HEADER + _core.lz4_bound(chunk)
-        buffers = [np.empty(per * stride, np.uint8) for _ in range(2)]
+        buffers = [np.empty(per * stride, np.uint8) for _ in range(3)]
         for k, lo in enumerate(range(0, nbytes, per * chunk)):
             hi = min(nbytes, lo + per * chunk)
             data = np.ascontiguousarray(get(lo, hi)).view(np.uint8).reshape(-1)
             n = (hi - lo + chunk - 1) // chunk
             lens = np.empty(n, np.uint32)
-            scratch = buffers[k % 2]
+            scratch = buffers[k % 3]
             _core.lz4_compress_chunks(data, chunk, scratch, stride, lens, threads)
             view = memoryview(scratch)
             yield [view[c * stride:c * stride + int(lens[c])] for c in range(n)]
