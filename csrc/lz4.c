@@ -1,5 +1,6 @@
 /*
- * lz4.c - LZ4 block decoder and encoder, and the chunk layout asdf uses.
+ * lz4.c - LZ4 block decoder, and the chunk layout asdf uses (the encoder:
+ * lz4_encode.c).
  *
  * Written from the LZ4 block format description (not from the reference
  * code): a block is a series of sequences, each
@@ -8,9 +9,7 @@
  *   added until one is not 255), literals, a 2-byte little-endian offset
  *   (1..65535, counted back from the current output position) and the
  *   match (copied from earlier output, possibly overlapping itself).
- * The last sequence has literals only.  The encoder also keeps the format's
- * end-of-block rules (the last 5 bytes are literals, no match starts in the
- * last 12 bytes), which the reference decoder enforces.
+ * The last sequence has literals only.
  *
  * asdf's "lz4" block compression is a run of chunks: a 4-byte big-endian
  * size n, then n bytes which are python-lz4's framing of one block: a 4-byte
@@ -22,27 +21,7 @@
 #include "common.h"
 #include "ramps.h"
 
-#include <stdlib.h>
-
 #define LZ4_MINMATCH 4
-#define LZ4_LASTLITERALS 5 /* the last 5 bytes of a block are literals */
-#define LZ4_MFLIMIT 12     /* no match starts in the last 12 bytes */
-#define LZ4_MAX_DISTANCE 65535
-#define LZ4_HASH_LOG 14    /* 16384 entries: 64 KiB of stack per call */
-
-size_t ramps_lz4_bound(size_t n) { return n + n / 255 + 16; }
-
-static inline uint32_t rd32(const uint8_t *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-static inline void st_le32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
 
 /* ---- decoder ------------------------------------------------------------- */
 
@@ -74,37 +53,60 @@ int ramps_lz4_decompress(const uint8_t *src, size_t n, uint8_t *dst, size_t cap,
     if (!dst) dst = &none;
     *written = 0;
     *problem = 0;
+    if (n == 0) {
+        *problem = RAMPS_LZ4_TRUNCATED;
+        return RAMPS_EFORMAT;
+    }
     const uint8_t *ip = src;
     const uint8_t *const iend = src + n;
     uint8_t *op = dst;
     uint8_t *const oend = dst + cap;
     int bad = 0;
-    if (n == 0) {
-        *problem = RAMPS_LZ4_TRUNCATED;
-        return RAMPS_EFORMAT;
-    }
     for (;;) {
         if (ip >= iend) { bad = RAMPS_LZ4_TRUNCATED; break; }
         const unsigned token = *ip++;
         size_t lit = token >> 4;
-        if (lit == 15) {
-            unsigned b;
-            do {
-                if (ip >= iend) { bad = RAMPS_LZ4_TRUNCATED; break; }
-                b = *ip++;
-                lit += b;
-            } while (b == 255 && lit <= n);
-            if (bad) break;
+        /* Fast path, the common sequence (noisy detector data is mostly short
+         * literal runs and 4..18-byte matches): fixed-size copies instead of
+         * length-dependent ones, so the only branches are well predicted.
+         * Needs 14 + 2 input bytes after the literals' start (this is then not
+         * the last sequence), room for 16 + 24 output bytes, a match offset
+         * of at least 8 (each 8-byte copy reads bytes already written). */
+        if (lit < 15 && iend - ip >= 18 && oend - op >= 40) {
+            memcpy(op, ip, 16); /* lit <= 14: the extra bytes are overwritten later */
+            op += lit;
+            ip += lit;
+            const size_t off = (size_t)ip[0] | (size_t)ip[1] << 8;
+            const size_t ml = token & 15;
+            if (ml < 15 && off >= 8 && off <= (size_t)(op - dst)) {
+                const uint8_t *m = op - off;
+                ip += 2;
+                memcpy(op, m, 8);
+                memcpy(op + 8, m + 8, 8);
+                memcpy(op + 16, m + 16, 8);
+                op += ml + LZ4_MINMATCH;
+                continue;
+            }
+        } else {
+            if (lit == 15) {
+                unsigned b;
+                do {
+                    if (ip >= iend) { bad = RAMPS_LZ4_TRUNCATED; break; }
+                    b = *ip++;
+                    lit += b;
+                } while (b == 255 && lit <= n);
+                if (bad) break;
+            }
+            if ((size_t)(iend - ip) < lit) { bad = RAMPS_LZ4_TRUNCATED; break; }
+            if ((size_t)(oend - op) < lit) { bad = RAMPS_LZ4_TOO_LONG; break; }
+            if (lit <= 16 && iend - ip >= 16 && oend - op >= 16)
+                memcpy(op, ip, 16); /* wild copy: the extra bytes are overwritten later */
+            else if (lit)
+                memcpy(op, ip, lit);
+            op += lit;
+            ip += lit;
+            if (ip == iend) break; /* the last sequence: literals only */
         }
-        if ((size_t)(iend - ip) < lit) { bad = RAMPS_LZ4_TRUNCATED; break; }
-        if ((size_t)(oend - op) < lit) { bad = RAMPS_LZ4_TOO_LONG; break; }
-        if (lit <= 16 && iend - ip >= 16 && oend - op >= 16)
-            memcpy(op, ip, 16); /* wild copy: the extra bytes are overwritten later */
-        else if (lit)
-            memcpy(op, ip, lit);
-        op += lit;
-        ip += lit;
-        if (ip == iend) break; /* the last sequence: literals only */
         if (iend - ip < 2) { bad = RAMPS_LZ4_TRUNCATED; break; }
         const size_t off = (size_t)ip[0] | (size_t)ip[1] << 8;
         ip += 2;
@@ -132,92 +134,40 @@ int ramps_lz4_decompress(const uint8_t *src, size_t n, uint8_t *dst, size_t cap,
     return RAMPS_OK;
 }
 
-/* ---- encoder ------------------------------------------------------------- */
+/* ---- uint16 -> float32 in place ------------------------------------------ */
 
-static inline uint32_t lz4_hash(uint32_t seq) {
-    return (seq * 2654435761u) >> (32 - LZ4_HASH_LOG);
+static inline void convert_one(uint8_t *f, const uint8_t *u, size_t i, int swap) {
+    uint16_t v;
+    if (swap)
+        v = ld_be16(u + 2 * i);
+    else
+        memcpy(&v, u + 2 * i, 2);
+    const float x = (float)v;
+    memcpy(f + 4 * i, &x, 4);
 }
 
-/* A length field's extension bytes (after the 15 in the token). */
-static inline uint8_t *put_length(uint8_t *op, size_t len) {
-    for (; len >= 255; len -= 255) *op++ = 255;
-    *op++ = (uint8_t)len;
-    return op;
-}
-
-/* One sequence: literals src[anchor, ip), then a match (off, ml) unless ml
- * is 0 (the last sequence).  The caller has room for the worst case. */
-static uint8_t *put_sequence(uint8_t *op, const uint8_t *lits, size_t nlit, size_t off,
-                             size_t ml) {
-    uint8_t *token = op++;
-    const size_t mcode = ml ? ml - LZ4_MINMATCH : 0;
-    *token = (uint8_t)((nlit >= 15 ? 15u : (unsigned)nlit) << 4 |
-                       (mcode >= 15 ? 15u : (unsigned)mcode));
-    if (nlit >= 15) op = put_length(op, nlit - 15);
-    if (nlit) memcpy(op, lits, nlit);
-    op += nlit;
-    if (ml) {
-        *op++ = (uint8_t)off;
-        *op++ = (uint8_t)(off >> 8);
-        if (mcode >= 15) op = put_length(op, mcode - 15);
+/* Convert the count uint16 values decoded into the upper half of a chunk's
+ * float32 range, u = f + 2 count, to float32 at f[0 .. 4 count), in place,
+ * front to back.  The stores of values [i, i + 8) end at byte 4 (i + 8) of f,
+ * the loads still to come start at byte 2 count + 2 (i + 8), and
+ * 4 (i + 8) <= 2 count + 2 (i + 8) since i + 8 <= count: loading a group of 8
+ * (or one value) before storing it never overwrites a value not yet loaded.
+ * Written out with SSE2 (the compiler's vectoriser sees the ranges overlap
+ * and keeps the scalar loop); the plain loop is the same conversion. */
+static void convert_in_place(uint8_t *f, size_t count, int swap) {
+    const uint8_t *u = f + 2 * count;
+    size_t i = 0;
+#if RAMPS_SSE2
+    const __m128i zero = _mm_setzero_si128();
+    for (; i + 8 <= count; i += 8) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(u + 2 * i));
+        if (swap) v = _mm_or_si128(_mm_slli_epi16(v, 8), _mm_srli_epi16(v, 8));
+        float *o = (float *)(void *)(f + 4 * i);
+        _mm_storeu_ps(o, _mm_cvtepi32_ps(_mm_unpacklo_epi16(v, zero)));
+        _mm_storeu_ps(o + 4, _mm_cvtepi32_ps(_mm_unpackhi_epi16(v, zero)));
     }
-    return op;
-}
-
-int ramps_lz4_compress(const uint8_t *src, size_t n, uint8_t *dst, size_t cap,
-                       size_t *written) {
-    if (!written || (!src && n) || !dst || n > RAMPS_LZ4_MAX_INPUT ||
-        cap < ramps_lz4_bound(n))
-        return RAMPS_EINVAL;
-    uint32_t table[1u << LZ4_HASH_LOG];
-    memset(table, 0, sizeof table);
-    uint8_t *op = dst;
-    size_t anchor = 0;
-    if (n > LZ4_MFLIMIT) {
-        const size_t last_start = n - LZ4_MFLIMIT;     /* a match starts at or before */
-        const size_t match_end = n - LZ4_LASTLITERALS; /* and ends at or before */
-        size_t ip = 0;
-        unsigned misses = 0;
-        while (ip <= last_start) {
-            const uint32_t seq = rd32(src + ip);
-            const uint32_t h = lz4_hash(seq);
-            size_t ref = table[h];
-            table[h] = (uint32_t)ip;
-            if (ref < ip && ip - ref <= LZ4_MAX_DISTANCE && rd32(src + ref) == seq) {
-                while (ip > anchor && ref > 0 && src[ip - 1] == src[ref - 1]) {
-                    ip--;
-                    ref--;
-                }
-                size_t len = LZ4_MINMATCH;
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-                while (ip + len + 8 <= match_end) { /* 8 bytes at a time */
-                    uint64_t a, b;
-                    memcpy(&a, src + ip + len, 8);
-                    memcpy(&b, src + ref + len, 8);
-                    if (a != b) {
-                        len += (size_t)__builtin_ctzll(a ^ b) >> 3;
-                        goto extended;
-                    }
-                    len += 8;
-                }
 #endif
-                while (ip + len < match_end && src[ip + len] == src[ref + len]) len++;
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            extended:
-#endif
-                op = put_sequence(op, src + anchor, ip - anchor, ip - ref, len);
-                ip += len;
-                anchor = ip;
-                misses = 0;
-                if (ip <= last_start) table[lz4_hash(rd32(src + ip - 2))] = (uint32_t)(ip - 2);
-            } else {
-                ip += 1 + (misses++ >> 6); /* skip faster through incompressible bytes */
-            }
-        }
-    }
-    op = put_sequence(op, src + anchor, n - anchor, 0, 0);
-    *written = (size_t)(op - dst);
-    return RAMPS_OK;
+    for (; i < count; i++) convert_one(f, u, i, swap);
 }
 
 /* ---- asdf chunks --------------------------------------------------------- */
@@ -260,25 +210,11 @@ int ramps_lz4_scan_chunks(const uint8_t *src, size_t n, uint64_t *src_off, uint3
     return RAMPS_OK;
 }
 
-/* Convert count stored elements from in to the output type. */
-static void convert_out(const uint8_t *in, uint8_t *out, size_t count, int convert) {
-    float *o = (float *)(void *)out;
-    if (convert == RAMPS_LZ4_U16_F32) {
-        for (size_t i = 0; i < count; i++) {
-            uint16_t v;
-            memcpy(&v, in + 2 * i, 2);
-            o[i] = (float)v;
-        }
-    } else { /* RAMPS_LZ4_U16SWAP_F32 */
-        for (size_t i = 0; i < count; i++) o[i] = (float)ld_be16(in + 2 * i);
-    }
-}
-
 int ramps_lz4_decode_chunks(const uint8_t *src, size_t n, const uint64_t *src_off,
                             const uint32_t *src_len, const uint64_t *raw_off,
                             const uint32_t *raw_len, size_t n_chunks, uint64_t raw_base,
                             uint8_t *out, size_t out_size, int convert, int threads,
-                            ramps_lz4_error *err) {
+                            ramps_lz4_done_fn done, void *ctx, ramps_lz4_error *err) {
     if (!err || (n_chunks && (!src_off || !src_len || !raw_off || !raw_len)) ||
         (!src && n) || (!out && out_size))
         return RAMPS_EINVAL;
@@ -286,7 +222,6 @@ int ramps_lz4_decode_chunks(const uint8_t *src, size_t n, const uint64_t *src_of
         convert != RAMPS_LZ4_U16SWAP_F32)
         return RAMPS_EINVAL;
     const unsigned shift = convert == RAMPS_LZ4_RAW ? 0 : 1; /* out bytes = raw << shift */
-    size_t scratch = 0;
     for (size_t i = 0; i < n_chunks; i++) {
         if (src_off[i] > n || src_len[i] > n - src_off[i] || raw_off[i] < raw_base)
             return RAMPS_EINVAL;
@@ -295,7 +230,6 @@ int ramps_lz4_decode_chunks(const uint8_t *src, size_t n, const uint64_t *src_of
         if (at > (uint64_t)out_size >> shift ||
             raw_len[i] > ((uint64_t)out_size >> shift) - at)
             return RAMPS_EINVAL;
-        if (raw_len[i] > scratch) scratch = raw_len[i];
     }
     err->chunk = n_chunks;
     err->problem = 0;
@@ -304,74 +238,38 @@ int ramps_lz4_decode_chunks(const uint8_t *src, size_t n, const uint64_t *src_of
     int nt = n_chunks > 1 ? ramps_nthreads(threads, (size_t)-1) : 1;
     if ((size_t)nt > n_chunks) nt = (int)n_chunks;
     (void)nt;
-#pragma omp parallel num_threads(nt)
-    {
-        uint8_t *buf = NULL;
-        int ok = 1;
-        if (shift && scratch) {
-            buf = (uint8_t *)malloc(scratch);
-            ok = buf != NULL;
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (ptrdiff_t c = 0; c < (ptrdiff_t)n_chunks; c++) {
-            int problem = 0, st = RAMPS_OK;
-            size_t got = 0;
-            const size_t want = raw_len[c];
-            uint8_t *target = out + ((raw_off[c] - raw_base) << shift);
-            if (!ok) {
-                st = RAMPS_ENOMEM;
-            } else {
-                st = ramps_lz4_decompress(src + src_off[c], src_len[c], shift ? buf : target,
-                                          want, &got, &problem);
-                if (st == RAMPS_OK && got != want) {
-                    st = RAMPS_EFORMAT;
-                    problem = RAMPS_LZ4_TOO_SHORT;
-                }
-                if (st == RAMPS_OK && shift) convert_out(buf, target, want / 2, convert);
-            }
-            if (st != RAMPS_OK) {
-#pragma omp critical(ramps_lz4_err)
-                {
-                    if ((size_t)c < err->chunk) {
-                        err->chunk = (size_t)c;
-                        err->problem = problem;
-                        err->produced = got;
-                        status = st;
-                    }
-                }
-            }
-        }
-        free(buf);
-    }
-    return status;
-}
-
-int ramps_lz4_compress_chunks(const uint8_t *src, size_t n, size_t chunk_size, uint8_t *dst,
-                              size_t dst_stride, uint32_t *dst_len, int threads) {
-    if ((!src && n) || !dst_len || chunk_size == 0 || chunk_size > RAMPS_LZ4_MAX_INPUT ||
-        dst_stride < RAMPS_LZ4_CHUNK_HEADER + ramps_lz4_bound(chunk_size) || (!dst && n))
-        return RAMPS_EINVAL;
-    const size_t n_chunks = (n + chunk_size - 1) / chunk_size;
-    int nt = n_chunks > 1 ? ramps_nthreads(threads, (size_t)-1) : 1;
-    if ((size_t)nt > n_chunks) nt = (int)n_chunks;
-    (void)nt;
-    int status = RAMPS_OK;
+    uint8_t none = 0; /* no pointer arithmetic on NULL: src and out are NULL only */
+    const uint8_t *const sbase = src ? src : &none; /* when every chunk is empty */
+    uint8_t *const obase = out ? out : &none;
+    /* Each chunk decodes inside its own output range: raw straight there; to
+     * float32 into the upper half of its float32 range, then converted in
+     * place while its bytes are still in cache (no buffer, no second pass over
+     * the output).  Threads take the chunks one at a time, in order, and tell
+     * `done` as each is decoded: a caller dropping those pages keeps only the
+     * chunks in flight mapped, with no pause of all threads to do it. */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (ptrdiff_t c = 0; c < (ptrdiff_t)n_chunks; c++) {
-        const size_t lo = (size_t)c * chunk_size;
-        const size_t len = n - lo < chunk_size ? n - lo : chunk_size;
-        uint8_t *o = dst + (size_t)c * dst_stride;
-        size_t clen = 0;
-        const int st = ramps_lz4_compress(src + lo, len, o + RAMPS_LZ4_CHUNK_HEADER,
-                                          dst_stride - RAMPS_LZ4_CHUNK_HEADER, &clen);
-        if (st != RAMPS_OK) {
-#pragma omp critical(ramps_lz4_cerr)
-            status = st;
-            dst_len[c] = 0;
-        } else {
-            st_be32(o, (uint32_t)(clen + 4));
-            st_le32(o + 4, (uint32_t)len);
-            dst_len[c] = (uint32_t)(clen + RAMPS_LZ4_CHUNK_HEADER);
+        int problem = 0;
+        size_t got = 0;
+        const size_t want = raw_len[c];
+        uint8_t *target = obase + ((raw_off[c] - raw_base) << shift);
+        if (ramps_lz4_decompress(sbase + src_off[c], src_len[c], target + (shift ? want : 0),
+                                 want, &got, &problem) == RAMPS_OK)
+            problem = 0;
+        if (done) done(ctx, (size_t)c); /* src's bytes of chunk c are not read again */
+        if (problem == 0 && got != want) problem = RAMPS_LZ4_TOO_SHORT;
+        if (problem == 0 && shift)
+            convert_in_place(target, want / 2, convert == RAMPS_LZ4_U16SWAP_F32);
+        if (problem) {
+#pragma omp critical(ramps_lz4_err)
+            {
+                if ((size_t)c < err->chunk) {
+                    err->chunk = (size_t)c;
+                    err->problem = problem;
+                    err->produced = got;
+                    status = RAMPS_EFORMAT;
+                }
+            }
         }
     }
     return status;

@@ -284,15 +284,20 @@ int ramps_lz4_scan_chunks(const uint8_t *src, size_t n, uint64_t *src_off, uint3
 /* Decode n_chunks chunks (as scanned) in parallel into out, the decoded bytes
  * from raw_base on: chunk c lands at (raw_off[c] - raw_base) << s, s = 0 for
  * RAMPS_LZ4_RAW (straight into out) and 1 for the uint16 -> float32
- * conversions (through a per-thread buffer of one chunk).  Every chunk must
- * decode to exactly raw_len[c] bytes.  RAMPS_EINVAL when a chunk lies outside
- * src or out (or splits an element); RAMPS_EFORMAT / RAMPS_ENOMEM with err
- * naming the first failing chunk. */
+ * conversions (decoded into the upper half of the chunk's float32 range and
+ * converted there in place: no buffer).  Every chunk must decode to exactly
+ * raw_len[c] bytes.  RAMPS_EINVAL when a chunk lies outside src or out (or
+ * splits an element); RAMPS_EFORMAT with err naming the first failing chunk
+ * (the output ranges of failed chunks hold unspecified bytes).  done, when
+ * not NULL, is called with ctx and c once chunk c's bytes of src are no longer
+ * read (decoded or failed), by the thread that decoded it, so possibly from
+ * several threads at once: the caller may drop those pages of a mapped file. */
+typedef void (*ramps_lz4_done_fn)(void *ctx, size_t chunk);
 int ramps_lz4_decode_chunks(const uint8_t *src, size_t n, const uint64_t *src_off,
                             const uint32_t *src_len, const uint64_t *raw_off,
                             const uint32_t *raw_len, size_t n_chunks, uint64_t raw_base,
                             uint8_t *out, size_t out_size, int convert, int threads,
-                            ramps_lz4_error *err);
+                            ramps_lz4_done_fn done, void *ctx, ramps_lz4_error *err);
 
 /* Compress src[0..n) as asdf lz4 chunks of chunk_size input bytes, in
  * parallel: chunk c (header included) goes to dst + c * dst_stride and is

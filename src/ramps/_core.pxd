@@ -120,6 +120,7 @@ cdef extern from "ramps.h" nogil:
         size_t chunk
         int32_t problem
         uint64_t produced
+    ctypedef void (*ramps_lz4_done_fn)(void *ctx, size_t chunk) noexcept nogil
     size_t ramps_lz4_bound(size_t n)
     int ramps_lz4_decompress(const uint8_t *src, size_t n, uint8_t *dst, size_t cap,
                              size_t *written, int *problem)
@@ -133,7 +134,7 @@ cdef extern from "ramps.h" nogil:
                                 const uint32_t *src_len, const uint64_t *raw_off,
                                 const uint32_t *raw_len, size_t n_chunks, uint64_t raw_base,
                                 uint8_t *out, size_t out_size, int convert, int threads,
-                                ramps_lz4_error *err)
+                                ramps_lz4_done_fn done, void *ctx, ramps_lz4_error *err)
     int ramps_lz4_compress_chunks(const uint8_t *src, size_t n, size_t chunk_size,
                                   uint8_t *dst, size_t dst_stride, uint32_t *dst_len,
                                   int threads)

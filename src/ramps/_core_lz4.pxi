@@ -85,24 +85,74 @@ def lz4_scan_chunks(const uint8_t[::1] src):
     return so, sl, ro, rl
 
 
+cdef extern from *:
+    """
+    /* Drop the whole pages inside [p, p + n) from this process's page tables
+     * (MADV_DONTNEED): for a file mapped read-only the page cache keeps them
+     * and a later read faults them back in; the pages leave the process's RSS. */
+    #if defined(__unix__) || defined(__APPLE__)
+    #include <sys/mman.h>
+    #include <unistd.h>
+    static void ramps_drop_pages(const unsigned char *p, size_t n) {
+        const long sz = sysconf(_SC_PAGESIZE);
+        const uintptr_t page = sz > 0 ? (uintptr_t)sz : 4096;
+        const uintptr_t lo = ((uintptr_t)p + page - 1) / page * page;
+        const uintptr_t hi = ((uintptr_t)p + n) / page * page;
+        if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
+    #else
+    static void ramps_drop_pages(const unsigned char *p, size_t n) { (void)p; (void)n; }
+    #endif
+    """
+    void ramps_drop_pages(const uint8_t *p, size_t n) noexcept nogil
+
+
+ctypedef struct _DropChunks:
+    const uint8_t *src
+    size_t n
+    const uint64_t *so
+    const uint32_t *sl
+
+
+cdef void _drop_chunk(void *ctx, size_t c) noexcept nogil:
+    """ramps_lz4_decode_chunks' done callback: drop chunk c's pages, header
+    included (never outside src)."""
+    cdef _DropChunks *d = <_DropChunks *>ctx
+    cdef uint64_t lo = d.so[c] - RAMPS_LZ4_CHUNK_HEADER if d.so[c] >= RAMPS_LZ4_CHUNK_HEADER else 0
+    cdef uint64_t hi = d.so[c] + d.sl[c]
+    if hi > d.n:
+        hi = d.n
+    if hi > lo:
+        ramps_drop_pages(d.src + lo, hi - lo)
+
+
 def lz4_decode_chunks(const uint8_t[::1] src, const uint64_t[::1] src_off,
                       const uint32_t[::1] src_len, const uint64_t[::1] raw_off,
                       const uint32_t[::1] raw_len, uint64_t raw_base, uint8_t[::1] out,
-                      int convert=0, int threads=0):
+                      int convert=0, int threads=0, bint drop_mapped=False):
     """Decode chunks (as lz4_scan_chunks lists them) into ``out`` (bytes), in
-    parallel, converting uint16 to float32 when ``convert`` says so."""
+    parallel, converting uint16 to float32 when ``convert`` says so.
+
+    ``drop_mapped``: ``src`` maps a file read-only, and each chunk's pages are
+    dropped from the process (madvise DONTNEED) as soon as it is decoded, by
+    the thread that decoded it: the peak RSS is the output plus the chunks in
+    flight.  Never on other memory: dropped anonymous pages read back as zeros."""
     cdef size_t n = src_off.shape[0]
     cdef ramps_lz4_error err
     cdef int st
+    cdef _DropChunks drop
+    cdef ramps_lz4_done_fn done = _drop_chunk if drop_mapped else <ramps_lz4_done_fn>NULL
     _need(src_len.shape[0], n, "src_len")
     _need(raw_off.shape[0], n, "raw_off")
     _need(raw_len.shape[0], n, "raw_len")
     if n == 0:
         return
+    drop.src, drop.n, drop.so, drop.sl = _u8(src), src.shape[0], &src_off[0], &src_len[0]
     with nogil:
         st = ramps_lz4_decode_chunks(_u8(src), src.shape[0], &src_off[0], &src_len[0],
                                      &raw_off[0], &raw_len[0], n, raw_base, _wu8(out),
-                                     out.shape[0], convert, threads, &err)
+                                     out.shape[0], convert, threads,
+                                     done, &drop, &err)
     if st == RAMPS_EFORMAT:
         raise Lz4Error(err.problem, err.chunk, err.produced)
     if st == RAMPS_EINVAL:

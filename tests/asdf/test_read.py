@@ -258,9 +258,13 @@ def test_truncated_roman_file(tmp_path, roman_file):
     assert "cut.asdf" in str(e.value) and e.value.extension
 
 
-def test_bad_chunk_is_named_beyond_the_first_batch(tmp_path):
-    """20 chunks of 4000 bytes decode in batches of 8 or more; chunk 10 claiming
-    3904 bytes (and chunk 11 4096, so totals agree) is reported as chunk 10."""
+def test_bad_chunk_is_named_beyond_the_first_batch(tmp_path, monkeypatch):
+    """20 chunks of 4000 bytes decode in batches (here of 2-3 chunks: a 12 KB
+    window); chunk 10 claiming 3904 bytes (and chunk 11 4096, so totals agree)
+    is reported as chunk 10."""
+    from ramps.asdf import codecs
+
+    monkeypatch.setattr(codecs, "_WINDOW", 12_000)
     data = np.arange(40000, dtype=np.uint16)
     path, raw, at = lz4_chunk_sizes(tmp_path, data)
     pos = at

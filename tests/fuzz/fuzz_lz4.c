@@ -42,13 +42,13 @@ static void decode_chunks(const uint8_t *data, size_t size) {
     if (so && ro && sl && rl && a && b &&
         ramps_lz4_scan_chunks(data, size, so, sl, ro, rl, n, &n, &total, &err) == RAMPS_OK) {
         int s1 = ramps_lz4_decode_chunks(data, size, so, sl, ro, rl, n, 0, a, total,
-                                         RAMPS_LZ4_RAW, 1, &err);
+                                         RAMPS_LZ4_RAW, 1, NULL, NULL, &err);
         size_t c1 = err.chunk;
         int s2 = ramps_lz4_decode_chunks(data, size, so, sl, ro, rl, n, 0, a, total,
-                                         RAMPS_LZ4_RAW, 2, &err);
+                                         RAMPS_LZ4_RAW, 2, NULL, NULL, &err);
         if (s1 != s2 || (s1 == RAMPS_EFORMAT && c1 != err.chunk)) abort();
         int s3 = ramps_lz4_decode_chunks(data, size, so, sl, ro, rl, n, 0, b, 2 * total,
-                                         RAMPS_LZ4_U16_F32, 2, &err);
+                                         RAMPS_LZ4_U16_F32, 2, NULL, NULL, &err);
         if (s3 != RAMPS_OK && s3 != RAMPS_EFORMAT && s3 != RAMPS_EINVAL) abort();
     }
     free(so); free(ro); free(sl); free(rl); free(a); free(b);

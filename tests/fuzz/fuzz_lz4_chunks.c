@@ -12,9 +12,12 @@
  *   - as one raw LZ4 block decoded into the capacity: RAMPS_OK or
  *     RAMPS_EFORMAT with a problem code, never more than cap bytes;
  *   - as an asdf lz4 block: scanned (counts alone, then records, which must
- *     agree and lie inside the input) and decoded into an exact-size output;
+ *     agree and lie inside the input) and decoded into an exact-size output,
+ *     every chunk reported done once;
  *   - as data: compressed as a block and as chunks of the chunk size, then
- *     scanned and decoded again, which must give the data back exactly. */
+ *     scanned and decoded again, which must give the data back exactly, and
+ *     (chunks of an even size) decoded to float32, native and byte-swapped,
+ *     equal to the scalar conversion. */
 #include "fuzz_common.h"
 
 #define MAX_RAW ((uint64_t)1 << 20)
@@ -47,6 +50,9 @@ static void check_roundtrip(const uint8_t *in, size_t n) {
     free(z), free(back);
 }
 
+/* ramps_lz4_decode_chunks' done callback: counts the calls per chunk. */
+static void count_done(void *ctx, size_t chunk) { ((uint8_t *)ctx)[chunk]++; }
+
 /* Scan src as asdf lz4 chunks; decode them into an exact-size output. */
 static void check_chunks(const uint8_t *src, size_t n, int convert, int threads,
                          const uint8_t *expect) {
@@ -73,17 +79,60 @@ static void check_chunks(const uint8_t *src, size_t n, int convert, int threads,
     const unsigned shift = convert == 1 || convert == 2;
     const size_t out_size = (size_t)total << shift;
     uint8_t *out = fuzz_alloc(out_size);
+    uint8_t *seen = fuzz_alloc(k);
+    memset(seen, 0, k);
     const int ds = ramps_lz4_decode_chunks(src, n, soff, slen, roff, rlen, k, 0, out, out_size,
-                                           convert, threads, &err);
+                                           convert, threads, count_done, seen, &err);
     FUZZ_CHECK(ds == RAMPS_OK || ds == RAMPS_EFORMAT || ds == RAMPS_EINVAL);
+    for (size_t c = 0; c < k; c++) /* each chunk reported done once, unless refused */
+        FUZZ_CHECK(seen[c] == (ds == RAMPS_EINVAL ? 0 : 1));
+    free(seen);
     if (convert == 3) FUZZ_CHECK(ds == RAMPS_EINVAL);
     if (ds == RAMPS_EFORMAT) FUZZ_CHECK(err.chunk < k && err.problem >= 1 && err.problem <= 5);
     if (expect && convert == 0)
         FUZZ_CHECK(ds == RAMPS_OK && (!total || !memcmp(out, expect, total)));
     if (total) /* the last non-empty chunk lands outside an output one byte short */
         FUZZ_CHECK(ramps_lz4_decode_chunks(src, n, soff, slen, roff, rlen, k, 0, out,
-                                           (size_t)total - 1, 0, threads, &err) == RAMPS_EINVAL);
+                                           (size_t)total - 1, 0, threads, NULL, NULL, &err) == RAMPS_EINVAL);
     free(soff), free(roff), free(slen), free(rlen), free(out);
+}
+
+/* Data -> asdf lz4 chunks of an even size -> decoded to float32, as native
+ * and as byte-swapped uint16: each value equals the scalar conversion (the
+ * decoder writes uint16 into the upper half of each chunk's float32 range
+ * and converts there in place; any overlap bug changes values). */
+static void check_converted(const uint8_t *in, size_t n, size_t chunk, int threads) {
+    n &= ~(size_t)1;
+    chunk += chunk & 1;
+    const size_t nch = (n + chunk - 1) / chunk;
+    const size_t stride = RAMPS_LZ4_CHUNK_HEADER + ramps_lz4_bound(chunk);
+    uint8_t *z = fuzz_alloc(nch * stride), *block = fuzz_alloc(nch * stride);
+    uint32_t *zlen = fuzz_alloc(4 * nch);
+    FUZZ_CHECK(ramps_lz4_compress_chunks(in, n, chunk, z, stride, zlen, threads) == RAMPS_OK);
+    size_t blen = 0, k = 0;
+    for (size_t c = 0; c < nch; c++) {
+        memcpy(block + blen, z + c * stride, zlen[c]);
+        blen += zlen[c];
+    }
+    uint64_t total = 0;
+    ramps_lz4_error err;
+    uint64_t *soff = fuzz_alloc(8 * nch + 8), *roff = fuzz_alloc(8 * nch + 8);
+    uint32_t *slen = fuzz_alloc(4 * nch + 4), *rlen = fuzz_alloc(4 * nch + 4);
+    FUZZ_CHECK(ramps_lz4_scan_chunks(block, blen, soff, slen, roff, rlen, nch, &k, &total,
+                                     &err) == RAMPS_OK && k == nch && total == n);
+    uint8_t *out = fuzz_alloc(2 * n);
+    for (int convert = RAMPS_LZ4_U16_F32; convert <= RAMPS_LZ4_U16SWAP_F32; convert++) {
+        FUZZ_CHECK(ramps_lz4_decode_chunks(block, blen, soff, slen, roff, rlen, k, 0, out,
+                                           2 * n, convert, threads, NULL, NULL, &err) == RAMPS_OK);
+        for (size_t i = 0; i < n / 2; i++) {
+            uint16_t v;
+            memcpy(&v, in + 2 * i, 2);
+            if (convert == RAMPS_LZ4_U16SWAP_F32) v = (uint16_t)(in[2 * i] << 8 | in[2 * i + 1]);
+            const float want = (float)v;
+            FUZZ_CHECK(!memcmp(out + 4 * i, &want, 4));
+        }
+    }
+    free(z), free(block), free(zlen), free(soff), free(roff), free(slen), free(rlen), free(out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -117,6 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         blen += zlen[c];
     }
     check_chunks(block, blen, 0, threads, in);
+    check_converted(in, n, chunk, threads);
     free(z), free(block), free(zlen), free(base);
     return 0;
 }

@@ -24,13 +24,16 @@ from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
-from .. import _core
+from .. import _core, _workplan
 
 __all__ = ["CODECS", "DecodeError", "Target", "get_codec", "LZ4_CHUNK"]
 
 #: Input bytes per lz4 chunk when writing (asdf's default compression_block_size).
 LZ4_CHUNK = 1 << 22
 _STEP = 1 << 22  # zlib/bzp2: bytes fed or produced per call
+#: lz4: compressed bytes decoded per batch, their mapped pages released after it
+#: (peak memory is the output plus about this much, or two chunks per thread).
+_WINDOW = 8 << 20
 
 
 class DecodeError(ValueError):
@@ -86,11 +89,14 @@ class Lz4:
 
     def decode(self, comp: np.ndarray, data_size: int, target: Target,
                threads: int = 0, chunks: Optional[tuple] = None,
-               release: Optional[Callable[[int, int], None]] = None) -> None:
-        """Decode the chunks holding ``target``'s range, a batch of chunks (four
-        per thread) at a time; ``release(lo, hi)`` is told each compressed byte
-        range once consumed (the reader drops those mapped pages: peak memory
-        is the output plus one batch)."""
+               release: Optional[Callable[[int, int], None]] = None,
+               mapped: bool = False) -> None:
+        """Decode the chunks holding ``target``'s range.  ``mapped``: ``comp``
+        maps a file, and each chunk's pages are dropped from the process as
+        soon as a thread has decoded it (in C: peak memory is the output plus
+        the chunks in flight).  Otherwise, with ``release``, chunks go in
+        batches (two per thread, or _WINDOW compressed bytes) and
+        ``release(lo, hi)`` is told each batch's compressed byte range."""
         so, sl, ro, rl = chunks if chunks is not None else self.chunks(comp)
         total = int(rl.sum(dtype=np.uint64)) if rl.size else 0
         if total != data_size:
@@ -104,28 +110,32 @@ class Lz4:
         a, b = int(sel[0]), int(sel[-1]) + 1
         item = target.stored.itemsize
         first = a  # the batch being decoded, for error messages
+        aligned = not ((ro[a:b] % item).any() or (rl[a:b] % item).any())
         try:
-            if int(ro[a]) == lo and int(ends[b - 1]) == hi and target.lz4_convert is not None:
-                step = max(8, 4 * _core.max_threads(threads))
+            fused = target.lz4_convert == _core.LZ4_RAW or (
+                target.lz4_convert is not None and aligned)  # no value split by a chunk
+            if int(ro[a]) == lo and int(ends[b - 1]) == hi and fused:
                 shift = 0 if target.lz4_convert == _core.LZ4_RAW else 1
                 out = target.bytes()
-                for s in range(a, b, step):
-                    e, first = min(s + step, b), s
+                nt = max(1, _core.max_threads(threads))
+                batches = ([(a, b)] if mapped or release is None else
+                           _batches(sl.astype(np.int64) + _core.LZ4_CHUNK_HEADER, a, b, 2 * nt))
+                for s, e in batches:
+                    first = s
                     base, stop = int(ro[s]), int(ends[e - 1])
                     _core.lz4_decode_chunks(comp, so[s:e], sl[s:e], ro[s:e], rl[s:e], base,
                                             out[(base - lo) << shift:(stop - lo) << shift],
-                                            target.lz4_convert, threads)
-                    if release is not None:
+                                            target.lz4_convert, threads, mapped)
+                    if release is not None and not mapped:
                         release(int(so[s]) - 8, int(so[e - 1]) + int(sl[e - 1]))
                 return
-            aligned = not ((ro[a:b] % item).any() or (rl[a:b] % item).any())
             batch = max(1, 2 * _core.max_threads(threads)) if aligned else b - a
             for s in range(a, b, batch):
                 e, first = min(s + batch, b), s
                 base, stop = int(ro[s]), int(ends[e - 1])
                 scratch = np.empty(stop - base, np.uint8)
                 _core.lz4_decode_chunks(comp, so[s:e], sl[s:e], ro[s:e], rl[s:e], base,
-                                        scratch, _core.LZ4_RAW, threads)
+                                        scratch, _core.LZ4_RAW, threads, mapped)
                 x, y = max(lo, base), min(hi, stop)
                 target.put(x, scratch[x - base:y - base])
         except _core.Lz4Error as e:
@@ -137,20 +147,43 @@ class Lz4:
                threads: int = 0, chunk: int = LZ4_CHUNK) -> Iterator[list]:
         """Batches (lists) of compressed chunks of the ``nbytes`` bytes that
         ``get(lo, hi)`` hands out, two chunks per thread compressed in parallel
-        per batch.  Two buffers alternate: a batch stays valid while the next
-        one is compressed (the writer hashes and writes it meanwhile)."""
-        per = max(1, 2 * _core.max_threads(threads))
+        per batch, each by a one-thread call on its own Python thread (the
+        ramps._workplan pattern: between batches no OpenMP thread spins, which
+        on two cores took a fifth of the CPU the writer's MD5 needs).  Three
+        buffers rotate: a batch stays valid while the next two are compressed
+        (the writer hashes and writes it meanwhile)."""
+        nt = max(1, _core.max_threads(threads))
+        per = 2 * nt
         stride = _core.LZ4_CHUNK_HEADER + _core.lz4_bound(chunk)
-        buffers = [np.empty(per * stride, np.uint8) for _ in range(2)]
+        buffers = [np.empty(per * stride, np.uint8) for _ in range(3)]
         for k, lo in enumerate(range(0, nbytes, per * chunk)):
             hi = min(nbytes, lo + per * chunk)
             data = np.ascontiguousarray(get(lo, hi)).view(np.uint8).reshape(-1)
             n = (hi - lo + chunk - 1) // chunk
             lens = np.empty(n, np.uint32)
-            scratch = buffers[k % 2]
-            _core.lz4_compress_chunks(data, chunk, scratch, stride, lens, threads)
+            scratch = buffers[k % 3]
+
+            def work(i: int, j: int, data=data, scratch=scratch, lens=lens) -> None:
+                _core.lz4_compress_chunks(data[i * chunk:j * chunk], chunk,
+                                          scratch[i * stride:j * stride], stride, lens[i:j], 1)
+
+            _workplan.run_blocks(n, 1, work, nt)
             view = memoryview(scratch)
             yield [view[c * stride:c * stride + int(lens[c])] for c in range(n)]
+
+
+def _batches(sizes: np.ndarray, a: int, b: int, least: int) -> Iterator[tuple[int, int]]:
+    """Chunk ranges [s, e) of [a, b) to decode together: at least ``least``
+    chunks (two per thread: the threads stay busy to the end of a batch), more
+    while their compressed bytes stay under _WINDOW (many small chunks)."""
+    ends = np.cumsum(sizes[a:b], dtype=np.int64)
+    s = a
+    while s < b:
+        before = int(ends[s - a - 1]) if s > a else 0
+        e = max(s + least, a + int(np.searchsorted(ends, before + _WINDOW, "right")))
+        e = min(e, b)
+        yield s, e
+        s = e
 
 
 class _Stream:

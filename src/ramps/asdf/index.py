@@ -16,14 +16,13 @@ each::
 
 and optionally a block index (``#ASDF BLOCK INDEX`` and a YAML list of
 offsets) that this reader does not need: it walks the headers from the first
-block, reading 54 bytes per block.  The tree is parsed once with asdf's YAML
-loader without converting tags (no asdf extensions are loaded): ndarray
-entries are found by their ``core/ndarray`` tag.
+block, reading 54 bytes per block.  The tree is parsed once, as asdf's YAML
+loader parses it but without importing asdf (ramps.asdf.yaml_tree), tags
+unconverted: ndarray entries are found by their ``core/ndarray`` tag.
 """
 
 from __future__ import annotations
 
-import io
 import re
 import struct
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ import numpy as np
 
 from ..errors import FormatError, TruncatedFileError
 from ..sources import ByteSource
+from . import yaml_tree
 
 __all__ = ["BlockInfo", "ArrayInfo", "AsdfIndex", "read_index", "ASDF_MAGIC", "BLOCK_MAGIC",
            "NDARRAY_TAG"]
@@ -92,13 +92,25 @@ class ArrayInfo:
 
 @dataclass
 class AsdfIndex:
-    """The tree (tagged, unconverted) and every block and array of one file."""
+    """The tree (tagged, unconverted) and every block and array of one file.
+
+    ``nodes`` is the tree as parsed (ramps.asdf.yaml_tree's containers, no
+    asdf import), ``tree`` the same with asdf's tagged containers, converted
+    on first use."""
 
     path: str
-    tree: dict
+    nodes: dict
     tree_end: int
     blocks: list[BlockInfo] = field(default_factory=list)
     arrays: dict[str, ArrayInfo] = field(default_factory=dict)
+    _tree: Optional[dict] = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def tree(self) -> dict:
+        """The tree with asdf's TaggedDict/TaggedList/TaggedString (imports asdf)."""
+        if self._tree is None:
+            self._tree = yaml_tree.to_asdf(self.nodes)
+        return self._tree
 
     def block_of(self, info: ArrayInfo) -> BlockInfo:
         """The block holding an array (FormatError naming the array if none)."""
@@ -145,10 +157,8 @@ def _read_tree(source: ByteSource) -> tuple[dict, int]:
 
 
 def _parse_tree(path: str, blob: bytes) -> dict:
-    from asdf.util import load_yaml
-
     try:
-        tree = load_yaml(io.BytesIO(blob), tagged=True)
+        tree = yaml_tree.load(blob)
     except Exception as e:  # yaml and asdf raise many types for corrupt input
         raise _fail(path, f"corrupt YAML tree: {type(e).__name__}: {e}", "tree") from None
     if tree is None:

@@ -65,12 +65,12 @@ class AsdfProduct(OpenFile):
         self._closed = False
         self._chunks: dict[int, tuple] = {}
         self._index: AsdfIndex = read_index(source)
-        tree = self._index.tree
-        node = tree.get("roman")
+        nodes = self._index.nodes  # as parsed: asdf is imported only for .tree / .meta
+        node = nodes.get("roman")
         self._root = "roman/" if isinstance(node, dict) else ""
         self.tag: Optional[str] = getattr(node, "_tag", None) if self._root else None
         self.spec: Optional[RomanProductSpec] = spec_for_tag(self.tag)
-        meta = self.meta
+        meta = (node if self._root else nodes).get("meta")
         model = meta.get("model_type") if isinstance(meta, dict) else None
         self.kind = self.spec.kind if self.spec else GENERIC
         self.model = str(model) if model else (self.spec.model if self.spec else None)
@@ -115,8 +115,10 @@ class AsdfProduct(OpenFile):
     def _short(self, path: str) -> str:
         return path[len(self._root):] if self._root and path.startswith(self._root) else path
 
-    def _node(self, name: str) -> Any:
-        node: Any = self._index.tree
+    def _node(self, name: str, parsed: bool = False) -> Any:
+        """A tree node by path: asdf's tagged containers, or with ``parsed`` the
+        index's own (read-only use inside ramps: no asdf import)."""
+        node: Any = self._index.nodes if parsed else self._index.tree
         for part in [p for p in self._full(name).split("/") if p]:
             if isinstance(node, dict) and part in node:
                 node = node[part]
@@ -150,7 +152,7 @@ class AsdfProduct(OpenFile):
                 for i, v in enumerate(node):
                     walk(v, f"{path}/{i}" if path else str(i))
 
-        walk(self._index.tree, "")
+        walk(self._index.nodes, "")
         return out
 
     @property
@@ -159,7 +161,7 @@ class AsdfProduct(OpenFile):
         out = [ArrayEntry(self._short(a.path), 1, "IMAGE", a.dtype.newbyteorder("="), a.shape)
                for a in self._index.arrays.values()]
         for t in self.tables:
-            cols = self._node(t).get("columns", [])
+            cols = self._node(t, parsed=True).get("columns", [])
             nrows = self.info(f"{t}/columns/0/data").shape[:1] if cols else (0,)
             out.append(ArrayEntry(t, 1, "TABLE", None, nrows))
         return out
@@ -289,9 +291,10 @@ class AsdfProduct(OpenFile):
                 chunks = self._chunks.get(blk.index)
                 if chunks is None:
                     chunks = self._chunks[blk.index] = codec.chunks(comp)
-            if blk.compression == "lz4":
+            if blk.compression == "lz4":  # a mapped file: C drops each chunk's pages
                 codec.decode(comp, blk.data_size, target, threads, chunks, lambda a, b:
-                             self._source.release(blk.data_offset + a, b - a))
+                             self._source.release(blk.data_offset + a, b - a),
+                             mapped=bool(getattr(self._source, "zero_copy", False)))
             else:
                 codec.decode(comp, blk.data_size, target, threads, chunks)
         except DecodeError as e:
