@@ -275,7 +275,18 @@ def _array_info(path: str, node: dict) -> ArrayInfo:
                      tuple(int(s) for s in strides) if strides else None, inline)
 
 
-def _find_arrays(file: str, node: Any, path: str, out: dict[str, ArrayInfo]) -> None:
+def _find_arrays(file: str, node: Any, path: str, out: dict[str, ArrayInfo],
+                 seen: Optional[set] = None) -> None:
+    """Record every ndarray entry under its path.  A mapping or list the YAML
+    repeats through aliases is walked once, at its first path (a "billion
+    laughs" tree of a few KB would otherwise be walked for minutes; a cycle
+    for ever)."""
+    if not isinstance(node, (dict, list)):
+        return
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     tag = getattr(node, "_tag", None)
     if isinstance(node, dict):
         if isinstance(tag, str) and tag.startswith(NDARRAY_TAG):
@@ -285,10 +296,10 @@ def _find_arrays(file: str, node: Any, path: str, out: dict[str, ArrayInfo]) -> 
                 raise _fail(file, f"bad ndarray entry: {e}", path) from None
             return
         for k, v in node.items():
-            _find_arrays(file, v, f"{path}/{k}" if path else str(k), out)
-    elif isinstance(node, list):
+            _find_arrays(file, v, f"{path}/{k}" if path else str(k), out, seen)
+    else:
         for i, v in enumerate(node):
-            _find_arrays(file, v, f"{path}/{i}" if path else str(i), out)
+            _find_arrays(file, v, f"{path}/{i}" if path else str(i), out, seen)
 
 
 def read_index(source: ByteSource) -> AsdfIndex:

@@ -139,8 +139,13 @@ class AsdfProduct(OpenFile):
     def tables(self) -> list[str]:
         """The names of table entries (astropy or asdf core tables)."""
         out: list[str] = []
+        seen: set[int] = set()  # nodes repeated through YAML aliases: walked once
 
         def walk(node: Any, path: str) -> None:
+            if isinstance(node, (dict, list)):
+                if id(node) in seen:
+                    return
+                seen.add(id(node))
             if isinstance(node, dict):
                 tag = getattr(node, "_tag", None) or ""
                 if tag.startswith(_TABLE_TAGS):
