@@ -240,8 +240,9 @@ def _save_extra_fits(hdul: HDUList, tree: dict) -> dict:
     return tree
 
 
-def _records(hdul: HDUList) -> list[Hdu]:
-    """The laid-out HDUs as ramps' Hdu records (images straight from the model's arrays)."""
+def records(hdul: Any) -> list[Hdu]:
+    """Laid-out HDUs (this module's light list, or astropy's from ``to_fits``) as ramps'
+    Hdu records, images straight from the model's arrays."""
     from astropy.io import fits
 
     out = []
@@ -281,10 +282,10 @@ def model_hdus(model: Any) -> list[Hdu]:
         tree[fs.FITS_HASH_KEY] = fs.fits_hash(hdul)
         if "ASDF" in hdul:
             hdul.remove(hdul.lookup("ASDF"))
-        records = _records(hdul)
+        laid_out = records(hdul)
         if not getattr(model, "_no_asdf_extension", False):
             if fitsrecs:  # else the walk would only copy the (already copied) tree
                 tree = convert_fitsrec_to_array_in_tree(tree)
             cards, blob = asdf_table(tree, direct=False)
-            records.append(Hdu("ASDF", 1, cards, "bytes", blob, len(blob)))
-    return records
+            laid_out.append(Hdu("ASDF", 1, cards, "bytes", blob, len(blob)))
+    return laid_out

@@ -27,7 +27,7 @@ from typing import Any, Optional, Union
 
 from ..atomic import check_target
 from ..fits.layout import Hdu
-from .hdu_records import header_cards, image_record, serialized_record
+from .jwst_layout import records
 
 __all__ = ["save_model", "layout_hdus", "to_fits_hdus"]
 
@@ -48,16 +48,7 @@ def to_fits_hdus(model: Any) -> list[Hdu]:
         if getattr(model, "_no_asdf_extension", False) and "ASDF" in hdul:
             del hdul["ASDF"]
         hdul.update_extend()
-        out = []
-        for i, hdu in enumerate(hdul):
-            if i == 0:
-                if hdu.data is not None:
-                    raise ValueError("primary HDU data are not written by ramps.save")
-                out.append(Hdu("PRIMARY", 1, header_cards(hdu.header), "bytes", b"", 0))
-                continue
-            image = image_record(hdu) if isinstance(hdu, fits.ImageHDU) else None
-            out.append(image if image is not None else serialized_record(hdu))
-    return out
+        return records(hdul)
 
 
 def layout_hdus(model: Any) -> list[Hdu]:
