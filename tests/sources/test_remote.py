@@ -421,3 +421,57 @@ def test_roman_asdf_over_http_fetches_the_tree_then_only_the_blocks_asked_for(
         (get,) = http.log.gets  # data's block alone (less what the first read brought)
         assert spans[0][0] <= get[2] < spans[0][1] == get[3]
     np.testing.assert_array_equal(got, m.data)
+
+
+def _odd_files(root):
+    """Hand-built layouts (astropy writes them): data in the primary then a table; empty
+    image HDUs after SCI; a table whose data are cut off; bytes after the last HDU."""
+    big = np.arange(4 * 300 * 300, dtype=np.float32).reshape(4, 300, 300)
+    t = np.zeros(3, dtype=[("a", ">i4")])
+    t["a"] = [1, 2, 3]
+    fits.HDUList([fits.PrimaryHDU(big), fits.BinTableHDU(t, name="T")]).writeto(
+        root / "primary.fits")
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(big, name="SCI"), fits.ImageHDU(name="E1"),
+                  fits.ImageHDU(name="E2")]).writeto(root / "empties.fits")
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(big, name="SCI"),
+                  fits.BinTableHDU(t, name="T")]).writeto(root / "full.fits")
+    raw = (root / "full.fits").read_bytes()
+    (root / "cut_tail.fits").write_bytes(raw[:-2880])
+    (root / "garbage.fits").write_bytes(raw + b"GARBAGE" * 100)
+
+
+@pytest.mark.parametrize("name", ["primary.fits", "empties.fits", "cut_tail.fits",
+                                  "garbage.fits"])
+def test_odd_layouts_read_over_http_as_astropy_reads_them(tmp_path, http, name):
+    """The lazy remote index on files it stops early in: HDU names, primary data and the
+    last HDU equal astropy's reading of the local file; a cut-off table is a
+    TruncatedFileError, and bytes after the last HDU a FormatWarning, as locally."""
+    import warnings
+
+    from ramps.errors import FormatWarning, TruncatedFileError
+
+    _odd_files(tmp_path)
+    if name == "cut_tail.fits":
+        with pytest.raises(TruncatedFileError, match="truncated"):
+            with ramps.open(http.url(name)) as p:
+                p[-1]
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with ramps.open(http.url(name)) as p:
+            names = [e.name for e in p]
+            first, last = p[0], p[-1]
+    assert any(issubclass(w.category, FormatWarning) for w in caught) == (name == "garbage.fits")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with fits.open(tmp_path / name) as h:
+            assert names == [x.name for x in h]
+            if h[0].data is None:
+                assert first is None
+            else:
+                np.testing.assert_array_equal(first, h[0].data)
+            want = h[-1].data
+            if want is None:
+                assert last is None
+            else:
+                assert np.asarray(last).tolist() == np.asarray(want).tolist()
