@@ -56,7 +56,7 @@ def _rm(a: dict, result: Any) -> None:
 
 #: What a user's script imports (``import ramps``; the attribute used imports its
 #: module); whatever a route imports lazily inside its work counts as work.
-RAMPS = ("numpy", "ramps", "ramps.product")
+RAMPS = ("numpy", "ramps", "ramps.products.fits")
 ASTROPY = ("numpy", "astropy.io.fits")
 STDATAMODELS = ("numpy", "astropy.io.fits", "stdatamodels.jwst.datamodels")
 
@@ -303,21 +303,21 @@ def _int_stdm(a, prep):
 # --------------------------------------------------------------------------- conversion
 
 
-CONVERT_IMPORTS = ("numpy", "ramps", "ramps.cli", "ramps.conversion", "ramps.exposure",
+CONVERT_IMPORTS = ("numpy", "ramps", "ramps.convert.cli", "ramps.ops.ramp", "ramps.products.exposure",
                    "ramps.fits.write")
 
 
 @case("convert_ramps", imports=CONVERT_IMPORTS, cleanup=_rm)
 def _convert_ramps(a, prep):
-    """The ramps.conversion command (its main function: the same code the script runs)."""
-    from ramps.cli import convert_main
+    """The ramps.ops.ramp command (its main function: the same code the script runs)."""
+    from ramps.convert.cli import convert_main
 
     argv = [a["uncal"], "-o", a["out_dir"], "--overwrite", "-q"]
     if a.get("no_err"):
         argv.append("--no-err")
     rc = convert_main(argv)
     if rc != 0:
-        raise RuntimeError(f"ramps.conversion exited with {rc}")
+        raise RuntimeError(f"ramps.ops.ramp exited with {rc}")
     return a["out_path"]
 
 
@@ -423,7 +423,7 @@ def np_stcal_swar(g, p, out):
 _dq_out = _reused_out("dq_shape", "uint32")
 
 
-@case("dq_ramps", imports=RAMPS + ("ramps.dq_err",), prepare=_dq_out)
+@case("dq_ramps", imports=RAMPS + ("ramps.ops.quality",), prepare=_dq_out)
 def _dq_ramps(a, prep):
     import ramps
 
@@ -451,7 +451,7 @@ def _dq_open_ramps(a):
     return dict(_dq_out(dict(a, reuse_out=True)), product=ramps.open(a["ramp"]))
 
 
-@case("dq_ramps_open", imports=RAMPS + ("ramps.dq_err",), prepare=_dq_open_ramps)
+@case("dq_ramps_open", imports=RAMPS + ("ramps.ops.quality",), prepare=_dq_open_ramps)
 def _dq_ramps_open(a, prep):
     """The product kept open between calls (its memory map stays mapped), out= reused."""
     import ramps
@@ -500,7 +500,7 @@ def _dq_np_obvious(a, prep):
 _err_out = _reused_out("cube", "float32")
 
 
-@case("err_ramps", imports=RAMPS + ("ramps.dq_err",), prepare=_err_out)
+@case("err_ramps", imports=RAMPS + ("ramps.ops.quality",), prepare=_err_out)
 def _err_ramps(a, prep):
     import ramps
 
@@ -547,7 +547,7 @@ def _err_open_ramps(a):
     return dict(_err_out(dict(a, reuse_out=True)), product=ramps.open(a["rateints"]))
 
 
-@case("err_ramps_open", imports=RAMPS + ("ramps.dq_err",), prepare=_err_open_ramps)
+@case("err_ramps_open", imports=RAMPS + ("ramps.ops.quality",), prepare=_err_open_ramps)
 def _err_ramps_open(a, prep):
     """The product kept open between calls, out= reused."""
     import ramps

@@ -72,7 +72,7 @@ def tso_set(tso):
 @pytest.fixture(scope="module")
 def clusters():
     """Clusters of 1 and 2 workers running for the ADDRESS rows (started once)."""
-    from ramps.distributed_convert import local_cluster
+    from ramps.convert.distributed import local_cluster
 
     made = {}
     yield lambda n: made.setdefault(n, local_cluster(n)).scheduler_address
@@ -82,7 +82,7 @@ def clusters():
 
 def _convert(paths, out, scheduler, fresh=True):
     """One conversion of the set into ``out`` (emptied first): its wall clock."""
-    from ramps import cli
+    from ramps.convert import cli
 
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)

@@ -153,11 +153,11 @@ def test_integration_warm(benchmark, tso, label, role, case, opts):
 
 CONVERT = tso_group(
     "convert uncal -> ramp file", "bytes written (the output file)",
-    note="ramps.conversion fsyncs its output before publishing it; so does the bound. "
+    note="ramps.ops.ramp fsyncs its output before publishing it; so does the bound. "
          "--no-err writes what stdatamodels >= 3 writes (no ERR)")
 CONVERT_FRESH = [
-    ("ramps.conversion --no-err", "ramps", "convert_ramps", {"no_err": True}),
-    ("ramps.conversion (default: with ERR)", "ramps", "convert_ramps", {"slow": 1}),
+    ("ramps.ops.ramp --no-err", "ramps", "convert_ramps", {"no_err": True}),
+    ("ramps.ops.ramp (default: with ERR)", "ramps", "convert_ramps", {"slow": 1}),
     ("stdatamodels RampModel(uncal).save(ramp)", "stdatamodels", "convert_stdatamodels",
      {"slow": 1}),
     ("bound: ndarray.tofile + fsync, same bytes", "bound", "write_bound", {"fsync": True}),
@@ -166,23 +166,23 @@ CONVERT_FRESH = [
 CONVERT_WARM = [CONVERT_FRESH[0], CONVERT_FRESH[3]]
 
 tso_goal("conversion at >= 50% of the write bound (GB/s)", "gbps_frac", CONVERT,
-         "ramps.conversion --no-err", "bound: ndarray.tofile + fsync, same bytes", 0.5)
+         "ramps.ops.ramp --no-err", "bound: ndarray.tofile + fsync, same bytes", 0.5)
 tso_goal("conversion (warm, in-process) at >= 50% of the write bound (GB/s)", "gbps_frac",
-         CONVERT, "ramps.conversion --no-err", "bound: ndarray.tofile + fsync, same bytes", 0.5,
+         CONVERT, "ramps.ops.ramp --no-err", "bound: ndarray.tofile + fsync, same bytes", 0.5,
          "warm")
-tso_goal("conversion peak RSS < 512 MB", "rss_below", CONVERT, "ramps.conversion --no-err",
+tso_goal("conversion peak RSS < 512 MB", "rss_below", CONVERT, "ramps.ops.ramp --no-err",
          None, 512e6)
 tso_goal("conversion (with ERR) peak RSS < 512 MB", "rss_below", CONVERT,
-         "ramps.conversion (default: with ERR)", None, 512e6)
+         "ramps.ops.ramp (default: with ERR)", None, 512e6)
 
 
 def _convert_args(tso, opts):
-    from ramps.conversion import ramp_name
+    from ramps.ops.ramp import ramp_name
 
     out_dir = tso.scratch / "convert"
     out_dir.mkdir(exist_ok=True)
     out = out_dir / ramp_name(tso.uncal)
-    # the bound writes as many bytes as ramps.conversion --no-err does (the ramp companion
+    # the bound writes as many bytes as ramps.ops.ramp --no-err does (the ramp companion
     # has that layout); the no-ERR ramp of stdatamodels is the same size too
     return _args(tso, out_dir=str(out_dir), out_path=str(out), nbytes=tso.ramp.stat().st_size,
                  **{k: v for k, v in opts.items() if k != "slow"})

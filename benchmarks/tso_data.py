@@ -53,7 +53,7 @@ import numpy as np
 VERSION = 3
 
 NGROUPS, NROWS, NCOLS = 10, 256, 2048
-#: JWST keeps a segment file under 2 GB (ramps.exposure.DEFAULT_MAX_SEGMENT_BYTES).
+#: JWST keeps a segment file under 2 GB (ramps.products.exposure.DEFAULT_MAX_SEGMENT_BYTES).
 MAX_SEGMENT_BYTES = 2_000_000_000
 SMALL_NINTS = 5
 #: Room left in a segment for the headers, GROUP, INT_TIMES and ASDF extensions.

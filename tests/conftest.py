@@ -7,7 +7,7 @@ import tempfile
 # tests/reference.py is imported as a plain module by the parity tests
 sys.path.insert(0, os.path.dirname(__file__))
 
-# The writer caches merged stdatamodels schemas (ramps.datamodels.schema_cache), by
+# The writer caches merged stdatamodels schemas (ramps.specs.schema.schema_cache), by
 # default under the home folder, shared by every run: each test run gets its own,
 # inherited by the subprocesses it starts, and removed at the end.
 _CACHE = tempfile.mkdtemp(prefix="ramps-test-cache-")

@@ -55,7 +55,7 @@ def _meta(**exposure) -> dict:
 
 def write_corpus(folder: Path) -> list[Path]:
     """Write every product of the corpus into ``folder``; return their paths."""
-    from ramps.cli import convert_main
+    from ramps.convert.cli import convert_main
 
     rng = np.random.default_rng(2026)
     counts = rng.integers(0, 65536, (6, 3, 16, 24), dtype=np.uint16)
@@ -108,7 +108,7 @@ def write_corpus(folder: Path) -> list[Path]:
 
 def _roman(folder: Path, rng: np.random.Generator) -> None:
     """Roman files through ramps.write and the level 1 -> ramp conversion."""
-    from ramps.cli import convert_main
+    from ramps.convert.cli import convert_main
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

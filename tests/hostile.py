@@ -147,7 +147,7 @@ def atomic_write_job(target: str, named: bool, overwrite: bool, conn) -> None:
     """Write :func:`atomic_write_data` to ``target`` with checksums; says "go" through
     ``conn`` just before writing and "done" after."""
     import ramps
-    from ramps import atomic
+    from ramps.sources import atomic
 
     if named:
         atomic.O_TMPFILE = None
@@ -175,7 +175,7 @@ def race_write_job(target: str, seed: int, barrier, conn) -> None:
 
 def convert_job(argv: list, conn) -> None:
     """``ramps.convert argv`` in a forkserver child; says "go" first, then the exit status."""
-    from ramps import cli
+    from ramps.convert import cli
 
     conn.send("go")
     conn.send(cli.convert_main(argv))

@@ -1,4 +1,4 @@
-"""Tests for ramps.associations."""
+"""Tests for ramps.naming.associations."""
 
 from __future__ import annotations
 
@@ -9,13 +9,8 @@ from typing import Any
 
 import pytest
 
-from ramps.associations import (
-    AsnMember,
-    AssociationError,
-    MissingMembersError,
-    from_dict,
-    load,
-)
+from ramps.naming.associations import (AsnMember, AssociationError, MissingMembersError,
+    from_dict, load)
 
 SCI1 = "jw01523010001_02101_00001_mirimage_cal.fits"
 SCI2 = "jw01523010001_02101_00002_mirimage_cal.fits"

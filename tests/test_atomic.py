@@ -1,4 +1,4 @@
-"""Tests of ramps.atomic: publishing a finished file (temp + fsync + link/replace).
+"""Tests of ramps.sources.atomic: publishing a finished file (temp + fsync + link/replace).
 
 Every behaviour is checked with both kinds of temporary: the unnamed one
 (``O_TMPFILE``, where the file system of the test folder has it) and the named
@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from ramps import atomic
-from ramps.atomic import atomic_output, check_target, publish
+from ramps.sources import atomic
+from ramps.sources.atomic import atomic_output, check_target, publish
 
 import hostile
 

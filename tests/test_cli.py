@@ -16,7 +16,8 @@ from astropy.io import fits
 
 import ramps
 import reference
-from ramps import exposure
+from ramps.ops.segments import merge_segments, write_segmented
+from ramps.products import exposure
 from ramps.fits.write import write
 
 import stdatamodels.jwst.datamodels as dm
@@ -243,7 +244,7 @@ def test_recompute_err(tmp_path):
     src = write(tmp_path / "jw01234001001_01101_00001_nrcalong_cal.fits", "cal",
                 {"SCI": v[0], "ERR": np.zeros((6, 7), np.float32), "DQ": np.zeros((6, 7), np.uint32),
                  "VAR_POISSON": v[0], "VAR_RNOISE": v[1], "VAR_FLAT": v[2]})
-    err = ramps.dq_err.recompute_err(src)
+    err = ramps.ops.quality.recompute_err(src)
     np.testing.assert_array_equal(err, np.sqrt(v[0] + v[1] + v[2]))
     out = tmp_path / "out"
     out.mkdir()
@@ -269,7 +270,7 @@ def test_convert_peak_memory_is_bounded(tmp_path):
     del data
     # VmHWM, not ru_maxrss: Linux keeps the forking parent's peak (pytest's, after many
     # tests) in the child's ru_maxrss across exec, so that would measure pytest
-    code = ("import sys; from ramps.cli import convert_main; rc = convert_main("
+    code = ("import sys; from ramps.convert.cli import convert_main; rc = convert_main("
             f"[{str(src)!r}, '-q']); "
             "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]; "
             "print(int(hwm.split()[1]) * 1024); sys.exit(rc)")
@@ -294,7 +295,7 @@ def test_write_segmented_and_merge_back(tmp_path):
     per_int = ngroups * ny * nx * 5 + t.itemsize
     limit = 2 * per_int + pixeldq.nbytes + 64 * 2880 + 10  # two integrations per segment
     target = tmp_path / NAME.format(seg="", kind="ramp")
-    paths = exposure.write_segmented(target, "ramp", arrays, max_segment_bytes=limit,
+    paths = write_segmented(target, "ramp", arrays, max_segment_bytes=limit,
                                      meta={"meta": {"exposure": {"nints": nints}}})
     assert [p.name for p in paths] == [NAME.format(seg=f"-seg{k:03d}", kind="ramp")
                                        for k in (1, 2, 3)]
@@ -305,7 +306,7 @@ def test_write_segmented_and_merge_back(tmp_path):
         for p in exp.products:
             np.testing.assert_array_equal(p.read("PIXELDQ"), pixeldq)
         assert exp.products[2].meta["exposure"]["segment_number"] == 3
-    merged = exposure.merge_segments(paths, tmp_path / "merged_ramp.fits")
+    merged = merge_segments(paths, tmp_path / "merged_ramp.fits")
     with ramps.open(merged) as p:
         np.testing.assert_array_equal(p.read("SCI"), sci)
         np.testing.assert_array_equal(p.read("GROUPDQ"), groupdq)
@@ -338,7 +339,7 @@ def test_combine_dq_into_rate_collapses(tmp_path):
 def test_progress_bar_only_after_a_second_and_on_a_terminal(monkeypatch, capsys):
     """The bar appears once work has run over a second, and never when disabled
     (output not a terminal, or --quiet)."""
-    from ramps import cli
+    from ramps.convert import cli
 
     clock = iter([0.0, 0.5, 1.5, 1.6, 1.7])
     monkeypatch.setattr(cli.time, "perf_counter", lambda: next(clock))
@@ -456,7 +457,8 @@ def test_output_option_naming_a_file_is_a_usage_error(tmp_path):
 
 def _convert_in_process(monkeypatch, capsys, failure, argv):
     """Run ramps.convert in this process with the FITS writer replaced by ``failure``."""
-    from ramps import cli, conversion
+    from ramps.convert import cli
+    from ramps.ops import ramp as conversion
 
     monkeypatch.setattr(conversion, "write", failure)
     code = cli.convert_main([str(a) for a in argv])

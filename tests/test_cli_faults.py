@@ -23,7 +23,8 @@ import pytest
 from astropy.io import fits
 
 import ramps
-from ramps import atomic, cli
+from ramps.sources import atomic
+from ramps.convert import cli
 
 import hostile
 
@@ -46,7 +47,7 @@ def _digest(path):
 @pytest.fixture(scope="module")
 def forkserver():
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["numpy", "ramps", "ramps.cli", "ramps.conversion", "hostile"])
+    ctx.set_forkserver_preload(["numpy", "ramps", "ramps.convert.cli", "ramps.ops.ramp", "hostile"])
     return ctx
 
 

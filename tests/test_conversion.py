@@ -1,15 +1,14 @@
-"""Output planning of uncal -> ramp conversions (ramps.conversion), on files the tests write;
+"""Output planning of uncal -> ramp conversions (ramps.ops.ramp), on files the tests write;
 the conversions themselves run through the command line in tests/test_cli.py."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import ramps
-from ramps import conversion
+from ramps.ops import ramp as conversion
 from ramps.errors import FormatError
 from ramps.fits.write import write
 

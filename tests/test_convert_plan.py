@@ -1,4 +1,4 @@
-"""What a ramps.convert run writes, decided before writing (ramps.convert_plan)."""
+"""What a ramps.convert run writes, decided before writing (ramps.convert.plan)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ramps import convert_plan
+from ramps.convert import plan as convert_plan
 from ramps.fits.write import write
 
 

@@ -1,4 +1,4 @@
-"""ramps.dask_arrays: to_dask over files astropy writes (uncal, ramp, rateints, segments),
+"""ramps.products.dask: to_dask over files astropy writes (uncal, ramp, rateints, segments),
 equal to astropy's arrays; chunk plans; graphs that hold no data and no open file (they
 pickle and compute in another process); combine_dq / recompute_err with dask=True equal
 to the numpy reference."""
@@ -19,7 +19,8 @@ import reference as ref
 
 import dask.array as da
 import cloudpickle as cloudpickle
-from ramps import dask_arrays, roles  # noqa: E402
+from ramps.products import dask as dask_arrays
+from ramps.products import roles  # noqa: E402
 
 NAME = "jw02734002001_04101_00001{seg}_nrcalong_{kind}.fits"
 SHAPE = (4, 3, 8, 16)  # nints, ngroups, ny, nx: 768 bytes per integration of uint16

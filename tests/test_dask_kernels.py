@@ -1,4 +1,4 @@
-"""ramps.kernels.combine_dq / err_from_variances on dask arrays (ramps.dask_kernels): lazy
+"""ramps.kernels.combine_dq / err_from_variances on dask arrays (ramps.kernels.dask): lazy
 dask results equal to the numpy reference (tests/reference.py) bit for bit, for any
 chunking of the inputs; the same errors as the numpy kernels; and no dask import in
 ramps until dask arrays are handed in."""
@@ -125,9 +125,9 @@ def test_errors_as_numpy(call, exc, words):
 
 def test_importing_ramps_does_not_import_dask():
     """The core and the command line load dask only when dask arrays or --scheduler are used."""
-    code = ("import sys, numpy as np, ramps, ramps.kernels, ramps.dq_err, ramps.product, "
-            "ramps.exposure, ramps.cli, ramps.distributed_convert; "
-            "ramps.cli.convert_parser(); ramps.kernels.combine_dq("
+    code = ("import sys, numpy as np, ramps, ramps.kernels, ramps.ops.quality, ramps.products.fits, "
+            "ramps.products.exposure, ramps.convert.cli, ramps.convert.distributed; "
+            "ramps.convert.cli.convert_parser(); ramps.kernels.combine_dq("
             "np.zeros((1, 1), np.uint32), np.zeros((1, 1, 1, 1), np.uint8)); "
             "print(sorted(m for m in sys.modules if m == 'dask' or m.startswith(('dask.', "
             "'distributed'))))")

@@ -1,13 +1,12 @@
-"""Tests of ramps.datamodels: stdatamodels schemas -> FITS keywords and array places."""
+"""Tests of ramps.specs.schema: stdatamodels schemas -> FITS keywords and array places."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
-import pytest
 
-from ramps.datamodels import ATTRS, fallback_path, load_schema, schema_cache
+from ramps.specs.schema import ATTRS, fallback_path, load_schema, schema_cache
 from ramps.specs import PRODUCTS
 
 import stdatamodels.jwst.datamodels  # noqa: E402,F401  (a test extra)
@@ -16,7 +15,7 @@ import stdatamodels.jwst.datamodels  # noqa: E402,F401  (a test extra)
 def test_ramps_import_does_not_import_stdatamodels():
     """Importing ramps, its writer and this module must not load stdatamodels (or asdf):
     both are imported only when a schema is first needed."""
-    code = ("import sys, ramps, ramps.datamodels, ramps.fits.write\n"
+    code = ("import sys, ramps, ramps.specs.schema, ramps.fits.write\n"
             "print(sorted(m for m in ('stdatamodels', 'asdf') if m in sys.modules))\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == "[]", res.stderr

@@ -19,13 +19,13 @@ import pytest
 from astropy.io import fits
 
 import ramps
-from ramps import cli
+from ramps.convert import cli
 
 import distributed as distributed
 import cloudpickle as cloudpickle
 from distributed.diagnostics.plugin import WorkerPlugin  # noqa: E402
 
-from ramps import distributed_convert  # noqa: E402
+from ramps.convert import distributed as distributed_convert  # noqa: E402
 from test_cli import NAME, counts, write_uncal  # noqa: E402
 
 CLOCK = "2026-01-02T03:04:05.678"
@@ -65,7 +65,7 @@ class KillMidFile(WorkerPlugin):
         self.marker, self.out_dir, self.witness = marker, str(out_dir), str(witness)
 
     def setup(self, worker):
-        import ramps.conversion as conv
+        import ramps.ops.ramp as conv
 
         self.original = original = conv._sci_stream
         marker, out_dir, witness = self.marker, self.out_dir, self.witness
@@ -97,7 +97,7 @@ class KillMidFile(WorkerPlugin):
         conv._sci_stream = sci_stream
 
     def teardown(self, worker):
-        import ramps.conversion as conv
+        import ramps.ops.ramp as conv
 
         conv._sci_stream = self.original
 
@@ -218,7 +218,7 @@ def test_failures_reported_as_the_serial_run(tmp_path, cluster, capsys):
 
 
 def cli_ramp_name(path):
-    from ramps.conversion import ramp_name
+    from ramps.ops.ramp import ramp_name
 
     return ramp_name(path)
 

@@ -11,8 +11,7 @@ import pytest
 from astropy.io import fits
 
 import ramps
-from ramps import dq_err
-from ramps.product import Product
+from ramps.ops import quality as dq_err
 from ramps.sources import MmapSource
 
 SHAPE = (3, 5, 7)  # 105 values: 15 blocks of 7, or 9 of 12 and a tail of 9

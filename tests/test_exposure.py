@@ -11,11 +11,12 @@ import pytest
 from astropy.io import fits
 
 import ramps
-from ramps import exposure
+from ramps.products import exposure
 from ramps.errors import ClosedError
-from ramps.exposure import Exposure, ExposureImage, SegmentError, merge_segments, open_exposure
-from ramps.product_api import LazyArray, ProductAPI
-from ramps.validation import ValidationError
+from ramps.ops.segments import merge_segments, write_segmented
+from ramps.products.exposure import Exposure, ExposureImage, SegmentError, open_exposure
+from ramps.products.api import LazyArray, ProductAPI
+from ramps.fits.validate import ValidationError
 
 NAME = "jw02734002001_04101_00001-seg{k:03d}_nrcalong_{kind}.fits"
 RANGES = [(1, 3), (4, 6), (7, 7)]  # 1-based inclusive, as INTSTART..INTEND
@@ -358,12 +359,13 @@ def test_merge_segments_is_the_exposure_in_one_file(uncal, tmp_path):
 
 
 def test_public_names_stay_in_place():
-    """The segment writer moved to ramps.segmenting; ramps.exposure still offers it."""
-    from ramps import segmenting
-
-    assert exposure.write_segmented is segmenting.write_segmented
-    assert exposure.plan_segments is segmenting.plan_segments
-    assert ramps.merge_segments is exposure.merge_segments
+    """ramps.write_segmented / ramps.merge_segments are the one segment writer (ops.segments),
+    and the old path ramps.exposure still reaches it, with a DeprecationWarning."""
+    assert ramps.write_segmented is write_segmented
+    assert ramps.merge_segments is merge_segments
+    with pytest.warns(DeprecationWarning, match="ramps.products.exposure"):
+        import ramps.exposure as old
+    assert old is exposure
 
 
 # ---------------------------------------------------------------------------

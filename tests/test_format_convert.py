@@ -1,4 +1,4 @@
-"""ramps.format_convert: JWST FITS products written by stdatamodels -> plain ASDF -> FITS.
+"""ramps.ops.formats: JWST FITS products written by stdatamodels -> plain ASDF -> FITS.
 
 The reference is stdatamodels: it opens the original FITS file, the ASDF file
 ramps writes and the FITS file ramps writes back, and every array must be
@@ -21,7 +21,7 @@ from stdatamodels.jwst import datamodels as dm
 
 import ramps
 from ramps.errors import FormatError
-from ramps.format_convert import asdf_to_fits, extension_of, fits_to_asdf, jwst_kind
+from ramps.ops.formats import asdf_to_fits, extension_of, fits_to_asdf, jwst_kind
 
 NAME = "jw01234001001_01101_00001_nrcalong_{}.fits"
 _SKIP = ("meta.date", "_fits_hash", "asdf_library.")

@@ -681,7 +681,7 @@ def test_bad_arguments_are_clear(call, exc, match):
 def test_flags_match_stdatamodels():
     """Our flag values (and those compiled into csrc/dq.c) are stdatamodels' jwst dqflags."""
     import stdatamodels.jwst.datamodels.dqflags as dqflags
-    from ramps import flags
+    from ramps.kernels import flags
 
     for name in ("DO_NOT_USE", "SATURATED", "JUMP_DET", "DROPOUT", "OUTLIER", "PERSISTENCE",
                  "AD_FLOOR", "CHARGELOSS", "RESERVED", "NON_SCIENCE"):

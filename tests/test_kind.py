@@ -1,4 +1,4 @@
-"""ramps.kind: the kind is a label, never a gate.
+"""ramps.products.kind: the kind is a label, never a gate.
 
 Files stdatamodels writes for models ramps has no spec for (MaskModel, JwstDataModel),
 files without DATAMODL of unknown structure, and the model class shown for
@@ -11,12 +11,11 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pytest
 from astropy.io import fits
 
 import ramps
-from ramps.kind import detect_kind, model_name
-from ramps.validation import best_structural_match
+from ramps.products.kind import detect_kind, model_name
+from ramps.fits.validate import best_structural_match
 
 import stdatamodels.jwst.datamodels as dm
 RNG = np.random.default_rng(9)

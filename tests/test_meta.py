@@ -1,4 +1,4 @@
-"""ramps.meta: p.meta with attribute access, and write(meta=...) taking both shapes.
+"""ramps.specs.meta: p.meta with attribute access, and write(meta=...) taking both shapes.
 
 The round trip is checked by the reference: a file written by
 ``ramps.write(..., meta=p.meta)`` opened by stdatamodels has the instrument and
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import ramps
-from ramps.meta import Meta, as_tree, wrap
+from ramps.specs.meta import Meta, as_tree, wrap
 
 import stdatamodels.jwst.datamodels as dm
 

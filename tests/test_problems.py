@@ -1,4 +1,4 @@
-"""Problem, Problems and ValidationError (ramps.problems): what validation hands back."""
+"""Problem, Problems and ValidationError (ramps.specs.problems): what validation hands back."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 from ramps.errors import FormatError
-from ramps.problems import Problem, Problems, ValidationError
+from ramps.specs.problems import Problem, Problems, ValidationError
 
 
 def test_problem_str_is_the_message_callers_printed_before():

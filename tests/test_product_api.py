@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import ramps
-from ramps.product_api import LazyArray, ProductAPI, members, missing
+from ramps.products.api import LazyArray, ProductAPI, members, missing
 from ramps.fits.write import write
 
 
@@ -26,9 +26,22 @@ def test_product_satisfies_the_protocol(product):
     assert product.model == "CubeModel"  # its DATAMODL, written by ramps.write
 
 
+def test_asdf_product_satisfies_the_protocol(tmp_path, product):
+    """An ASDF file's product (written by the asdf library) offers every member;
+    ``format`` tells the two apart."""
+    import asdf
+
+    path = tmp_path / "plain.asdf"
+    asdf.AsdfFile({"data": np.arange(20, dtype=np.float32).reshape(4, 5)}).write_to(path)
+    with ramps.open(path) as p:
+        assert missing(p, ProductAPI) == [] and isinstance(p, ProductAPI)
+        assert (p.format, product.format) == ("asdf", "fits")
+        assert p.header() is None
+
+
 def test_members_are_the_issue_list():
     assert set(members(ProductAPI)) == {
-        "kind", "model", "extensions", "__getitem__", "read", "lazy", "sci", "meta", "header",
+        "format", "kind", "model", "extensions", "__getitem__", "read", "lazy", "sci", "meta", "header",
         "validate", "close", "__enter__", "__exit__"}
 
 
@@ -51,7 +64,7 @@ def test_isinstance_runs_no_property():
     touched = []
 
     class Lazy:
-        kind, model, extensions = "x", None, []
+        format, kind, model, extensions = "fits", "x", None, []
 
         @property
         def sci(self):

@@ -8,7 +8,7 @@ from astropy.io import fits
 
 import ramps
 from ramps.fits.write import write
-from ramps.product_copy import copy_product
+from ramps.ops.copy import copy_product
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""ramps.roles.array_name: the name a product keeps a role's array under."""
+"""ramps.products.roles.array_name: the name a product keeps a role's array under."""
 
 import numpy as np
 
 import ramps
-from ramps.roles import array_name, is_asdf
+from ramps.products.roles import array_name, is_asdf
 
 
 def test_fits_names_are_the_roles_asdf_names_lower_case(tmp_path):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from astropy.io import fits
 
-from ramps.segmenting import (SEGMENT_KEYWORDS, SEGMENT_META, Segment, SegmentError,
-                              plan_segments, read_segment, segment_header, segment_meta)
+from ramps.products.segments import (SEGMENT_KEYWORDS, SEGMENT_META, Segment, SegmentError,
+    plan_segments, read_segment, segment_header, segment_meta)
 
 
 def test_keywords_and_meta_names_pair_up():

@@ -1,4 +1,4 @@
-"""Validation with severities (ramps.validation, ramps.problems), against the reference.
+"""Validation with severities (ramps.fits.validate, ramps.specs.problems), against the reference.
 
 Two kinds of files: ones stdatamodels writes and validates itself (the reference
 says they are fine, so ramps must find no *errors* in them, only notes about the
@@ -18,9 +18,9 @@ import pytest
 from astropy.io import fits
 
 import ramps
-from ramps.cli import info_main
+from ramps.convert.cli import info_main
 from ramps.errors import FormatWarning
-from ramps.problems import ValidationError
+from ramps.specs.problems import ValidationError
 
 import stdatamodels.jwst.datamodels as dm
 
@@ -294,7 +294,7 @@ def test_xtension_asdf_is_accepted(tmp_path):
     """Older reference files keep the metadata in a non-standard XTENSION='ASDF' HDU
     (stdatamodels reads it): not an HDU-type error."""
     blob = b"#ASDF 1.0.0\n%YAML 1.1\n--- {a: 1}\n...\n"
-    cards = [f"XTENSION= 'ASDF    '", f"BITPIX  = {8:>20}", f"NAXIS   = {1:>20}",
+    cards = ["XTENSION= 'ASDF    '", f"BITPIX  = {8:>20}", f"NAXIS   = {1:>20}",
              f"NAXIS1  = {len(blob):>20}", f"PCOUNT  = {0:>20}", f"GCOUNT  = {1:>20}",
              "EXTNAME = 'ASDF    '", "END"]
     header = "".join(c.ljust(80) for c in cards).encode().ljust(2880, b" ")

@@ -1,4 +1,4 @@
-"""Block loops on several threads (ramps._workplan) and the whole-extension operations
+"""Block loops on several threads (ramps.kernels.blocks) and the whole-extension operations
 that use them: same results for any block size and thread count, errors surface."""
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import pytest
 
 import ramps
 import reference
-from ramps import _workplan, dq_err, kernels
+from ramps import kernels
+from ramps.kernels import blocks as _workplan
+from ramps.ops import quality as dq_err
 from ramps.fits import read as fits_read
 from ramps.sources import FileObjectSource, MmapSource
 from ramps.fits.write import write
@@ -100,7 +102,7 @@ def test_combine_dq_in_blocks(tmp_path, monkeypatch, threads, block, call, rules
 def test_combine_dq_in_blocks_from_a_file_object(tmp_path, monkeypatch):
     path, pixeldq, groupdq, _ = _ramp(tmp_path)
     monkeypatch.setattr(dq_err, "DQ_BLOCK_BYTES", 1)
-    with open(path, "rb") as f, ramps.product.Product(FileObjectSource(f)) as p:
+    with open(path, "rb") as f, ramps.products.fits.Product(FileObjectSource(f)) as p:
         np.testing.assert_array_equal(ramps.combine_dq(p, threads=2),
                                       reference.combine_dq(pixeldq, groupdq))
 

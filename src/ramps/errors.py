@@ -7,8 +7,15 @@ name the file, the extension when known, and the problem.
 
 from __future__ import annotations
 
-__all__ = ["RampsError", "FormatError", "TruncatedFileError", "ChecksumError", "ClosedError",
-           "KernelError", "FormatWarning"]
+__all__ = [
+    "ChecksumError",
+    "ClosedError",
+    "FormatError",
+    "FormatWarning",
+    "KernelError",
+    "RampsError",
+    "TruncatedFileError",
+]
 
 
 class RampsError(Exception):
@@ -37,7 +44,7 @@ class FormatError(RampsError, ValueError):
     def __reduce__(self):
         return type(self), (self.path, self.problem, self.extension)
 
-    def at(self, extension: str) -> "FormatError":
+    def at(self, extension: str) -> FormatError:
         """This error naming ``extension`` when it names none yet (else itself)."""
         if self.extension is not None:
             return self

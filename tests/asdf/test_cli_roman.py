@@ -13,7 +13,7 @@ import pytest
 
 import roman_datamodels.datamodels as rdm
 
-from ramps.asdf.ramp import ramp_name
+from ramps.ops.roman_ramp import ramp_name
 
 L1 = "r0000101001001001001_0001_wfi01_uncal.asdf"
 

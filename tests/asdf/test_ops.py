@@ -1,5 +1,5 @@
 """ramps.recompute_err / ramps.combine_dq on Roman files written by roman_datamodels
-(ramps.asdf.ops), against numpy over the arrays roman_datamodels reads."""
+(ramps.ops.quality_asdf), against numpy over the arrays roman_datamodels reads."""
 
 import shutil
 import subprocess
@@ -12,7 +12,7 @@ import pytest
 import ramps
 import roman_datamodels.datamodels as rdm
 
-from ramps import flags
+from ramps.kernels import flags
 
 
 def _variances(m) -> list:

@@ -1,4 +1,4 @@
-"""ramps.asdf.ramp.l1_to_ramp against roman_datamodels' own level 1 -> ramp
+"""ramps.ops.roman_ramp.l1_to_ramp against roman_datamodels' own level 1 -> ramp
 (RampModel.from_science_raw): same data, DQ and amp33; roman_datamodels opens
 and validates the file; the border reference pixels are data's outer 4 columns
 and rows as romancal's dq_init takes them."""
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ramps
-from ramps.asdf.ramp import l1_to_ramp
+from ramps.ops.roman_ramp import l1_to_ramp
 from ramps.errors import FormatError
 
 import roman_datamodels.datamodels as rdm

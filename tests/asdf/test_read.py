@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ramps
-from ramps.asdf.read import AsdfProduct
+from ramps.products.asdf import AsdfProduct
 from ramps.errors import ClosedError, FormatError, TruncatedFileError
 
 import roman_datamodels.datamodels as rdm

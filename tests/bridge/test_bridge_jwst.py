@@ -1,4 +1,4 @@
-"""ramps.open_model / Product.to_datamodel against stdatamodels' own reading of the same
+"""ramps.open_model / ramps.open_model(product) against stdatamodels' own reading of the same
 files (written by stdatamodels: see conftest.py)."""
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def test_model_class_given_as_class_and_by_product(model_files):
     with ramps.open(path) as p:
         w = _quiet()
         try:
-            m = p.to_datamodel(dm.RampModel)
+            m = ramps.open_model(p, dm.RampModel)
         finally:
             w.__exit__(None, None, None)
     assert type(m) is dm.RampModel
@@ -168,7 +168,7 @@ def test_decode_threads(model_files, monkeypatch):
     core (threads=None)."""
     import threading
 
-    from ramps._workplan import workers
+    from ramps.kernels.blocks import workers
 
     seen = []
     maker = jwst._array_maker

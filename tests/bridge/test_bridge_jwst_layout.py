@@ -13,7 +13,7 @@ import pytest
 from astropy.io import fits
 
 import ramps
-from ramps.bridge import jwst_layout, jwst_save
+from ramps.bridge import jwst_layout
 from ramps.bridge.hdu_records import serialized_record
 from ramps.bridge.jwst_hdus import Unsupported
 from ramps.fits.asdf_extension import FLOW_NODES_ABOVE

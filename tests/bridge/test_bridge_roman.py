@@ -1,4 +1,4 @@
-"""ramps.open_model / AsdfProduct.to_datamodel and ramps.save for Roman files, against
+"""ramps.open_model / ramps.open_model(product) and ramps.save for Roman files, against
 roman_datamodels' own reading and saving (files written by roman_datamodels from
 ``create_fake_data`` with real-looking arrays: tests/asdf/conftest.py)."""
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import ramps
-from ramps.asdf.read import AsdfProduct
+from ramps.products.asdf import AsdfProduct
 from ramps.bridge import roman
 
 import roman_datamodels.datamodels as rdm  # noqa: E402
@@ -97,11 +97,11 @@ def test_arrays_are_the_values_written(roman_file):
         np.testing.assert_array_equal(getattr(m, name), want, err_msg=name)
 
 
-def test_to_datamodel_is_open_model(roman_file):
+def test_open_model_of_an_open_product(roman_file):
     path, _ = roman_file("RampModel", "lz4")
     with ramps.open(path) as p:
         assert isinstance(p, AsdfProduct)
-        m = p.to_datamodel()
+        m = ramps.open_model(p)
     assert isinstance(m, rdm.RampModel)
     assert_models_equal(m, ramps.open_model(path))
 

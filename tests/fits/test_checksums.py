@@ -14,7 +14,7 @@ from astropy.io import fits
 
 import ramps
 from ramps import ChecksumError, FormatError
-from ramps.cli import info_main
+from ramps.convert.cli import info_main
 
 
 @pytest.fixture

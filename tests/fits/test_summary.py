@@ -7,7 +7,6 @@ import io
 import warnings
 
 import numpy as np
-import pytest
 from astropy.io import fits
 
 from ramps.fits.index import scan

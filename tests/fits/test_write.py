@@ -27,7 +27,8 @@ import pytest
 from astropy.io import fits
 from astropy.table import Table
 
-from ramps import atomic, datamodels
+from ramps.sources import atomic
+from ramps.specs import schema as datamodels
 from ramps.fits import layout
 from ramps.specs import UnknownKindError
 from ramps.fits.write import StreamedArray, fits_dtype, write
@@ -478,7 +479,7 @@ def test_bad_input_is_refused_clearly(tmp_path, rng, case, exc, match):
 # ---------------------------------------------------------------------------
 # stdatamodels reads our files as its own
 # ---------------------------------------------------------------------------
-import stdatamodels.jwst.datamodels as dm
+import stdatamodels.jwst.datamodels as dm  # noqa: E402
 from stdatamodels import fits_support  # noqa: E402
 
 
@@ -576,7 +577,7 @@ def _normalized(node):
 
 def _cards(header_text):
     return [header_text[i:i + 80] for i in range(0, len(header_text), 80)
-            if not header_text[i:i + 8] in ("DATE    ", "FILENAME")]
+            if header_text[i:i + 8] not in ("DATE    ", "FILENAME")]
 
 
 @pytest.mark.parametrize("kind", ["uncal", "ramp", "rate", "rateints", "s3d", "cal"])

@@ -268,7 +268,7 @@ def test_s3_one_integration(tmp_path, s3):
     data = _uncal(tmp_path / "x_uncal.fits")
     url = s3.put(tmp_path / "x_uncal.fits")
     src = open_source(url, storage_options=s3.storage_options)
-    with ramps.product.Product(src) as p:
+    with ramps.products.fits.Product(src) as p:
         assert p.kind == "uncal"
         before = p.source.requests
         got = p.sci[3]
@@ -328,7 +328,7 @@ def test_read_meta_over_http(tmp_path, http):
 def test_convert_from_http_url(tmp_path, http):
     """ramps.convert URL -o out/: the ramp written from the remote uncal equals the one
     converted from the local file, byte for byte apart from the metadata dates."""
-    from ramps.cli import convert_main
+    from ramps.convert.cli import convert_main
 
     _uncal(tmp_path / "jw02734002001_04101_00001_nrcalong_uncal.fits")
     url = http.url("jw02734002001_04101_00001_nrcalong_uncal.fits")
@@ -353,7 +353,7 @@ def test_convert_association_at_http_url(tmp_path, http, capsys):
     lost (exit 1, the present member still written)."""
     import json
 
-    from ramps.cli import convert_main
+    from ramps.convert.cli import convert_main
 
     name = "jw02734002001_04101_00001_nrcalong_uncal.fits"
     data = _uncal(tmp_path / name)
@@ -374,7 +374,7 @@ def test_convert_association_at_http_url(tmp_path, http, capsys):
 
 def test_open_exposure_from_url_pattern(tmp_path, s3):
     """Segments on S3 found by a URL pattern open as one exposure."""
-    from ramps.exposure import write_segmented
+    from ramps.ops.segments import write_segmented
 
     data = np.random.default_rng(5).integers(0, 65535, (6, 2, 8, 16), dtype=np.uint16)
     local = write_segmented(tmp_path / "jw02734002001_04101_00001_nrcalong_uncal.fits", "uncal",

@@ -4,14 +4,14 @@ asdf stores in the block header (all zeros: none) and checks on request."""
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Optional
+from typing import Any
 
-from ..errors import ChecksumError
+from ramps.errors import ChecksumError
 
 __all__ = ["verify"]
 
 
-def verify(product: Any, *, required: bool = False) -> list[tuple[int, Optional[bool]]]:
+def verify(product: Any, *, required: bool = False) -> list[tuple[int, bool | None]]:
     """Check each block of an AsdfProduct against its header's MD5.
 
     Returns ``(block, True)`` per block, ``None`` for blocks without a checksum
@@ -23,7 +23,7 @@ def verify(product: Any, *, required: bool = False) -> list[tuple[int, Optional[
     for a in index.arrays.values():
         if isinstance(a.source, int) and not isinstance(a.source, bool) and index.blocks:
             names.setdefault(a.source % len(index.blocks), product._short(a.path))
-    results: list[tuple[int, Optional[bool]]] = []
+    results: list[tuple[int, bool | None]] = []
     failures: list[tuple[str, str]] = []
     for blk in index.blocks:
         where = names.get(blk.index, f"block {blk.index}")

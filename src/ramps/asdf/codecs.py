@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import bz2
 import zlib
-from typing import Any, Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
-from .. import _core, _workplan
+from ramps import _core
+from ramps.kernels import blocks as _workplan
 
-__all__ = ["CODECS", "DecodeError", "Target", "get_codec", "LZ4_CHUNK"]
+__all__ = ["CODECS", "LZ4_CHUNK", "DecodeError", "Target", "get_codec"]
 
 #: Input bytes per lz4 chunk when writing (asdf's default compression_block_size).
 LZ4_CHUNK = 1 << 22
@@ -88,8 +90,8 @@ class Lz4:
                               f"{_core.LZ4_PROBLEMS.get(e.problem)}") from None
 
     def decode(self, comp: np.ndarray, data_size: int, target: Target,
-               threads: int = 0, chunks: Optional[tuple] = None,
-               release: Optional[Callable[[int, int], None]] = None,
+               threads: int = 0, chunks: tuple | None = None,
+               release: Callable[[int, int], None] | None = None,
                mapped: bool = False) -> None:
         """Decode the chunks holding ``target``'s range.  ``mapped``: ``comp``
         maps a file, and each chunk's pages are dropped from the process as
@@ -148,7 +150,7 @@ class Lz4:
         """Batches (lists) of compressed chunks of the ``nbytes`` bytes that
         ``get(lo, hi)`` hands out, two chunks per thread compressed in parallel
         per batch, each by a one-thread call on its own Python thread (the
-        ramps._workplan pattern: between batches no OpenMP thread spins, which
+        ramps.kernels.blocks pattern: between batches no OpenMP thread spins, which
         on two cores took a fifth of the CPU the writer's MD5 needs).  Three
         buffers rotate: a batch stays valid while the next two are compressed
         (the writer hashes and writes it meanwhile)."""
@@ -281,11 +283,11 @@ class Bzp2(_Stream):
 
 
 #: Block-header label -> codec.  None: uncompressed (mapped).
-CODECS: dict[Optional[str], Any] = {None: _Mapped(), "lz4": Lz4(), "zlib": Zlib(),
+CODECS: dict[str | None, Any] = {None: _Mapped(), "lz4": Lz4(), "zlib": Zlib(),
                                     "bzp2": Bzp2()}
 
 
-def get_codec(label: Optional[str]) -> Any:
+def get_codec(label: str | None) -> Any:
     """The codec of a block-header label (DecodeError for an unknown one)."""
     try:
         return CODECS[label]

@@ -26,16 +26,23 @@ from __future__ import annotations
 import re
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError, TruncatedFileError
-from ..sources import ByteSource
-from . import yaml_tree
+from ramps.asdf import yaml_tree
+from ramps.errors import FormatError, TruncatedFileError
+from ramps.sources import ByteSource
 
-__all__ = ["BlockInfo", "ArrayInfo", "AsdfIndex", "read_index", "ASDF_MAGIC", "BLOCK_MAGIC",
-           "NDARRAY_TAG"]
+__all__ = [
+    "ASDF_MAGIC",
+    "BLOCK_MAGIC",
+    "NDARRAY_TAG",
+    "ArrayInfo",
+    "AsdfIndex",
+    "BlockInfo",
+    "read_index",
+]
 
 ASDF_MAGIC = b"#ASDF"
 BLOCK_MAGIC = b"\xd3BLK"
@@ -56,7 +63,7 @@ class BlockInfo:
     offset: int  # of the magic
     header_size: int  # after the 2-byte size field
     flags: int
-    compression: Optional[str]  # None, "lz4", "zlib", "bzp2", ...
+    compression: str | None  # None, "lz4", "zlib", "bzp2", ...
     allocated_size: int
     used_size: int
     data_size: int
@@ -78,7 +85,7 @@ class ArrayInfo:
     shape: tuple[int, ...]
     source: Any  # block index (int), external file name (str) or None (inline)
     offset: int = 0
-    strides: Optional[tuple[int, ...]] = None
+    strides: tuple[int, ...] | None = None
     inline: Any = None
 
     @property
@@ -103,7 +110,7 @@ class AsdfIndex:
     tree_end: int
     blocks: list[BlockInfo] = field(default_factory=list)
     arrays: dict[str, ArrayInfo] = field(default_factory=dict)
-    _tree: Optional[dict] = field(default=None, init=False, repr=False, compare=False)
+    _tree: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def tree(self) -> dict:
@@ -168,7 +175,7 @@ def _parse_tree(path: str, blob: bytes) -> dict:
     return tree
 
 
-def _first_block(source: ByteSource, start: int) -> Optional[int]:
+def _first_block(source: ByteSource, start: int) -> int | None:
     """Offset of the first block magic at or after ``start`` (None: no blocks).
     Windows overlap so that a magic or index header across two is found; they
     start small (the first block usually follows the tree at once, and a remote
@@ -276,7 +283,7 @@ def _array_info(path: str, node: dict) -> ArrayInfo:
 
 
 def _find_arrays(file: str, node: Any, path: str, out: dict[str, ArrayInfo],
-                 seen: Optional[set] = None) -> None:
+                 seen: set | None = None) -> None:
     """Record every ndarray entry under its path.  A mapping or list the YAML
     repeats through aliases is walked once, at its first path (a "billion
     laughs" tree of a few KB would otherwise be walked for minutes; a cycle

@@ -11,12 +11,20 @@ go through asdf's converters, which load the installed extensions once.
 from __future__ import annotations
 
 import io
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
-__all__ = ["ndarray_node", "table_node", "plain_tree", "dump_tree", "unit_node",
-           "unit_from_node", "NDARRAY_TAG", "ROOT_TAG"]
+__all__ = [
+    "NDARRAY_TAG",
+    "ROOT_TAG",
+    "dump_tree",
+    "ndarray_node",
+    "plain_tree",
+    "table_node",
+    "unit_from_node",
+    "unit_node",
+]
 
 NDARRAY_TAG = "tag:stsci.edu:asdf/core/ndarray-1.1.0"
 ROOT_TAG = "tag:stsci.edu:asdf/core/asdf-1.1.0"
@@ -128,7 +136,7 @@ def _is_plain(node: Any) -> bool:
     return False
 
 
-def _block_refs(node: Any, path: str = "") -> Optional[str]:
+def _block_refs(node: Any, path: str = "") -> str | None:
     tag = getattr(node, "_tag", "") or ""
     if isinstance(node, dict):
         if tag.startswith("tag:stsci.edu:asdf/core/ndarray-") and "source" in node:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..problems import ERROR, Problem, Problems
+from ramps.specs.problems import ERROR, Problem, Problems
 
 __all__ = ["validate_asdf"]
 

@@ -18,20 +18,21 @@ import hashlib
 import os
 import struct
 from collections import deque
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import numpy as np
 
-from ..atomic import atomic_output
-from ..kernels import check_threads
-from ..specs.roman import GENERIC, RomanProductSpec, get_roman_spec
-from .codecs import get_codec
-from .index import BLOCK_MAGIC
-from .tree import dump_tree, ndarray_node, plain_tree, table_node
+from ramps.asdf.codecs import get_codec
+from ramps.asdf.index import BLOCK_MAGIC
+from ramps.asdf.tree import dump_tree, ndarray_node, plain_tree, table_node
+from ramps.kernels import check_threads
+from ramps.sources.atomic import atomic_output
+from ramps.specs.roman import GENERIC, RomanProductSpec, get_roman_spec
 
-__all__ = ["write_asdf", "COMPRESSIONS"]
+__all__ = ["COMPRESSIONS", "write_asdf"]
 
 #: Accepted values of ``compression``.
 COMPRESSIONS = (None, "lz4", "zlib", "bzp2")
@@ -75,7 +76,7 @@ def _check_arrays(spec: RomanProductSpec, arrays: Mapping[str, Any]) -> dict[str
     return out
 
 
-def _blockify(node: Any, blocks: "_BlockWriter") -> Any:
+def _blockify(node: Any, blocks: _BlockWriter) -> Any:
     """A tree with every numpy array (at any depth) replaced by an ndarray entry
     whose data go to a block; tagged containers keep their tags."""
     if isinstance(node, np.ndarray) and node.dtype != object:
@@ -115,7 +116,7 @@ def _reader(arr: np.ndarray, stored: np.dtype):
 class _BlockWriter:
     """Appends blocks to an open file: header, streamed data, patched sizes."""
 
-    def __init__(self, f, compression: Optional[str], threads: int, checksum: bool = True):
+    def __init__(self, f, compression: str | None, threads: int, checksum: bool = True):
         self.f, self.compression, self.threads = f, compression, threads
         self.checksum = checksum
         self.offsets: list[int] = []
@@ -183,9 +184,9 @@ class _BlockWriter:
 
 
 def write_asdf(path: str | os.PathLike, kind: str, arrays: Mapping[str, Any], *,
-               meta: Optional[Mapping[str, Any]] = None, compression: Optional[str] = "lz4",
-               overwrite: bool = False, threads: Optional[int] = None,
-               tree: Optional[Mapping[str, Any]] = None, checksum: bool = True) -> Path:
+               meta: Mapping[str, Any] | None = None, compression: str | None = "lz4",
+               overwrite: bool = False, threads: int | None = None,
+               tree: Mapping[str, Any] | None = None, checksum: bool = True) -> Path:
     """Write a Roman product (or, with ``kind="generic"``, a plain ASDF file).
 
     Parameters
@@ -215,8 +216,9 @@ def write_asdf(path: str | os.PathLike, kind: str, arrays: Mapping[str, Any], *,
         Store each block's MD5 (as asdf does; ``asdf.open(validate_checksums=True)``
         checks them).  False leaves the field zero ("none") and saves the hashing.
     """
-    from .. import __version__
     from asdf import tagged
+
+    from ramps import __version__
 
     if compression not in COMPRESSIONS:
         raise ValueError(f"compression must be one of {COMPRESSIONS}, not {compression!r}")

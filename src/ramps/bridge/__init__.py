@@ -13,9 +13,12 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any, Optional, Union
+from typing import Any
 
-__all__ = ["open_model", "save", "require"]
+from ramps.products import AsdfProduct, Product
+from ramps.products import open as open_product
+
+__all__ = ["open_model", "require", "save"]
 
 _EXTRA = {"stdatamodels": "jwst", "roman_datamodels": "roman"}
 
@@ -29,12 +32,12 @@ def require(module: str, extra: str) -> None:
                           f"pip install 'ramps[{extra}]'") from e
 
 
-def open_model(path: Union[str, os.PathLike, Any], model: Any = None, *,
-               storage_options: Optional[dict] = None, **kwargs: Any) -> Any:
+def open_model(path: str | os.PathLike | Any, model: Any = None, *,
+               storage_options: dict | None = None, **kwargs: Any) -> Any:
     """Open a product as the reference library's data model, over ramps' arrays.
 
-    ``path``: a JWST FITS product or a Roman ASDF file: a path, a file object or a
-    URL (``s3://``, ``https://`` ..., read by range requests as :func:`ramps.open`
+    ``path``: a JWST FITS product or a Roman ASDF file: a path, a file object, a
+    product open in ramps (``ramps.open``: it stays open) or a URL (``s3://``, ``https://`` ..., read by range requests as :func:`ramps.open`
     reads it; ``storage_options`` go to fsspec).
     ``model``: the model class or its name (``"RampModel"`` opens an uncal as
     ``RampModel(path)`` does); default: the class the file's DATAMODL (JWST) or
@@ -47,28 +50,31 @@ def open_model(path: Union[str, os.PathLike, Any], model: Any = None, *,
     decoded by ramps' kernels (Roman lz4 blocks by ramps' C codec).  See
     :mod:`ramps.bridge.jwst` and :mod:`ramps.bridge.roman`.
     """
-    from ..asdf.read import AsdfProduct
-    from ..product import open as open_product
-
     name = os.fspath(path).lower() if isinstance(path, (str, os.PathLike)) else ""
     if name.endswith(".asdf"):  # a missing extra is said before the file is opened
         require("roman_datamodels", "roman")
     elif name.endswith((".fits", ".fits.gz", ".fit")):
         require("stdatamodels", "jwst")
+    if isinstance(path, (Product, AsdfProduct)):  # an open product: the caller closes it
+        return _product_model(path, model, **kwargs)
     with open_product(path, storage_options=storage_options) as p:
-        if isinstance(p, AsdfProduct):
-            require("roman_datamodels", "roman")
-            from .roman import product_model as roman_model
-
-            return roman_model(p, model, **kwargs)
-        require("stdatamodels", "jwst")
-        from .jwst import product_model
-
-        return product_model(p, model, **kwargs)
+        return _product_model(p, model, **kwargs)
 
 
-def save(model: Any, path: Union[str, os.PathLike], *, checksum: Optional[bool] = None,
-         overwrite: bool = False, threads: Any = None, compression: Optional[str] = "lz4"
+def _product_model(p: Any, model: Any, **kwargs: Any) -> Any:
+    if p.format == "asdf":
+        require("roman_datamodels", "roman")
+        from ramps.bridge.roman import product_model as roman_model
+
+        return roman_model(p, model, **kwargs)
+    require("stdatamodels", "jwst")
+    from ramps.bridge.jwst import product_model
+
+    return product_model(p, model, **kwargs)
+
+
+def save(model: Any, path: str | os.PathLike, *, checksum: bool | None = None,
+         overwrite: bool = False, threads: Any = None, compression: str | None = "lz4"
          ) -> str:
     """Write a data model to ``path`` through ramps' streaming, atomic writers.
 
@@ -88,14 +94,14 @@ def save(model: Any, path: Union[str, os.PathLike], *, checksum: Optional[bool] 
     """
     kind = _library(model)
     if kind == "stdatamodels":
-        from .jwst_save import save_model
+        from ramps.bridge.jwst_save import save_model
 
         if compression not in (None, "lz4"):
             raise ValueError("compression applies to Roman (ASDF) models only")
         return save_model(model, path, checksum=bool(checksum), overwrite=overwrite,
                           threads=threads)
     if kind == "roman_datamodels":
-        from .roman_save import save_model as save_roman
+        from ramps.bridge.roman_save import save_model as save_roman
 
         return save_roman(model, path, compression=compression, overwrite=overwrite,
                           checksum=checksum, threads=threads)

@@ -10,16 +10,16 @@ dropped everywhere: the writer adds fresh ones when asked.
 from __future__ import annotations
 
 import io
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
-from ..fits.cards import END, parse_card
-from ..fits.index import BLOCK
-from ..fits.layout import Hdu
-from ..kernels import fits_dtype
+from ramps.fits.cards import END, parse_card
+from ramps.fits.index import BLOCK
+from ramps.fits.layout import Hdu
+from ramps.kernels import fits_dtype
 
-__all__ = ["header_cards", "image_record", "serialized_record", "CHECKSUM_KEYS"]
+__all__ = ["CHECKSUM_KEYS", "header_cards", "image_record", "serialized_record"]
 
 CHECKSUM_KEYS = ("CHECKSUM", "DATASUM")
 
@@ -62,7 +62,7 @@ def _data_size(cards: list[str]) -> int:
         n + int(values.get("PCOUNT", 0)))
 
 
-def image_record(hdu: Any) -> Optional[Hdu]:
+def image_record(hdu: Any) -> Hdu | None:
     """An astropy image HDU whose data the kernels encode (None: serialize it)."""
     data = hdu.data
     if not isinstance(data, np.ndarray) or data.dtype.names is not None or not data.shape:

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import mmap
 import warnings
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from astropy.io import fits
 from astropy.io.fits.hdu.base import DELAYED
 
-from ..fits.index import HDUInfo
+from ramps.fits.index import HDUInfo
 
-__all__ = ["IndexedHDUList", "hdulist_from_product", "copy_on_write_map", "SUPPORTED_KINDS"]
+__all__ = ["SUPPORTED_KINDS", "IndexedHDUList", "copy_on_write_map", "hdulist_from_product"]
 
 SUPPORTED_KINDS = ("PRIMARY", "IMAGE", "BINTABLE")
 
@@ -102,7 +103,7 @@ class IndexedHDUList(fits.HDUList):
         return super().index_of(key)
 
 
-def copy_on_write_map(path: str) -> Optional[mmap.mmap]:
+def copy_on_write_map(path: str) -> mmap.mmap | None:
     """The whole file mapped copy-on-write (``MAP_PRIVATE``): views of it are writable,
     and writes stay in this process's memory, never reach the file (as astropy's
     ``memmap=True`` with mode ``copyonwrite``).  None when it cannot be mapped."""
@@ -120,7 +121,7 @@ def _header(raw: bytes) -> fits.Header:
 
 
 def _table(source: Any, info: HDUInfo, writable: bool) -> fits.BinTableHDU:
-    from ..fits.asdf_tree import table_hdu
+    from ramps.fits.asdf_tree import table_hdu
 
     hdu = table_hdu(source, info)
     if writable and hdu.data is not None:
@@ -129,8 +130,8 @@ def _table(source: Any, info: HDUInfo, writable: bool) -> fits.BinTableHDU:
     return hdu
 
 
-def hdulist_from_product(p: Any, array: Callable[[HDUInfo], Optional[np.ndarray]],
-                         extra: Optional[list] = None) -> IndexedHDUList:
+def hdulist_from_product(p: Any, array: Callable[[HDUInfo], np.ndarray | None],
+                         extra: list | None = None) -> IndexedHDUList:
     """An :class:`IndexedHDUList` of every HDU of product ``p`` (primary, images and
     binary tables: see :data:`SUPPORTED_KINDS`), image data from ``array(info)``,
     then the HDUs of ``extra``."""

@@ -29,15 +29,15 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
-from .. import datamodels as schemas
-from ..fits.index import HDUInfo
-from . import require
+from ramps.bridge import require
+from ramps.fits.index import HDUInfo
+from ramps.specs import schema as schemas
 
-__all__ = ["product_model", "model_class"]
+__all__ = ["model_class", "product_model"]
 
 
 def _datamodels():
@@ -62,7 +62,7 @@ def model_class(model: Any, p: Any = None) -> type:
     return cls
 
 
-def _subschema(schema: Any, path: tuple) -> Optional[dict]:
+def _subschema(schema: Any, path: tuple) -> dict | None:
     node = schema
     for key in path:
         if not isinstance(node, dict):
@@ -92,10 +92,10 @@ def _target_dtypes(cls: type) -> dict[str, np.dtype]:
     return out
 
 
-def _array_maker(p: Any, targets: dict[str, np.dtype], threads: Optional[int] = None):
+def _array_maker(p: Any, targets: dict[str, np.dtype], threads: int | None = None):
     cow = None
     if getattr(p.source, "zero_copy", False) and os.path.isfile(p.path):
-        from .hdulist import copy_on_write_map
+        from ramps.bridge.hdulist import copy_on_write_map
 
         cow = copy_on_write_map(p.path)
 
@@ -136,7 +136,7 @@ def _ramp_defaults(dm: Any, cls: type, p: Any, array: Any) -> list:
 
 
 def _unsupported(p: Any) -> bool:
-    from .hdulist import SUPPORTED_KINDS
+    from ramps.bridge.hdulist import SUPPORTED_KINDS
 
     return any(h.kind not in SUPPORTED_KINDS or h.zimage for h in p.hdus)
 
@@ -174,7 +174,7 @@ def _decode_while_loading(p: Any, targets: dict[str, np.dtype]) -> tuple[dict[in
     later model of the process), decoded here on every core."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from .._workplan import workers
+    from ramps.kernels.blocks import workers
 
     images = [info for info in p.hdus if info.kind != "BINTABLE" and info.shape]
     if _asdf_extensions_loaded():
@@ -197,14 +197,14 @@ def product_model(p: Any, model: Any = None, **kwargs: Any) -> Any:
     dm = _datamodels()
     from stdatamodels.util import get_envar_as_boolean
 
-    from .hdulist import hdulist_from_product
+    from ramps.bridge.hdulist import hdulist_from_product
 
     cls = model_class(model, p)
     if _unsupported(p):  # old XTENSION='ASDF', random groups, tile-compressed: astropy reads
         from astropy.io import fits
 
         if not os.path.isfile(p.path):
-            from ..errors import FormatError
+            from ramps.errors import FormatError
 
             raise FormatError(p.path, "holds HDUs the model bridge leaves to astropy (the old "
                               "XTENSION='ASDF', random groups or tile compression), which "

@@ -24,15 +24,16 @@ from __future__ import annotations
 import bisect
 import re
 import warnings
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
-from ..fits.cards import END, card, image_cards
-from ..fits.index import BLOCK
-from ..kernels.fits_types import FITS_ENCODING
+from ramps.fits.cards import END, card, image_cards
+from ramps.fits.index import BLOCK
+from ramps.kernels.fits_types import FITS_ENCODING
 
-__all__ = ["Unsupported", "FastImage", "FastHeader", "HDUList"]
+__all__ = ["FastHeader", "FastImage", "HDUList", "Unsupported"]
 
 _KEYWORD = re.compile(r"^[A-Z0-9_-]{0,8}$")
 _COMMENTARY = ("", "COMMENT", "HISTORY")
@@ -58,9 +59,9 @@ def _blank(c: list) -> bool:
 class FastHeader:
     """The cards after EXTNAME of a :class:`FastImage`, as ``[key, value, comment]``."""
 
-    __slots__ = ("hdu", "cards")
+    __slots__ = ("cards", "hdu")
 
-    def __init__(self, hdu: "FastImage") -> None:
+    def __init__(self, hdu: FastImage) -> None:
         self.hdu = hdu
         self.cards: list[list] = []
 
@@ -136,12 +137,12 @@ class FastImage:
     """An IMAGE extension of a plain numeric array (or none): what ``fits.ImageHDU``
     would hold, without astropy."""
 
-    def __init__(self, name: str, data: Optional[np.ndarray] = None) -> None:
+    def __init__(self, name: str, data: np.ndarray | None = None) -> None:
         self.name = name
-        self.data: Optional[np.ndarray] = None
+        self.data: np.ndarray | None = None
         self.header = FastHeader(self)
         self.ver = 1  # EXTVER: set with the card by FastHeader, 1 without one (as astropy)
-        self._images: Optional[list[str]] = None
+        self._images: list[str] | None = None
         if data is not None:
             self.set_data(data)
 

@@ -29,10 +29,15 @@ from typing import Any
 
 import numpy as np
 
-from ..fits.asdf_extension import asdf_table
-from ..fits.layout import Hdu
-from .hdu_records import CHECKSUM_KEYS, header_cards, image_record, serialized_record
-from .jwst_hdus import FastImage, HDUList, Unsupported
+from ramps.bridge.hdu_records import (
+    CHECKSUM_KEYS,
+    header_cards,
+    image_record,
+    serialized_record,
+)
+from ramps.bridge.jwst_hdus import FastImage, HDUList, Unsupported
+from ramps.fits.asdf_extension import asdf_table
+from ramps.fits.layout import Hdu
 
 __all__ = ["model_hdus"]
 

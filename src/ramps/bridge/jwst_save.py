@@ -23,13 +23,13 @@ import logging
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
-from ..atomic import check_target
-from ..fits.layout import Hdu
-from .jwst_layout import records
+from ramps.bridge.jwst_layout import records
+from ramps.fits.layout import Hdu
+from ramps.sources.atomic import check_target
 
-__all__ = ["save_model", "layout_hdus", "to_fits_hdus"]
+__all__ = ["layout_hdus", "save_model", "to_fits_hdus"]
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def to_fits_hdus(model: Any) -> list[Hdu]:
     from astropy.io import fits
     from stdatamodels import fits_support
 
-    from .hdulist import IndexedHDUList
+    from ramps.bridge.hdulist import IndexedHDUList
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Card is too long")
@@ -56,7 +56,7 @@ def layout_hdus(model: Any) -> list[Hdu]:
     :class:`~ramps.fits.layout.Hdu` records: :func:`~ramps.bridge.jwst_layout.model_hdus`,
     or :func:`to_fits_hdus` for what that does not model (or any error it meets:
     stdatamodels then raises its own, or succeeds)."""
-    from .jwst_layout import model_hdus
+    from ramps.bridge.jwst_layout import model_hdus
 
     try:
         return model_hdus(model)
@@ -66,10 +66,10 @@ def layout_hdus(model: Any) -> list[Hdu]:
     return to_fits_hdus(model)
 
 
-def save_model(model: Any, path: Union[str, os.PathLike], *, checksum: bool = False,
-               overwrite: bool = False, threads: Optional[int] = None) -> str:
+def save_model(model: Any, path: str | os.PathLike, *, checksum: bool = False,
+               overwrite: bool = False, threads: int | None = None) -> str:
     """Save a stdatamodels model as ``model.save(path)`` would, through ramps' writer."""
-    from ..fits.write import write_hdus
+    from ramps.fits.write import write_hdus
 
     target = Path(path)
     if target.suffix.lower() != ".fits":

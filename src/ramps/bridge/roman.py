@@ -25,14 +25,14 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
-from ..asdf.index import NDARRAY_TAG, ArrayInfo
-from . import require
+from ramps.asdf.index import NDARRAY_TAG, ArrayInfo
+from ramps.bridge import require
 
-__all__ = ["product_model", "model_class", "tree_with_arrays"]
+__all__ = ["model_class", "product_model", "tree_with_arrays"]
 
 
 def _rdm():
@@ -67,7 +67,7 @@ def _array_maker(p: Any):
     cow = None
     if getattr(p.source, "zero_copy", False) and isinstance(p.path, str) and \
             os.path.isfile(p.path):
-        from .hdulist import copy_on_write_map
+        from ramps.bridge.hdulist import copy_on_write_map
 
         cow = copy_on_write_map(p.path)
 
@@ -139,7 +139,7 @@ def product_model(p: Any, model: Any = None, **kwargs: Any) -> Any:
     return m
 
 
-def _file_name(path: Optional[str]) -> Optional[str]:
+def _file_name(path: str | None) -> str | None:
     if not isinstance(path, str) or not path or "://" in path:
         return None
     return Path(path).name

@@ -15,13 +15,14 @@ core; or zlib, bzp2, uncompressed), MD5 in passing, temp file + fsync + rename.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Optional, Union
+from typing import Any
 
 import numpy as np
 
-from ..atomic import check_target
+from ramps.sources.atomic import check_target
 
 __all__ = ["save_model", "tagged_tree"]
 
@@ -108,14 +109,14 @@ def _temporary(model: Any, key: str, value: Any) -> Iterator[None]:
     yield
 
 
-def save_model(model: Any, path: Union[str, os.PathLike], *, compression: Optional[str] = "lz4",
-               overwrite: bool = False, checksum: Optional[bool] = None,
-               threads: Optional[int] = None) -> str:
+def save_model(model: Any, path: str | os.PathLike, *, compression: str | None = "lz4",
+               overwrite: bool = False, checksum: bool | None = None,
+               threads: int | None = None) -> str:
     """Save a roman_datamodels model as ``model.save(path)`` would, through ramps'
     ASDF writer.  ``checksum``: store each block's MD5 (default, as asdf does)."""
     from astropy.time import Time
 
-    from ..asdf.write import COMPRESSIONS, write_asdf
+    from ramps.asdf.write import COMPRESSIONS, write_asdf
 
     target = Path(path)
     if target.suffix.lower() != ".asdf":

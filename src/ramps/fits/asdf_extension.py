@@ -13,7 +13,7 @@ writes through asdf; above :data:`FLOW_NODES_ABOVE` array nodes (a 300-slit
 MOS file has 2,100) those nodes are written in YAML flow style to spare asdf's
 per-node validation.  :func:`copy_tree`, :func:`get_node` and :func:`put_node`
 are the tree edits the writer makes.  Reading the extension back is
-:mod:`ramps.product`'s.
+:mod:`ramps.products.fits`'s.
 """
 
 from __future__ import annotations
@@ -25,17 +25,26 @@ import json
 import os
 import re
 import sys
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from .cards import card
+from ramps.fits.cards import card
 
-__all__ = ["asdf_blob", "asdf_table", "copy_tree", "get_node", "put_node", "ndarray_node",
-           "ndarray_tag", "FLOW_NODES_ABOVE"]
+__all__ = [
+    "FLOW_NODES_ABOVE",
+    "asdf_blob",
+    "asdf_table",
+    "copy_tree",
+    "get_node",
+    "ndarray_node",
+    "ndarray_tag",
+    "put_node",
+]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def ndarray_tag() -> str:
     """The ndarray tag stdatamodels.fits_support uses with this asdf version."""
     import asdf

@@ -21,23 +21,34 @@ import gzip
 import io
 import re
 import warnings
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError
-from ..sources import ByteSource
-from .index import HDUInfo
+from ramps.errors import FormatError
+from ramps.fits.index import HDUInfo
+from ramps.sources import ByteSource
 
-__all__ = ["ASDF_EXTNAME", "find_asdf_hdu", "asdf_bytes", "load_tree", "link_arrays",
-           "read_tree", "open_asdf", "table_hdu", "MAX_TREE_NODES", "TreeTooLarge"]
+__all__ = [
+    "ASDF_EXTNAME",
+    "MAX_TREE_NODES",
+    "TreeTooLarge",
+    "asdf_bytes",
+    "find_asdf_hdu",
+    "link_arrays",
+    "load_tree",
+    "open_asdf",
+    "read_tree",
+    "table_hdu",
+]
 
 ASDF_EXTNAME = "ASDF"
 FITS_SOURCE = re.compile(r"fits:(?:(?P<name>[ -~]+),)?(?P<ver>[0-9]+)$")
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def find_asdf_hdu(hdus: list[HDUInfo]) -> Optional[HDUInfo]:
+def find_asdf_hdu(hdus: list[HDUInfo]) -> HDUInfo | None:
     """The first extension named ASDF, whatever its EXTVER (astropy's ``hdul["ASDF"]``)."""
     return next((h for h in hdus[1:] if h.name.upper() == ASDF_EXTNAME), None)
 

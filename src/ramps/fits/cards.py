@@ -16,12 +16,23 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from .index import BLOCK
+from ramps.fits.index import BLOCK
 
-__all__ = ["card", "card_image", "header_bytes", "image_cards", "caller_cards",
-           "checksum_cards", "parse_card", "COMMENTARY", "END", "QUOTE"]
+__all__ = [
+    "COMMENTARY",
+    "END",
+    "QUOTE",
+    "caller_cards",
+    "card",
+    "card_image",
+    "checksum_cards",
+    "header_bytes",
+    "image_cards",
+    "parse_card",
+]
 
 #: Keywords of commentary cards (text, no value indicator).
 COMMENTARY = ("", "COMMENT", "HISTORY")

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import kernels
-from ..errors import ChecksumError, FormatError, FormatWarning
-from ..sources import ByteSource
-from .index import HDUInfo, card_value
+from ramps import kernels
+from ramps.errors import ChecksumError, FormatError, FormatWarning
+from ramps.fits.index import HDUInfo, card_value
+from ramps.sources import ByteSource
 
-__all__ = ["ChecksumError", "HDUChecksum", "data_sum", "verify", "verify_mode", "VERIFY_MODES"]
+__all__ = ["VERIFY_MODES", "ChecksumError", "HDUChecksum", "data_sum", "verify", "verify_mode"]
 
 _ALL_ONES = 0xFFFFFFFF
 

@@ -14,20 +14,21 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO, Callable
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
-from .. import _core
-from ..errors import ClosedError, FormatError, FormatWarning, TruncatedFileError
-from ..kernels import BITPIX_DTYPE, INTEGER_OFFSETS
-from ..sources import ByteSource, open_source
+from ramps import _core
+from ramps.errors import ClosedError, FormatError, FormatWarning, TruncatedFileError
+from ramps.kernels import BITPIX_DTYPE, INTEGER_OFFSETS
+from ramps.sources import ByteSource, open_source
 
 if TYPE_CHECKING:
     from astropy.io.fits import Header
 
-__all__ = ["HDUInfo", "HDUIndex", "scan", "scan_head", "scan_rest", "read_header"]
+__all__ = ["HDUIndex", "HDUInfo", "read_header", "scan", "scan_head", "scan_rest"]
 
 BLOCK = 2880
 #: Bytes per read when indexing a source that is not memory-mapped.
@@ -344,7 +345,7 @@ class HDUIndex:
                 raise
         return self._hdus
 
-    def get(self, name: "int | str | tuple[str, int]", ver: int | None = None) -> HDUInfo:
+    def get(self, name: int | str | tuple[str, int], ver: int | None = None) -> HDUInfo:
         """The entry of one HDU; IndexError, KeyError or TypeError naming the file."""
         try:
             return self._get(name, ver)
@@ -354,7 +355,7 @@ class HDUIndex:
             self.hdus  # noqa: B018 - index the rest, then ask again
             return self._get(name, ver)
 
-    def _get(self, name: "int | str | tuple[str, int]", ver: int | None) -> HDUInfo:
+    def _get(self, name: int | str | tuple[str, int], ver: int | None) -> HDUInfo:
         if isinstance(name, tuple):
             if len(name) != 2:
                 raise KeyError(f"{self.path}: an HDU key is (EXTNAME, EXTVER), got {name!r}")

@@ -10,7 +10,7 @@ result):
   BINTABLE last (:func:`asdf_hdu`).  Multi-source products (NIRSpec MOS
   ``cal``, ...) repeat the group once per EXTVER (``SCI,1 ERR,1 ... SCI,2
   ERR,2 ...``).
-* When stdatamodels is importable (:mod:`ramps.datamodels`), the model schema
+* When stdatamodels is importable (:mod:`ramps.specs.schema`), the model schema
   drives the metadata: every ``meta`` value with a ``fits_keyword`` becomes a
   header card in the HDU stdatamodels would put it in, in schema order, with
   the schema title as comment and the same section comment cards; caller
@@ -18,7 +18,7 @@ result):
   (``meta`` wins on conflict), the others are written after the schema cards
   and recorded under ``extra_fits.PRIMARY.header`` as stdatamodels does.
   Without it the header is the caller's cards plus ``DATAMODL``, and arrays
-  are placed by :func:`ramps.datamodels.fallback_path`.
+  are placed by :func:`ramps.specs.schema.fallback_path`.
 * Each array gets its ndarray node in the tree at its model attribute
   (``data``, ``dq``, ``slits[i].data`` for EXTVER ``i+1`` of a
   MultiSlitModel, ...; :mod:`ramps.fits.asdf_extension`); arrays the model
@@ -32,21 +32,35 @@ import io
 import math
 import sys
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any
 
 import numpy as np
 
-from .. import datamodels
-from ..datamodels import BUILTIN, CONTAINERS, STRUCTURAL, Schema, fallback_path
-from ..kernels import fits_dtype
-from ..specs import DERIVED_AXES, ExtensionSpec, ProductSpec
-from .asdf_extension import asdf_table, copy_tree, get_node, ndarray_node, put_node
-from .cards import COMMENTARY, END, caller_cards, card, image_cards, parse_card
-from .index import BLOCK
+from ramps.fits.asdf_extension import (
+    asdf_table,
+    copy_tree,
+    get_node,
+    ndarray_node,
+    put_node,
+)
+from ramps.fits.cards import (
+    COMMENTARY,
+    END,
+    caller_cards,
+    card,
+    image_cards,
+    parse_card,
+)
+from ramps.fits.index import BLOCK
+from ramps.kernels import fits_dtype
+from ramps.specs import DERIVED_AXES, ExtensionSpec, ProductSpec
+from ramps.specs import schema as datamodels
+from ramps.specs.schema import BUILTIN, CONTAINERS, STRUCTURAL, Schema, fallback_path
 
-__all__ = ["Hdu", "compose", "asdf_hdu"]
+__all__ = ["Hdu", "asdf_hdu", "compose"]
 
 
 @dataclass
@@ -244,7 +258,7 @@ def _resolve_model(spec: ProductSpec, tree: Mapping, cards: list, vers: set[int]
 
 
 def compose(spec: ProductSpec, target: Path, arrays: Mapping, header: Any,
-             meta: Optional[Mapping]) -> tuple[list[Hdu], list[str], dict, Optional[Schema]]:
+             meta: Mapping | None) -> tuple[list[Hdu], list[str], dict, Schema | None]:
     """Check the input and lay out the file: (extension HDUs, primary cards, tree, schema)."""
     items = _normalize_arrays(arrays, spec)
     tree: dict = copy_tree(meta or {})

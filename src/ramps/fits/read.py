@@ -3,7 +3,7 @@
 :func:`decode_range` is the one loop every whole-extension read goes through
 (``Product.read``, lazy planes, the ERR fallback): blocks of the memory map are
 decoded by the C kernels into the caller's buffer and their pages released once
-consumed (see :mod:`ramps._workplan`).  :func:`read_image` and :func:`image_view`
+consumed (see :mod:`ramps.kernels.blocks`).  :func:`read_image` and :func:`image_view`
 are whole-image reads with astropy's rule for empty images: an image HDU with
 NAXIS = 0 has no data (None, as ``hdul[i].data``); one with an axis of length 0
 is an empty array of its shape.  Neither reads a byte of the file.
@@ -15,13 +15,22 @@ from typing import Any
 
 import numpy as np
 
-from .. import _workplan, kernels
-from ..errors import FormatError
-from ..sources import ByteSource
-from .index import HDUInfo
+from ramps import kernels
+from ramps.errors import FormatError
+from ramps.fits.index import HDUInfo
+from ramps.kernels import blocks as _workplan
+from ramps.sources import ByteSource
 
-__all__ = ["decode_range", "read_image", "image_view", "raw_data", "has_data", "groups_data",
-           "CHUNK_BYTES", "SMALL_BYTES"]
+__all__ = [
+    "CHUNK_BYTES",
+    "SMALL_BYTES",
+    "decode_range",
+    "groups_data",
+    "has_data",
+    "image_view",
+    "raw_data",
+    "read_image",
+]
 
 #: Input bytes per block of a whole-array read: each thread maps, decodes and
 #: releases whole blocks; small enough that consumed input pages are released

@@ -12,12 +12,12 @@ image is listed as the BINTABLE it is stored in (astropy lists the image).
 from __future__ import annotations
 
 import sys
-from typing import IO, Optional
+from typing import IO
 
-from ..sources import ByteSource
-from .index import HDUInfo, card_value
+from ramps.fits.index import HDUInfo, card_value
+from ramps.sources import ByteSource
 
-__all__ = ["summary_rows", "format_summary"]
+__all__ = ["format_summary", "summary_rows"]
 
 _CLASS = {"PRIMARY": "PrimaryHDU", "IMAGE": "ImageHDU", "BINTABLE": "BinTableHDU",
           "TABLE": "TableHDU", "GROUPS": "GroupsHDU", "OTHER": "NonstandardExtHDU"}
@@ -66,7 +66,7 @@ def summary_rows(source: ByteSource, hdus: list[HDUInfo]) -> list[tuple]:
     return rows
 
 
-def format_summary(filename: str, rows: list[tuple], output: Optional[IO[str]]) -> None:
+def format_summary(filename: str, rows: list[tuple], output: IO[str] | None) -> None:
     """Write ``rows`` under astropy's heading to ``output`` (None or True: stdout)."""
     lines = [f"Filename: {filename}",
              "No.    Name      Ver    Type      Cards   Dimensions   Format"]

@@ -13,8 +13,8 @@ and the caller indexes the file whole.
 
 from __future__ import annotations
 
-from .index import BLOCK, HDUInfo, _scan
-from ..sources import ByteSource
+from ramps.fits.index import BLOCK, HDUInfo, _scan
+from ramps.sources import ByteSource
 
 __all__ = ["find_tail_asdf"]
 

@@ -6,7 +6,7 @@ right model class, arrays and metadata), without building an ``HDUList``.
 By concern:
 * :mod:`ramps.fits.layout` checks the input against the product spec and lays
   the file out (HDU order, header cards from the stdatamodels schema via
-  :mod:`ramps.datamodels`, the metadata tree); card images come from
+  :mod:`ramps.specs.schema`, the metadata tree); card images come from
   :mod:`ramps.fits.cards`, the ``ASDF`` BINTABLE from
   :mod:`ramps.fits.asdf_extension`.
 * This module streams the planned HDUs out.  Image data are encoded chunk by
@@ -19,7 +19,7 @@ By concern:
   encoded chunks and CHECKSUM patched into the header afterwards (the header
   is written first with a placeholder of the same length, then rewritten in
   place with ``os.pwrite``).
-* **Atomic**: :func:`ramps.atomic.atomic_output` publishes the finished file
+* **Atomic**: :func:`ramps.sources.atomic.atomic_output` publishes the finished file
   (POSIX: ``os.pwrite``, ``fchmod``).
 """
 
@@ -28,22 +28,23 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Protocol, Union
+from typing import Any, Protocol, Union
 
 import numpy as np
 
-from .. import kernels
-from ..atomic import atomic_output, check_target
-from ..kernels import fits_dtype
-from ..meta import as_tree
-from ..specs import get_spec
-from .cards import checksum_cards, header_bytes
-from .index import BLOCK
-from .layout import Hdu, asdf_hdu, compose
+from ramps import kernels
+from ramps.fits.cards import checksum_cards, header_bytes
+from ramps.fits.index import BLOCK
+from ramps.fits.layout import Hdu, asdf_hdu, compose
+from ramps.kernels import fits_dtype
+from ramps.sources.atomic import atomic_output, check_target
+from ramps.specs import get_spec
+from ramps.specs.meta import as_tree
 
-__all__ = ["ChunkSource", "StreamedArray", "write", "write_hdus", "fits_dtype"]
+__all__ = ["ChunkSource", "StreamedArray", "fits_dtype", "write", "write_hdus"]
 
 MiB = 1 << 20
 _SMALL = 1 * MiB  # below this, encode/checksum single-threaded (thread start-up dominates)
@@ -110,7 +111,7 @@ class StreamedArray:
     @classmethod
     def from_fits_bytes(
         cls, raw: Any, shape: tuple[int, ...], dtype: Any, *, chunk_bytes: int = 64 * MiB
-    ) -> "StreamedArray":
+    ) -> StreamedArray:
         """Data already FITS-encoded (e.g. a ``np.memmap`` of another file's data unit).
 
         ``raw`` is any C-contiguous buffer of ``prod(shape) * itemsize`` bytes;
@@ -127,8 +128,8 @@ class StreamedArray:
     @classmethod
     def u16_to_f32(
         cls, raw: Any, shape: tuple[int, ...], *, chunk_bytes: int = 64 * MiB,
-        threads: Optional[int] = None,
-    ) -> "StreamedArray":
+        threads: int | None = None,
+    ) -> StreamedArray:
         """BZERO=32768 int16 FITS data (uint16 values) streamed out as float32.
 
         Each chunk of ``raw`` (a memory map of an uncal SCI, say) goes through
@@ -158,14 +159,14 @@ def _byte_view(raw: Any) -> np.ndarray:
     return arr.reshape(-1).view(np.uint8)
 
 
-def _nthreads(threads: Optional[int], nbytes: int) -> Optional[int]:
+def _nthreads(threads: int | None, nbytes: int) -> int | None:
     return 1 if nbytes < _SMALL else threads
 
 
 class _Sink:
     """Writes HDUs to the temp file, summing the data as it goes."""
 
-    def __init__(self, f: Any, threads: Optional[int]) -> None:
+    def __init__(self, f: Any, threads: int | None) -> None:
         self.f, self.threads, self.pos = f, threads, 0
         self.sum, self.carry, self.summing = 0, b"", False
 
@@ -218,7 +219,7 @@ def _final_header(cards: list[str], datasum: int) -> bytes:
     return head[:at] + kernels.checksum_encode(total).encode("ascii") + head[at + 16:]
 
 
-def _write_hdu(sink: _Sink, hdu: Hdu, checksum: bool, buf: list, threads: Optional[int]) -> bytes:
+def _write_hdu(sink: _Sink, hdu: Hdu, checksum: bool, buf: list, threads: int | None) -> bytes:
     """Write one HDU; returns its final header bytes."""
     start = sink.pos
     head = header_bytes(hdu.cards + (checksum_cards(0, True) if checksum else []))
@@ -250,7 +251,7 @@ def _write_hdu(sink: _Sink, hdu: Hdu, checksum: bool, buf: list, threads: Option
     return final
 
 
-def _encoded_chunks(hdu: Hdu, buf: list, threads: Optional[int]) -> Iterator[Any]:
+def _encoded_chunks(hdu: Hdu, buf: list, threads: int | None) -> Iterator[Any]:
     """FITS bytes of an in-memory array, at most ``len(buf[0])`` bytes at a time."""
     arr: np.ndarray = hdu.payload
     native = arr.dtype.newbyteorder("=") if arr.dtype.itemsize > 1 else arr.dtype
@@ -286,15 +287,15 @@ ArrayLike = Union[np.ndarray, ChunkSource, Any]
 
 
 def write(
-    path: Union[str, os.PathLike],
+    path: str | os.PathLike,
     kind: str,
-    arrays: Mapping[Union[str, tuple[str, int]], ArrayLike],
+    arrays: Mapping[str | tuple[str, int], ArrayLike],
     *,
     header: Any = None,
-    meta: Optional[Mapping[str, Any]] = None,
+    meta: Mapping[str, Any] | None = None,
     overwrite: bool = False,
     checksum: bool = False,
-    threads: Optional[int] = None,
+    threads: int | None = None,
     chunk_bytes: int = 64 * MiB,
 ) -> Path:
     """Write a JWST FITS product of ``kind`` atomically; returns the target path.
@@ -328,7 +329,7 @@ def write(
         The model tree, e.g. ``{"meta": {"exposure": {"nints": 2}, ...},
         "slits": [{"name": "S1", ...}, ...]}``, or its ``meta`` mapping alone
         (``p.meta`` of an opened product): a mapping with a ``"meta"`` key is
-        the tree, any other the ``meta`` (see :func:`ramps.meta.as_tree`);
+        the tree, any other the ``meta`` (see :func:`ramps.specs.meta.as_tree`);
         copied, never modified.
         ``meta.model_type`` picks the model among the kind's models (default:
         the spec's, or the multi-source one when EXTVER > 1 appears);
@@ -348,7 +349,7 @@ def write(
 
     Notes
     -----
-    The file is written through :func:`ramps.atomic.atomic_output`: into an
+    The file is written through :func:`ramps.sources.atomic.atomic_output`: into an
     unnamed temporary file in the target folder (``O_TMPFILE``; elsewhere a hidden
     ``.<name>.ramps-<host>-<pid>-<random>.part``), fsynced, then published
     (linked, never clobbering, or renamed over the target with ``overwrite=True``).
@@ -379,9 +380,9 @@ def write(
                       threads=threads, chunk_bytes=chunk_bytes)
 
 
-def write_hdus(path: Union[str, os.PathLike], hdus: list[Hdu], *, overwrite: bool = False,
-               checksum: bool = False, threads: Optional[int] = None, chunk_bytes: int = 64 * MiB,
-               last: Optional[Callable[[str], Hdu]] = None) -> Path:
+def write_hdus(path: str | os.PathLike, hdus: list[Hdu], *, overwrite: bool = False,
+               checksum: bool = False, threads: int | None = None, chunk_bytes: int = 64 * MiB,
+               last: Callable[[str], Hdu] | None = None) -> Path:
     """Stream laid-out :class:`~ramps.fits.layout.Hdu` s (primary first) into ``path`` atomically;
     ``last(sha256 of the headers written)`` makes one more (the ASDF one, with its hash)."""
     kernels.check_threads(threads)

@@ -8,27 +8,32 @@ thread count.  No function allocates a temporary the size of its input.
 
 from __future__ import annotations
 
-from ._common import check_threads, have_openmp
-from .checksum import checksum_encode, fits_checksum
-from .codec import decode, decode_typed, encode, transcode_u16_to_f32be
-from .fits_types import BITPIX_DTYPE, FITS_ENCODING, INTEGER_OFFSETS, fits_dtype
-from .quality import collapse_dq, combine_dq, err_from_variances
+from ramps.kernels._common import check_threads, have_openmp
+from ramps.kernels.checksum import checksum_encode, fits_checksum
+from ramps.kernels.codec import decode, decode_typed, encode, transcode_u16_to_f32be
+from ramps.kernels.fits_types import (
+    BITPIX_DTYPE,
+    FITS_ENCODING,
+    INTEGER_OFFSETS,
+    fits_dtype,
+)
+from ramps.kernels.quality import collapse_dq, combine_dq, err_from_variances
 
 __all__ = [
-    "decode",
-    "decode_typed",
-    "encode",
-    "transcode_u16_to_f32be",
-    "combine_dq",
-    "collapse_dq",
-    "err_from_variances",
-    "fits_checksum",
-    "checksum_encode",
-    "have_openmp",
-    "check_threads",
-    "fits_dtype",
     "BITPIX_DTYPE",
     "FITS_ENCODING",
     "INTEGER_OFFSETS",
+    "check_threads",
+    "checksum_encode",
+    "collapse_dq",
+    "combine_dq",
+    "decode",
+    "decode_typed",
+    "encode",
+    "err_from_variances",
+    "fits_checksum",
+    "fits_dtype",
+    "have_openmp",
+    "transcode_u16_to_f32be",
 ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core
+from ramps import _core
 
 
 def have_openmp() -> bool:

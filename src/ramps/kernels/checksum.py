@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import _core
-from ._common import check_threads
+from ramps import _core
+from ramps.kernels._common import check_threads
+
 
 def fits_checksum(buf: Any, *, initial: int = 0, threads: int | None = None) -> int:
     """The FITS 32-bit ones'-complement checksum of a buffer (Standard, Appendix J).

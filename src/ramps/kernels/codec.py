@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import _core
-from ._common import _out_buffer, check_threads
-from .fits_types import BITPIX_DTYPE, INTEGER_OFFSETS
+from ramps import _core
+from ramps.kernels._common import _out_buffer, check_threads
+from ramps.kernels.fits_types import BITPIX_DTYPE, INTEGER_OFFSETS
+
 
 def _check_bitpix(bitpix: int) -> np.dtype:
     try:

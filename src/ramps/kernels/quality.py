@@ -1,6 +1,6 @@
 """DQ and ERR kernels: combining PIXELDQ and GROUPDQ (OR or stcal's rules), collapsing
 per-integration DQ, and ERR as the square root of summed variances.  Dask arrays go to
-:mod:`ramps.dask_kernels`."""
+:mod:`ramps.kernels.dask`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import _core
-from ..flags import DO_NOT_USE
-from ._common import _out_buffer, check_threads
+from ramps import _core
+from ramps.kernels._common import _out_buffer, check_threads
+from ramps.kernels.flags import DO_NOT_USE
+
 
 def _is_dask(*arrays: Any) -> bool:
     """Whether any argument is a dask array (without importing dask: none can be unless loaded)."""
@@ -81,10 +82,10 @@ def combine_dq(
     -------
     numpy.ndarray
         uint32, shape (nints, ny, nx).  Dask inputs give a lazy dask array
-        (:func:`ramps.dask_kernels.combine_dq`).
+        (:func:`ramps.kernels.dask.combine_dq`).
     """
     if _is_dask(pixeldq, groupdq):
-        from ..dask_kernels import combine_dq as dask_combine_dq
+        from ramps.kernels.dask import combine_dq as dask_combine_dq
         return dask_combine_dq(pixeldq, groupdq, rules=rules, mask=mask, out=out, threads=threads)
     pixeldq = _array(pixeldq, np.uint32, 2, "pixeldq")
     groupdq = _array(groupdq, np.uint8, 4, "groupdq")
@@ -146,10 +147,10 @@ def err_from_variances(
     at any alignment.  They are byte-swapped as they are read, in the same
     single pass, with the same result bit for bit (NaN payloads included) as
     swapping them first; the output is native float32.  Dask inputs give a lazy
-    dask array (:func:`ramps.dask_kernels.err_from_variances`).
+    dask array (:func:`ramps.kernels.dask.err_from_variances`).
     """
     if _is_dask(*variances):
-        from ..dask_kernels import err_from_variances as dask_err
+        from ramps.kernels.dask import err_from_variances as dask_err
         return dask_err(*variances, out=out, dtype=dtype, threads=threads)
     if len(variances) not in (2, 3):
         raise TypeError(f"err_from_variances takes 2 or 3 variance arrays, got {len(variances)}")

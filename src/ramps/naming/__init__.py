@@ -53,8 +53,15 @@ import os
 import re
 from typing import TypeVar, Union, overload
 
-from .names import (_CANDIDATE, _SUBARRAY, EXTENSIONS, INSTRUMENTS, ExposureName,
-                    FileNameError, Stage3Name)
+from ramps.naming.names import (
+    _CANDIDATE,
+    _SUBARRAY,
+    EXTENSIONS,
+    INSTRUMENTS,
+    ExposureName,
+    FileNameError,
+    Stage3Name,
+)
 
 __all__ = [
     "EXTENSIONS",

@@ -18,13 +18,22 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from .local import ByteSource, FileObjectSource, MmapSource
+from ramps.sources.local import ByteSource, FileObjectSource, MmapSource
 
-__all__ = ["ByteSource", "MmapSource", "FileObjectSource", "RemotePath", "open_source", "is_url",
-           "expand_url", "expand_paths"]
+__all__ = [
+    "ByteSource",
+    "FileObjectSource",
+    "MmapSource",
+    "RemotePath",
+    "expand_paths",
+    "expand_url",
+    "is_url",
+    "open_source",
+]
 
 #: URL schemes read as remote sources; ``file://`` is read as a local path.
 _SCHEMES = ("s3://", "s3a://", "http://", "https://", "gs://", "gcs://", "az://", "abfs://",
@@ -49,7 +58,7 @@ class RemotePath(str):
         return os.path.splitext(self.name)[1]
 
     @property
-    def parent(self) -> "RemotePath":
+    def parent(self) -> RemotePath:
         return RemotePath(self.rstrip("/").rsplit("/", 1)[0])
 
 
@@ -65,12 +74,12 @@ def expand_url(url: str, storage_options: Any = None) -> list[RemotePath]:
 
 
 def expand_paths(paths_or_glob: str | os.PathLike | Iterable[str | os.PathLike], *,
-                 storage_options: dict | None = None) -> "list[Path | RemotePath]":
+                 storage_options: dict | None = None) -> list[Path | RemotePath]:
     """Paths from a path, a glob pattern, or a list of either (sorted, de-duplicated);
     URLs (``s3://...``, patterns too) stay URLs (:class:`~ramps.sources.RemotePath`)."""
     items = [paths_or_glob] if isinstance(paths_or_glob, (str, os.PathLike)) else list(
         paths_or_glob)
-    out: "list[Path | RemotePath]" = []
+    out: list[Path | RemotePath] = []
     for item in items:
         s = os.fspath(item)
         if is_url(s):
@@ -89,7 +98,7 @@ def open_source(path_or_fileobj: Any, *, storage_options: Any = None) -> ByteSou
     is a local path), a binary file object, or a ByteSource (as is)."""
     obj = path_or_fileobj
     if is_url(obj):
-        from .remote import RemoteSource
+        from ramps.sources.remote import RemoteSource
 
         return RemoteSource(obj, storage_options=storage_options)
     if isinstance(obj, str) and obj.lower().startswith("file://"):

@@ -21,13 +21,14 @@ import io
 import mmap
 import os
 import threading
-from typing import Any, BinaryIO, Iterator, Protocol, runtime_checkable
+from collections.abc import Iterator
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import ClosedError, TruncatedFileError
+from ramps.errors import ClosedError, TruncatedFileError
 
-__all__ = ["ByteSource", "MmapSource", "FileObjectSource"]
+__all__ = ["ByteSource", "FileObjectSource", "MmapSource"]
 
 
 @runtime_checkable

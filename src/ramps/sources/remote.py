@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
-from ..errors import ClosedError, RampsError
-from .local import _Source
+from ramps.errors import ClosedError, RampsError
+from ramps.sources.local import _Source
 
 __all__ = ["RemoteError", "RemoteSource", "merge_ranges"]
 

@@ -5,5 +5,5 @@ are re-exported here, so ``ramps.specs.get_spec("rate")`` reads as before.
 Roman's tables (ASDF products) will sit beside them in ``roman.py``.
 """
 
-from .jwst import *  # noqa: F401,F403
-from .jwst import __all__  # noqa: F401
+from ramps.specs.jwst import *  # noqa: F401,F403
+from ramps.specs.jwst import __all__  # noqa: F401

@@ -58,17 +58,18 @@ DQ flag values live elsewhere: this module is only about product structure.
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Union
 
 __all__ = [
-    "Axis",
     "DERIVED_AXES",
     "DEVIATIONS",
-    "ExtensionSpec",
     "MODEL_TO_KINDS",
-    "MissingAxesError",
     "PRODUCTS",
+    "Axis",
+    "ExtensionSpec",
+    "MissingAxesError",
     "ProductSpec",
     "UnknownKindError",
     "get_spec",
@@ -77,7 +78,7 @@ __all__ = [
 ]
 
 Axis = Union[str, int]
-Dims = Tuple[Axis, ...]
+Dims = tuple[Axis, ...]
 
 #: Derived axis name -> (source axis, divisor).
 DERIVED_AXES: dict[str, tuple[str, int]] = {"ncols_4": ("ncols", 4)}
@@ -104,12 +105,12 @@ class ExtensionSpec:
 
     name: str
     hdu_type: str  # "IMAGE" or "BINTABLE"
-    dtype: Optional[str]
-    dims: Optional[Dims]
+    dtype: str | None
+    dims: Dims | None
     required: bool = True
-    alt_dtypes: Tuple[str, ...] = ()
-    alt_dims: Tuple[Dims, ...] = ()
-    table_cols: Optional[int] = None
+    alt_dtypes: tuple[str, ...] = ()
+    alt_dims: tuple[Dims, ...] = ()
+    table_cols: int | None = None
     why: str = ""  # reason for any deviation from the seed row
 
     @property
@@ -118,12 +119,12 @@ class ExtensionSpec:
         return self.hdu_type == "IMAGE"
 
     @property
-    def accepted_dtypes(self) -> Tuple[str, ...]:
+    def accepted_dtypes(self) -> tuple[str, ...]:
         """Canonical dtype first, then the alternatives accepted on read."""
         return ((self.dtype,) if self.dtype else ()) + self.alt_dtypes
 
     @property
-    def accepted_dims(self) -> Tuple[Optional[Dims], ...]:
+    def accepted_dims(self) -> tuple[Dims | None, ...]:
         """Canonical dims first, then the alternatives accepted on read."""
         return (self.dims,) + self.alt_dims
 
@@ -133,14 +134,14 @@ class ProductSpec:
     """Structure of one product kind (file-name suffix)."""
 
     kind: str
-    model: Optional[str]  # stdatamodels class written in DATAMODL
+    model: str | None  # stdatamodels class written in DATAMODL
     format: str  # "fits" or "ecsv"
-    extensions: Tuple[ExtensionSpec, ...]
-    alt_models: Tuple[str, ...] = ()
-    extver_unit: Optional[str] = None  # None, "source" or "integration"
+    extensions: tuple[ExtensionSpec, ...]
+    alt_models: tuple[str, ...] = ()
+    extver_unit: str | None = None  # None, "source" or "integration"
 
     @property
-    def models(self) -> Tuple[str, ...]:
+    def models(self) -> tuple[str, ...]:
         """All model class names a file of this kind may declare."""
         return ((self.model,) if self.model else ()) + self.alt_models
 
@@ -150,22 +151,22 @@ class ProductSpec:
         return self.extver_unit is not None
 
     @property
-    def names(self) -> Tuple[str, ...]:
+    def names(self) -> tuple[str, ...]:
         """EXTNAMEs in seed order."""
         return tuple(e.name for e in self.extensions)
 
     @property
-    def required(self) -> Tuple[ExtensionSpec, ...]:
+    def required(self) -> tuple[ExtensionSpec, ...]:
         """Extensions that must be present (``required`` is True)."""
         return tuple(e for e in self.extensions if e.required)
 
     @property
-    def image_extensions(self) -> Tuple[ExtensionSpec, ...]:
+    def image_extensions(self) -> tuple[ExtensionSpec, ...]:
         """IMAGE extensions in seed order."""
         return tuple(e for e in self.extensions if e.is_image)
 
     @property
-    def repeated_extensions(self) -> Tuple[ExtensionSpec, ...]:
+    def repeated_extensions(self) -> tuple[ExtensionSpec, ...]:
         """Extensions that repeat per EXTVER in multi-source files."""
         if not self.multi_source:
             return ()
@@ -326,7 +327,7 @@ _AMI = [
 _CAL_ALT = ("MultiSlitModel", "IFUImageModel")
 
 # kind, model, alt models, format, extver unit, table
-_PRODUCT_ROWS: list[tuple[str, Optional[str], tuple[str, ...], str, Optional[str], list]] = [
+_PRODUCT_ROWS: list[tuple[str, str | None, tuple[str, ...], str, str | None, list]] = [
     ("uncal", "Level1bModel", (), "fits", None, _UNCAL),
     ("ramp", "RampModel", (), "fits", None, _RAMP),
     ("rate", "ImageModel", (), "fits", None, _RATE),
@@ -356,7 +357,7 @@ _PRODUCT_ROWS: list[tuple[str, Optional[str], tuple[str, ...], str, Optional[str
 ]
 
 
-def _dims(text: Optional[str]) -> Optional[Dims]:
+def _dims(text: str | None) -> Dims | None:
     if text is None:
         return None
     return tuple(int(t) if t.isdigit() else t for t in text.split())
@@ -417,7 +418,7 @@ def kinds_for_model(datamodl: str) -> tuple[str, ...]:
 
 
 def resolve_shape(
-    ext: ExtensionSpec, axes: Mapping[str, int], dims: Optional[Dims] = None
+    ext: ExtensionSpec, axes: Mapping[str, int], dims: Dims | None = None
 ) -> tuple[int, ...]:
     """Turn ``ext.dims`` (or the given ``dims``, e.g. an alternative) into a shape.
 

@@ -28,10 +28,17 @@ Conventions
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
 
-__all__ = ["RomanArraySpec", "RomanProductSpec", "ROMAN_PRODUCTS", "TAG_PREFIX",
-           "GENERIC", "get_roman_spec", "spec_for_tag", "tag_name"]
+__all__ = [
+    "GENERIC",
+    "ROMAN_PRODUCTS",
+    "TAG_PREFIX",
+    "RomanArraySpec",
+    "RomanProductSpec",
+    "get_roman_spec",
+    "spec_for_tag",
+    "tag_name",
+]
 
 #: The prefix of every Roman data-model tag.
 TAG_PREFIX = "asdf://stsci.edu/datamodels/roman/tags/"
@@ -44,10 +51,10 @@ class RomanArraySpec:
     """One array (or table) of a Roman product."""
 
     name: str
-    dtype: Optional[str]  # None for tables
-    dims: Tuple[str, ...]
+    dtype: str | None  # None for tables
+    dims: tuple[str, ...]
     required: bool = True
-    match: Optional[str] = None  # same shape as this array
+    match: str | None = None  # same shape as this array
     table: bool = False
 
     @property
@@ -63,16 +70,16 @@ class RomanProductSpec:
     model: str  # roman_datamodels class (meta.model_type)
     level: int
     tag: str  # full tag URI of the rad 1.2 schema
-    arrays: Tuple[RomanArraySpec, ...]
+    arrays: tuple[RomanArraySpec, ...]
     suffix: str = ""  # file-name suffix the pipeline uses
     format: str = "asdf"
 
     @property
-    def names(self) -> Tuple[str, ...]:
+    def names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.arrays)
 
     @property
-    def required(self) -> Tuple[RomanArraySpec, ...]:
+    def required(self) -> tuple[RomanArraySpec, ...]:
         return tuple(a for a in self.arrays if a.required)
 
     def array(self, name: str) -> RomanArraySpec:
@@ -82,8 +89,8 @@ class RomanProductSpec:
         raise KeyError(f"{self.kind!r} has no array {name!r}; it has {', '.join(self.names)}")
 
 
-def _a(name: str, dtype: Optional[str], dims: str, required: bool = True,
-       match: Optional[str] = None) -> RomanArraySpec:
+def _a(name: str, dtype: str | None, dims: str, required: bool = True,
+       match: str | None = None) -> RomanArraySpec:
     return RomanArraySpec(name, dtype, tuple(dims.split()), required, match, dtype is None)
 
 
@@ -167,7 +174,7 @@ ROMAN_PRODUCTS: dict[str, RomanProductSpec] = {
 _BY_MODEL = {s.model: s for s in ROMAN_PRODUCTS.values()}
 
 
-def tag_name(tag: Optional[str]) -> Optional[str]:
+def tag_name(tag: str | None) -> str | None:
     """The schema name of a Roman tag, without prefix and version:
     ``.../tags/wfi_science_raw-2.2.0`` -> ``wfi_science_raw`` (None if not Roman)."""
     if not tag or not tag.startswith(TAG_PREFIX):
@@ -175,7 +182,7 @@ def tag_name(tag: Optional[str]) -> Optional[str]:
     return tag[len(TAG_PREFIX):].rsplit("-", 1)[0]
 
 
-def spec_for_tag(tag: Optional[str]) -> Optional[RomanProductSpec]:
+def spec_for_tag(tag: str | None) -> RomanProductSpec | None:
     """The spec whose schema the tag names (any version), or None."""
     name = tag_name(tag)
     return ROMAN_PRODUCTS.get(name) if name else None

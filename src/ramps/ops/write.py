@@ -1,0 +1,44 @@
+"""``ramps.write``: one entry point, the writer picked by the target.
+
+An ``.asdf`` target, or a Roman kind (``ramps.specs.roman``) or model class,
+goes to :func:`ramps.asdf.write.write_asdf`; anything else to the FITS writer
+(:func:`ramps.fits.write.write`), with its arguments unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["is_asdf_target", "write"]
+
+
+def is_asdf_target(path: str | os.PathLike, kind: str) -> bool:
+    """True when ``path`` ends in ``.asdf`` or ``kind`` is only a Roman kind/model."""
+    from ramps.specs import PRODUCTS
+    from ramps.specs.roman import ROMAN_PRODUCTS, get_roman_spec
+
+    if str(os.fspath(path)).lower().endswith(".asdf"):
+        return True
+    if str(kind).lower() in PRODUCTS:  # a JWST kind (ramp is both): FITS unless .asdf
+        return False
+    try:
+        get_roman_spec(kind)
+        return True
+    except KeyError:
+        return kind in ROMAN_PRODUCTS
+
+
+def write(path: str | os.PathLike, kind: str, arrays: Mapping[str, Any], **kwargs: Any) -> Path:
+    """Write a product: Roman ASDF (``.asdf`` targets, Roman kinds; see
+    :func:`ramps.asdf.write.write_asdf`: ``meta=``, ``compression=``,
+    ``overwrite=``, ``threads=``) or JWST FITS (see :func:`ramps.fits.write.write`)."""
+    if is_asdf_target(path, kind):
+        from ramps.asdf.write import write_asdf
+
+        return write_asdf(path, kind, arrays, **kwargs)
+    from ramps.fits.write import write as write_fits
+
+    return write_fits(path, kind, arrays, **kwargs)

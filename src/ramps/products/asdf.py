@@ -1,0 +1,354 @@
+"""`AsdfProduct`: a Roman (or any) ASDF file through the same API as FITS products.
+
+``ramps.open("x.asdf")`` indexes the file (YAML tree parsed once, block
+headers walked, no data read) and hands out arrays by their tree names,
+relative to the ``roman`` node when there is one (``data``, ``dq``,
+``amp33``, ``source_catalog/columns/0/data`` ...; ``/`` separates levels).
+Uncompressed blocks are memory-mapped (``p["data"]`` is then a read-only
+view); compressed ones are decoded by :mod:`ramps.asdf.codecs` straight into
+the caller's buffer, in the caller's dtype: ``p.read("data",
+dtype="float32")`` of level 1 uint16 lz4 data converts chunk by chunk, never
+holding a full-size uint16 copy.
+"""
+
+from __future__ import annotations
+
+import os
+
+from typing import Any
+
+import numpy as np
+
+from ramps.asdf.codecs import DecodeError, Target, get_codec
+from ramps.asdf.index import ArrayInfo, AsdfIndex, read_index
+from ramps.asdf.tree import unit_from_node
+from ramps.errors import FormatError
+from ramps.products.api import ASDF, ExtensionInfo, OpenFile
+from ramps.products.asdf_lazy import AsdfLazyArray
+from ramps.sources import ByteSource, open_source
+from ramps.specs.problems import Problems, ValidationError
+from ramps.specs.roman import GENERIC, RomanProductSpec, spec_for_tag
+
+__all__ = ["ExtensionInfo", "AsdfLazyArray", "AsdfProduct", "is_asdf", "open_asdf"]
+
+_TABLE_TAGS = ("tag:astropy.org:astropy/table/table-", "tag:stsci.edu:asdf/core/table-")
+
+
+def is_asdf(head: bytes) -> bool:
+    """True when a file's first bytes are the ASDF magic."""
+    return head[:5] == b"#ASDF"
+
+
+class AsdfProduct(OpenFile):
+    """An ASDF product opened for reading (Roman levels 1-4, reference files ...).
+
+    Attributes: ``path``; ``kind`` (the Roman product kind, e.g.
+    ``wfi_science_raw``, or ``generic``); ``model`` (``meta.model_type`` or the
+    spec's model class); ``level`` (1-4, None for generic); ``tag``; ``spec``.
+    """
+
+    format = ASDF
+
+    def __init__(self, source: ByteSource):
+        self._source, self.path = source, source.name
+        self._closed = False
+        self._chunks: dict[int, tuple] = {}
+        self._index: AsdfIndex = read_index(source)
+        nodes = self._index.nodes  # as parsed: asdf is imported only for .tree / .meta
+        node = nodes.get("roman")
+        self._root = "roman/" if isinstance(node, dict) else ""
+        self.tag: str | None = getattr(node, "_tag", None) if self._root else None
+        self.spec: RomanProductSpec | None = spec_for_tag(self.tag)
+        meta = (node if self._root else nodes).get("meta")
+        model = meta.get("model_type") if isinstance(meta, dict) else None
+        self.kind = self.spec.kind if self.spec else GENERIC
+        self.model = str(model) if model else (self.spec.model if self.spec else None)
+        self.level = self.spec.level if self.spec else None
+
+    # -- life cycle ---------------------------------------------------------
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"{len(self._index.arrays)} arrays"
+        return f"<AsdfProduct {self.kind} {self.path} ({state})>"
+
+    # -- structure ----------------------------------------------------------
+    @property
+    def source(self) -> ByteSource:
+        return self._source
+
+    @property
+    def index(self) -> AsdfIndex:
+        """The structure index: tree, blocks and arrays (see ramps.asdf.index)."""
+        return self._index
+
+    @property
+    def tree(self) -> dict:
+        """The whole YAML tree, tags unconverted (arrays as their ndarray entries)."""
+        return self._index.tree
+
+    asdf_tree = tree
+
+    @property
+    def meta(self) -> dict:
+        """The data-model metadata: ``tree["roman"]["meta"]`` (``tree["meta"]``
+        outside Roman files), tags unconverted; {} when absent."""
+        node = self._node("")
+        meta = node.get("meta", {}) if isinstance(node, dict) else {}
+        return meta if isinstance(meta, dict) else {}
+
+    def _full(self, name: str) -> str:
+        name = str(name).strip("/")
+        if self._root and not name.startswith(self._root) and name != self._root[:-1]:
+            return self._root + name
+        return name
+
+    def _short(self, path: str) -> str:
+        return path[len(self._root):] if self._root and path.startswith(self._root) else path
+
+    def _node(self, name: str, parsed: bool = False) -> Any:
+        """A tree node by path: asdf's tagged containers, or with ``parsed`` the
+        index's own (read-only use inside ramps: no asdf import)."""
+        node: Any = self._index.nodes if parsed else self._index.tree
+        for part in [p for p in self._full(name).split("/") if p]:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.lstrip("-").isdigit() and \
+                    -len(node) <= int(part) < len(node):
+                node = node[int(part)]
+            else:
+                raise KeyError(f"{self.path}: no {name!r} in the tree (arrays: "
+                               f"{', '.join(self.names) or 'none'})")
+        return node
+
+    @property
+    def names(self) -> list[str]:
+        """Every array's name (relative to the ``roman`` node), in tree order."""
+        return [self._short(p) for p in self._index.arrays]
+
+    @property
+    def tables(self) -> list[str]:
+        """The names of table entries (astropy or asdf core tables)."""
+        out: list[str] = []
+        seen: set[int] = set()  # nodes repeated through YAML aliases: walked once
+
+        def walk(node: Any, path: str) -> None:
+            if isinstance(node, (dict, list)):
+                if id(node) in seen:
+                    return
+                seen.add(id(node))
+            if isinstance(node, dict):
+                tag = getattr(node, "_tag", None) or ""
+                if tag.startswith(_TABLE_TAGS):
+                    out.append(self._short(path))
+                    return
+                for k, v in node.items():
+                    walk(v, f"{path}/{k}" if path else str(k))
+            elif isinstance(node, list):
+                for i, v in enumerate(node):
+                    walk(v, f"{path}/{i}" if path else str(i))
+
+        walk(self._index.nodes, "")
+        return out
+
+    @property
+    def extensions(self) -> list[ExtensionInfo]:
+        """(name, 1, "IMAGE"/"TABLE", dtype, shape) of every array and table."""
+        out = [ExtensionInfo(self._short(a.path), 1, "IMAGE", a.dtype.newbyteorder("="), a.shape)
+               for a in self._index.arrays.values()]
+        for t in self.tables:
+            cols = self._node(t, parsed=True).get("columns", [])
+            nrows = self.info(f"{t}/columns/0/data").shape[:1] if cols else (0,)
+            out.append(ExtensionInfo(t, 1, "TABLE", None, nrows))
+        return out
+
+    def info(self, name: str) -> ArrayInfo:
+        """The index entry of one array (KeyError naming the arrays there are)."""
+        info = self._index.arrays.get(self._full(name))
+        if info is None:
+            raise KeyError(f"{self.path}: no array {name!r} (has "
+                           f"{', '.join(self.names) or 'none'})")
+        return info
+
+    def __contains__(self, name: Any) -> bool:
+        return isinstance(name, str) and (self._full(name) in self._index.arrays
+                                          or name in self.tables)
+
+    # -- arrays -------------------------------------------------------------
+    def __getitem__(self, name: str) -> Any:
+        """An array (a read-only view over the file when stored uncompressed),
+        a table as an astropy Table, or any other tree node as it is."""
+        self._check_open()
+        path = self._full(name)
+        info = self._index.arrays.get(path)
+        if info is None:
+            if name in self.tables:
+                return self.table(name)
+            return self._node(name)
+        view = self._mapped_view(info)
+        return view if view is not None else self.read(name)
+
+    def table(self, name: str):
+        """A table entry (``source_catalog``) as an astropy Table."""
+        from astropy.table import Table
+
+        self._check_open()
+        node = self._node(name)
+        cols, names, units = [], [], []
+        for i, col in enumerate(node.get("columns", [])):
+            is_col = isinstance(col, dict) and "data" in col
+            cols.append(self.read(f"{name}/columns/{i}/data" if is_col else
+                                  f"{name}/columns/{i}"))
+            names.append(str(col.get("name", f"col{i}")) if is_col else f"col{i}")
+            units.append(col.get("unit") if is_col else None)
+        table = Table(cols, names=names, copy=False)
+        for n, unit in zip(names, units):
+            if isinstance(unit, str):  # as asdf-astropy reads a unit tag
+                table[n].unit = unit_from_node(unit)
+        return table
+
+    def _mapped_view(self, info: ArrayInfo) -> np.ndarray | None:
+        if info.inline is not None or info.strides is not None:
+            return None
+        blk = self._index.block_of(info)
+        if blk.compression is not None:
+            return None
+        view = self._source.view(blk.data_offset + info.offset, info.nbytes)
+        return view.view(info.dtype).reshape(info.shape)
+
+    def read(self, name: str, ver: int = 1, *, dtype: Any = None,
+             out: np.ndarray | None = None, raw: bool = False,
+             threads: int | None = None) -> np.ndarray:
+        """Decode a whole array into native numbers in one pass.
+
+        ``dtype``: any numpy dtype the values are cast to (default, and with
+        ``raw=True``: the stored dtype in native byte order).  ``out``: a
+        C-contiguous array of that dtype and the array's size to fill.
+        """
+        self._check_open()
+        info = self.info(name)
+        target = info.dtype.newbyteorder("=") if raw or dtype is None else np.dtype(dtype)
+        if out is None:
+            out = np.empty(info.shape, target)
+        else:
+            if out.dtype != target or not out.flags.c_contiguous:
+                raise TypeError(f"{self.path}[{name}]: out must be a C-contiguous {target} "
+                                f"array, not {out.dtype}")
+            if out.size != info.size:
+                raise ValueError(f"{self.path}[{name}]: out holds {out.size} elements, the "
+                                 f"array {info.size} (shape {info.shape})")
+        self._decode(info, 0, info.size, out, threads)
+        return out
+
+    def _read_planes(self, info: ArrayInfo, start: int, count: int, dtype: np.dtype
+                     ) -> np.ndarray:
+        self._check_open()
+        plane = int(np.prod(info.shape[1:], dtype=np.int64))
+        out = np.empty((count,) + tuple(info.shape[1:]), dtype)
+        self._decode(info, start * plane, count * plane, out, None)
+        return out
+
+    def _decode(self, info: ArrayInfo, first: int, count: int, out: np.ndarray,
+                threads: int | None) -> None:
+        flat = out.reshape(-1)
+        if count == 0:
+            return
+        if info.inline is not None:
+            values = np.asarray(info.inline, dtype=info.dtype).reshape(-1)
+            if values.size != info.size:
+                raise FormatError(self.path, f"inline data hold {values.size} values, the "
+                                  f"shape {info.shape} {info.size}", self._short(info.path))
+            np.copyto(flat, values[first:first + count], casting="unsafe")
+            return
+        blk = self._index.block_of(info)
+        nthreads = 0 if threads is None else int(threads)
+        where = self._short(info.path)
+        if info.strides is not None:  # an odd view: decode the block, then take it
+            whole = np.empty(blk.data_size, np.uint8)
+            self._decode_block(blk, Target(whole, np.dtype(np.uint8)), nthreads, where)
+            arr = np.lib.stride_tricks.as_strided(
+                whole[info.offset:].view(info.dtype), info.shape, info.strides)
+            np.copyto(flat, arr.reshape(-1)[first:first + count], casting="unsafe")
+            return
+        item = info.dtype.itemsize
+        lo = info.offset + first * item
+        if blk.compression is None:
+            stored = self._source.view(blk.data_offset + lo, count * item).view(info.dtype)
+            np.copyto(flat, stored, casting="unsafe")
+            return
+        self._decode_block(blk, Target(flat, info.dtype, lo), nthreads, where)
+
+    def _decode_block(self, blk, target: Target, threads: int, where: str) -> None:
+        try:
+            codec = get_codec(blk.compression)
+            comp = self._source.view(blk.data_offset, blk.used_size)
+            chunks = None
+            if blk.compression == "lz4":
+                chunks = self._chunks.get(blk.index)
+                if chunks is None:
+                    chunks = self._chunks[blk.index] = codec.chunks(comp)
+            if blk.compression == "lz4":  # a mapped file: C drops each chunk's pages
+                codec.decode(comp, blk.data_size, target, threads, chunks, lambda a, b:
+                             self._source.release(blk.data_offset + a, b - a),
+                             mapped=bool(getattr(self._source, "zero_copy", False)))
+            else:
+                codec.decode(comp, blk.data_size, target, threads, chunks)
+        except DecodeError as e:
+            raise FormatError(self.path, f"block {blk.index}: {e}", where) from None
+
+    def lazy(self, name: str, dtype: Any = None) -> AsdfLazyArray:
+        """A lazy array (default dtype: float32 for integer data, the stored float
+        type otherwise)."""
+        info = self.info(name)
+        if dtype is None:
+            dtype = info.dtype.newbyteorder("=") if info.dtype.kind == "f" else np.float32
+        return AsdfLazyArray(self, name, dtype)
+
+    @property
+    def sci(self) -> AsdfLazyArray:
+        """``data`` as a lazy float32 (or stored float) array: ``p.sci[i]`` decodes
+        resultant ``i`` only."""
+        return self.lazy("data")
+
+    # -- checks -------------------------------------------------------------
+    def validate(self, strict: bool = False) -> Problems:
+        """Check the file against the spec of its kind (required arrays present, dtypes,
+        dimensions, shapes that must equal another's): :class:`~ramps.specs.problems.Problems`
+        naming the file and the array, all errors; ``strict`` raises ValidationError."""
+        from ramps.asdf.validate import validate_asdf
+
+        self._check_open()
+        problems = validate_asdf(self)
+        if strict and problems.errors:
+            raise ValidationError.from_problems(problems)
+        return problems
+
+    def verify_checksums(self, *, required: bool = False) -> list[tuple[int, bool | None]]:
+        """Check each block's MD5 against its bytes (see ramps.asdf.checksums.verify)."""
+        from ramps.asdf.checksums import verify
+
+        self._check_open()
+        return verify(self, required=required)
+
+    def header(self, name: Any = 0, ver: int = 1) -> None:
+        """None: an ASDF file has no headers (the interface's member, as FITS products have)."""
+        self._check_open()
+        return None
+
+    def open_asdf(self):
+        """The file through the asdf library with every tag converted (slow to import)."""
+        import asdf
+
+        return asdf.open(self.path, lazy_load=True, memmap=False)
+
+
+def open_asdf(path: str | os.PathLike | Any, *, checksum: bool = False) -> AsdfProduct:
+    """Open an ASDF file (a path, a binary file object or a ByteSource);
+    ``checksum=True`` verifies every block's MD5 first (ramps.ChecksumError)."""
+    source = open_source(path)
+    try:
+        p = AsdfProduct(source)
+        if checksum:
+            p.verify_checksums()
+        return p
+    except BaseException:
+        source.close()
+        raise
