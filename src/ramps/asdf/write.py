@@ -31,6 +31,7 @@ from ramps.asdf.tree import dump_tree, ndarray_node, plain_tree, table_node
 from ramps.kernels import check_threads
 from ramps.sources.atomic import atomic_output
 from ramps.specs.roman import GENERIC, RomanProductSpec, get_roman_spec
+from ramps import __version__
 
 __all__ = ["COMPRESSIONS", "write_asdf"]
 
@@ -218,7 +219,6 @@ def write_asdf(path: str | os.PathLike, kind: str, arrays: Mapping[str, Any], *,
     """
     from asdf import tagged
 
-    from ramps import __version__
 
     if compression not in COMPRESSIONS:
         raise ValueError(f"compression must be one of {COMPRESSIONS}, not {compression!r}")

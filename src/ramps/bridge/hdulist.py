@@ -24,6 +24,7 @@ from astropy.io import fits
 from astropy.io.fits.hdu.base import DELAYED
 
 from ramps.fits.index import HDUInfo
+from ramps.fits.asdf_tree import table_hdu
 
 __all__ = ["SUPPORTED_KINDS", "IndexedHDUList", "copy_on_write_map", "hdulist_from_product"]
 
@@ -121,7 +122,6 @@ def _header(raw: bytes) -> fits.Header:
 
 
 def _table(source: Any, info: HDUInfo, writable: bool) -> fits.BinTableHDU:
-    from ramps.fits.asdf_tree import table_hdu
 
     hdu = table_hdu(source, info)
     if writable and hdu.data is not None:

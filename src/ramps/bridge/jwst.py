@@ -36,6 +36,11 @@ import numpy as np
 from ramps.bridge import require
 from ramps.fits.index import HDUInfo
 from ramps.specs import schema as schemas
+from ramps.bridge.hdulist import SUPPORTED_KINDS
+from ramps.kernels.blocks import workers
+from ramps.bridge.hdulist import hdulist_from_product
+from ramps.bridge.hdulist import copy_on_write_map
+from ramps.errors import FormatError
 
 __all__ = ["model_class", "product_model"]
 
@@ -95,7 +100,6 @@ def _target_dtypes(cls: type) -> dict[str, np.dtype]:
 def _array_maker(p: Any, targets: dict[str, np.dtype], threads: int | None = None):
     cow = None
     if getattr(p.source, "zero_copy", False) and os.path.isfile(p.path):
-        from ramps.bridge.hdulist import copy_on_write_map
 
         cow = copy_on_write_map(p.path)
 
@@ -136,7 +140,6 @@ def _ramp_defaults(dm: Any, cls: type, p: Any, array: Any) -> list:
 
 
 def _unsupported(p: Any) -> bool:
-    from ramps.bridge.hdulist import SUPPORTED_KINDS
 
     return any(h.kind not in SUPPORTED_KINDS or h.zimage for h in p.hdus)
 
@@ -174,7 +177,6 @@ def _decode_while_loading(p: Any, targets: dict[str, np.dtype]) -> tuple[dict[in
     later model of the process), decoded here on every core."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from ramps.kernels.blocks import workers
 
     images = [info for info in p.hdus if info.kind != "BINTABLE" and info.shape]
     if _asdf_extensions_loaded():
@@ -197,14 +199,12 @@ def product_model(p: Any, model: Any = None, **kwargs: Any) -> Any:
     dm = _datamodels()
     from stdatamodels.util import get_envar_as_boolean
 
-    from ramps.bridge.hdulist import hdulist_from_product
 
     cls = model_class(model, p)
     if _unsupported(p):  # old XTENSION='ASDF', random groups, tile-compressed: astropy reads
         from astropy.io import fits
 
         if not os.path.isfile(p.path):
-            from ramps.errors import FormatError
 
             raise FormatError(p.path, "holds HDUs the model bridge leaves to astropy (the old "
                               "XTENSION='ASDF', random groups or tile compression), which "

@@ -28,6 +28,9 @@ from typing import Any
 from ramps.bridge.jwst_layout import records
 from ramps.fits.layout import Hdu
 from ramps.sources.atomic import check_target
+from ramps.bridge.hdulist import IndexedHDUList
+from ramps.bridge.jwst_layout import model_hdus
+from ramps.fits.write import write_hdus
 
 __all__ = ["layout_hdus", "save_model", "to_fits_hdus"]
 
@@ -39,7 +42,6 @@ def to_fits_hdus(model: Any) -> list[Hdu]:
     from astropy.io import fits
     from stdatamodels import fits_support
 
-    from ramps.bridge.hdulist import IndexedHDUList
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Card is too long")
@@ -56,7 +58,6 @@ def layout_hdus(model: Any) -> list[Hdu]:
     :class:`~ramps.fits.layout.Hdu` records: :func:`~ramps.bridge.jwst_layout.model_hdus`,
     or :func:`to_fits_hdus` for what that does not model (or any error it meets:
     stdatamodels then raises its own, or succeeds)."""
-    from ramps.bridge.jwst_layout import model_hdus
 
     try:
         return model_hdus(model)
@@ -69,7 +70,6 @@ def layout_hdus(model: Any) -> list[Hdu]:
 def save_model(model: Any, path: str | os.PathLike, *, checksum: bool = False,
                overwrite: bool = False, threads: int | None = None) -> str:
     """Save a stdatamodels model as ``model.save(path)`` would, through ramps' writer."""
-    from ramps.fits.write import write_hdus
 
     target = Path(path)
     if target.suffix.lower() != ".fits":

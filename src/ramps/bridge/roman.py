@@ -31,6 +31,7 @@ import numpy as np
 
 from ramps.asdf.index import NDARRAY_TAG, ArrayInfo
 from ramps.bridge import require
+from ramps.bridge.hdulist import copy_on_write_map
 
 __all__ = ["model_class", "product_model", "tree_with_arrays"]
 
@@ -67,7 +68,6 @@ def _array_maker(p: Any):
     cow = None
     if getattr(p.source, "zero_copy", False) and isinstance(p.path, str) and \
             os.path.isfile(p.path):
-        from ramps.bridge.hdulist import copy_on_write_map
 
         cow = copy_on_write_map(p.path)
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ramps.sources.atomic import check_target
+from ramps.asdf.write import COMPRESSIONS, write_asdf
 
 __all__ = ["save_model", "tagged_tree"]
 
@@ -116,7 +117,6 @@ def save_model(model: Any, path: str | os.PathLike, *, compression: str | None =
     ASDF writer.  ``checksum``: store each block's MD5 (default, as asdf does)."""
     from astropy.time import Time
 
-    from ramps.asdf.write import COMPRESSIONS, write_asdf
 
     target = Path(path)
     if target.suffix.lower() != ".asdf":

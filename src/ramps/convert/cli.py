@@ -20,6 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from ramps import __version__
+from ramps.naming.associations import load as load_asn
+from ramps.sources import expand_paths
+from ramps.fits.write import write
+from ramps.ops import quality as dq_err
+from ramps.ops.formats import ACTIONS, run_format_task
+from ramps.ops.ramp import uncal_to_ramp
+from ramps.convert.plan import find_clashes, plan_units
+from ramps.convert.info import info_main as main
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -75,8 +83,6 @@ def _error(msg: str) -> None:
 
 def _inputs(items: Sequence[str]) -> tuple[list[Path], list[str]]:
     """Expand globs and association files into product paths; returns (paths, errors)."""
-    from ramps.naming.associations import load as load_asn
-    from ramps.sources import expand_paths
 
     paths: list[Path] = []
     errors: list[str] = []
@@ -107,7 +113,6 @@ def _demo(directory: Path, args: argparse.Namespace) -> int:
     """Write a small synthetic uncal exposure into ``directory`` and convert it."""
     import numpy as np
 
-    from ramps.fits.write import write
 
     directory.mkdir(parents=True, exist_ok=True)
     nints, ngroups, ny, nx = 4, 5, 64, 256
@@ -154,9 +159,6 @@ def _clash_message(clash: Any) -> str:
 
 
 def _run_task(task: Any, inputs: Any, args: argparse.Namespace, tty: bool) -> None:
-    from ramps.ops import quality as dq_err
-    from ramps.ops.formats import ACTIONS, run_format_task
-    from ramps.ops.ramp import uncal_to_ramp
 
     if task.action in ACTIONS:
         run_format_task(task.action, task.product, task.output, compression=args.compression,
@@ -179,7 +181,6 @@ def _run_task(task: Any, inputs: Any, args: argparse.Namespace, tty: bool) -> No
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from ramps.convert.plan import find_clashes, plan_units
 
     paths, errors = _inputs(args.inputs)
     for e in errors:
@@ -319,6 +320,5 @@ def convert_main(argv: Sequence[str] | None = None) -> int:
 
 def info_main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``ramps.info`` (see :mod:`ramps.info`)."""
-    from ramps.convert.info import info_main as main
 
     return main(argv)

@@ -30,6 +30,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from ramps.ops import quality as dq_err
+from ramps.ops.formats import ACTIONS, run_format_task
+from ramps.ops.ramp import OutputJob, alone, uncal_to_ramp
+from ramps.products.exposure import open_exposure
+from ramps.products.open import open as open_product
+from ramps.ops.ramp import Inputs
 
 __all__ = ["Batch", "RemoteJob", "local_cluster", "parse_scheduler", "run_job"]
 
@@ -71,11 +77,6 @@ class RemoteJob:
 
 def run_job(job: RemoteJob) -> float:
     """Write one output (on a worker); returns the seconds it took."""
-    from ramps.ops import quality as dq_err
-    from ramps.ops.formats import ACTIONS, run_format_task
-    from ramps.ops.ramp import OutputJob, alone, uncal_to_ramp
-    from ramps.products.exposure import open_exposure
-    from ramps.products.open import open as open_product
 
     o = job.options
     t0 = time.perf_counter()
@@ -151,7 +152,6 @@ class Batch:
                  explain: Callable[[BaseException], str] | None = None) -> None:
         """An uncal -> ramp output (a :class:`ramps.ops.ramp.OutputJob` of ``exposure``:
         an Exposure, or one file converted on its own, :func:`ramps.ops.ramp.alone`)."""
-        from ramps.ops.ramp import Inputs
 
         self.jobs.append(RemoteJob("ramp", label, tuple(map(os.path.abspath, exposure.paths)),
                                    os.path.abspath(job.path), str(job.path), job.start, job.end,

@@ -15,6 +15,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 from typing import Any
+from ramps.errors import ChecksumError
+from ramps import naming
+from ramps.products.open import open as open_product
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -22,7 +25,6 @@ __all__ = ["info_main"]
 
 
 def _info_checksums(p: Any) -> int:
-    from ramps.errors import ChecksumError
 
     try:
         results = p.verify_checksums()
@@ -109,8 +111,6 @@ def _info_science(p: Any) -> None:
 def info_main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``ramps.info``: kind, science metadata, parsed name, HDU table,
     validation (and checksums)."""
-    from ramps import naming
-    from ramps.products.open import open as open_product
 
     ap = argparse.ArgumentParser(prog="ramps.info", description="Describe JWST FITS and "
                                  "Roman (or any) ASDF products: HDUs or arrays, detected kind, "

@@ -27,6 +27,10 @@ from ramps import naming
 from ramps.ops.ramp import OutputJob, alone, plan_ramp_outputs, ramp_name
 from ramps.products.fits import Product
 from ramps.sources import is_url
+from ramps.products.exposure import open_exposure
+from ramps.products.open import open as open_product
+from ramps.ops.formats import converted_name
+from ramps.ops.roman_ramp import ramp_name as roman_ramp_name
 
 __all__ = ["Clash", "Task", "Unit", "find_clashes", "group_exposures", "plan_units"]
 
@@ -103,8 +107,6 @@ def plan_units(paths: Sequence[Path], *, output_dir: Path | None = None, merge: 
     rewritten in that format (:mod:`ramps.ops.formats`); a Roman level 1 input
     converts to a Roman ramp.  A unit that cannot be opened or converted carries its
     problem and no tasks.  Close every unit when done."""
-    from ramps.products.exposure import open_exposure
-    from ramps.products.open import open as open_product
 
     ops = combine_dq or recompute_err or bool(to)
     together = (merge or bool(max_segment_bytes)) and not ops
@@ -136,8 +138,6 @@ def plan_units(paths: Sequence[Path], *, output_dir: Path | None = None, merge: 
 def _format_task(product: Any, output_dir: Path | None, to: str | None,
                  ops: bool) -> Task | None:
     """The task of ``--to asdf|fits``, or of a Roman level 1 input (-> Roman ramp)."""
-    from ramps.ops.formats import converted_name
-    from ramps.ops.roman_ramp import ramp_name as roman_ramp_name
 
     out_dir = output_dir or _beside(product.path)
     fmt = getattr(product, "format", "fits")

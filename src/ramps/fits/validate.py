@@ -27,7 +27,7 @@ from ramps.fits.index import card_value
 from ramps.specs.problems import ERROR, NOTE, Problem, Problems, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
-    from ramps.products.fits import Product
+    from ramps.products.fits import Product  # noqa: F401 (annotations only)
 
 __all__ = ["Problem", "Problems", "ValidationError", "best_structural_match",
            "check_requested_kind", "kind_conflict", "validate_product"]

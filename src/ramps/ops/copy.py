@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ramps.products.api import ProductAPI
+from ramps.fits.write import write
 
 __all__ = ["copy_product"]
 
@@ -39,7 +40,6 @@ def copy_product(product: ProductAPI, output: str | os.PathLike,
     from, otherwise); one the product lacks is added.  ``header`` and ``meta``
     default to the product's primary header and metadata.
     """
-    from ramps.fits.write import write
 
     new = {_key(k): v for k, v in (replace or {}).items()}
     path = getattr(product, "path", None) or ", ".join(getattr(product, "paths", ()))

@@ -31,6 +31,13 @@ from typing import Any
 import numpy as np
 
 from ramps.errors import FormatError
+from ramps.asdf.write import write_asdf
+from ramps.fits import asdf_tree
+from ramps.products.open import open as open_product
+from ramps.specs import get_spec, kinds_for_model
+from ramps.specs import schema as datamodels
+from ramps.fits.write import write
+from ramps.ops.roman_ramp import l1_to_ramp
 
 __all__ = [
     "ACTIONS",
@@ -71,7 +78,6 @@ def run_format_task(action: str, src: Any, dst: str | os.PathLike, *,
     if action == "to_fits":
         return asdf_to_fits(src, dst, overwrite=overwrite, threads=threads)
     if action == "roman_ramp":
-        from ramps.ops.roman_ramp import l1_to_ramp
 
         path = getattr(src, "path", src)
         return l1_to_ramp(path, dst, compression="lz4" if compression is None else comp,
@@ -89,9 +95,6 @@ def fits_to_asdf(src: Any, dst: str | os.PathLike, *, compression: str | None = 
     """Write the JWST FITS product ``src`` (a path or an open Product) as a plain ASDF
     file ``dst`` (see the module doc).  ``compression``: None (default: blocks are
     memory-mappable), ``"lz4"``, ``"zlib"`` or ``"bzp2"``.  Returns the path written."""
-    from ramps.asdf.write import write_asdf
-    from ramps.fits import asdf_tree
-    from ramps.products.open import open as open_product
 
     p = open_product(src) if isinstance(src, (str, os.PathLike)) else src
     try:
@@ -133,7 +136,6 @@ def jwst_kind(model: str, name: str | os.PathLike = "", extnames: Any = None) ->
     ``extnames`` (ImageModel with VAR_RNOISE -> ``rate``), else the first kind."""
     import re
 
-    from ramps.specs import get_spec, kinds_for_model
 
     kinds = kinds_for_model(model)
     if not kinds:
@@ -151,7 +153,6 @@ def jwst_kind(model: str, name: str | os.PathLike = "", extnames: Any = None) ->
 def _patterns(model: str) -> list[tuple[tuple, str]]:
     """(attribute path with "*" for a list index, EXTNAME) of every array the model
     keeps in an extension."""
-    from ramps.specs import schema as datamodels
 
     schema = datamodels.load_schema(model)
     if schema is not None:
@@ -219,8 +220,6 @@ def asdf_to_fits(src: Any, dst: str | os.PathLike, *, kind: str | None = None,
     writes; a path or an open AsdfProduct) as the FITS product ``dst`` (see the module
     doc).  ``kind``: the JWST product kind (default: :func:`jwst_kind` of the model and
     the target's name).  Returns the path written."""
-    from ramps.fits.write import write
-    from ramps.products.open import open as open_product
 
     p = open_product(src) if isinstance(src, (str, os.PathLike)) else src
     try:

@@ -23,6 +23,7 @@ from ramps.products.fits import Product
 from ramps.products.open import open as open_product
 from ramps.products.roles import VARIANCES as VARIANCE_EXTENSIONS
 from ramps.products.roles import is_asdf, variance_hdus
+from ramps.ops import quality_asdf as ops
 
 __all__ = ["VARIANCE_EXTENSIONS", "combine_dq", "recompute_err"]
 
@@ -74,7 +75,6 @@ def combine_dq(
     p, owned = _as_product(product)
     try:
         if is_asdf(p):  # a Roman ramp: one (ny, nx) plane
-            from ramps.ops import quality_asdf as ops
 
             if output is not None or into is not None:
                 raise ValueError(f"{p.path}: writing a Roman ramp's DQ into a product is not "
@@ -118,7 +118,6 @@ def recompute_err(
     p, owned = _as_product(product)
     try:
         if is_asdf(p):  # Roman: float16 variances, err in its stored dtype
-            from ramps.ops import quality_asdf as ops
 
             return ops.recompute_err(p, out=out, output=output, overwrite=overwrite,
                                      threads=threads)

@@ -24,6 +24,7 @@ import numpy as np
 
 from ramps import kernels
 from ramps.products.roles import array_name
+from ramps.asdf.write import write_asdf
 
 __all__ = ["VARIANCE_ROLES", "combine_dq", "recompute_err", "write_copy"]
 
@@ -98,7 +99,6 @@ def write_copy(p: Any, output: str | os.PathLike, replace: Mapping[str, np.ndarr
     """Write a copy of Roman product ``p`` with the arrays of ``replace`` in place of
     its own: same kind, meta and other arrays (read whole, so ``output`` may be ``p``'s
     own path); tree entries beside ``meta`` that hold no array are kept."""
-    from ramps.asdf.write import write_asdf
 
     if p.spec is None:
         raise ValueError(f"{p.path}: is a {p.kind} ASDF file, not a Roman product: "

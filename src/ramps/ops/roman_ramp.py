@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from ramps.errors import FormatError
+from ramps.asdf.write import write_asdf
+from ramps.products.asdf import open_asdf
 
 __all__ = ["CAL_STEPS", "NBORDER", "l1_to_ramp", "ramp_name"]
 
@@ -83,8 +85,6 @@ def l1_to_ramp(src: str | os.PathLike, dst: str | os.PathLike, *,
                threads: int | None = None) -> Path:
     """Convert a Roman level 1 file into a ramp file (see the module doc);
     returns the written path."""
-    from ramps.asdf.write import write_asdf
-    from ramps.products.asdf import open_asdf
 
     with open_asdf(src) as p:
         if p.kind != "wfi_science_raw":

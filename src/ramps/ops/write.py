@@ -11,14 +11,16 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from ramps.specs import PRODUCTS
+from ramps.specs.roman import ROMAN_PRODUCTS, get_roman_spec
+from ramps.fits.write import write as write_fits
+from ramps.asdf.write import write_asdf
 
 __all__ = ["is_asdf_target", "write"]
 
 
 def is_asdf_target(path: str | os.PathLike, kind: str) -> bool:
     """True when ``path`` ends in ``.asdf`` or ``kind`` is only a Roman kind/model."""
-    from ramps.specs import PRODUCTS
-    from ramps.specs.roman import ROMAN_PRODUCTS, get_roman_spec
 
     if str(os.fspath(path)).lower().endswith(".asdf"):
         return True
@@ -36,9 +38,7 @@ def write(path: str | os.PathLike, kind: str, arrays: Mapping[str, Any], **kwarg
     :func:`ramps.asdf.write.write_asdf`: ``meta=``, ``compression=``,
     ``overwrite=``, ``threads=``) or JWST FITS (see :func:`ramps.fits.write.write`)."""
     if is_asdf_target(path, kind):
-        from ramps.asdf.write import write_asdf
 
         return write_asdf(path, kind, arrays, **kwargs)
-    from ramps.fits.write import write as write_fits
 
     return write_fits(path, kind, arrays, **kwargs)

@@ -28,6 +28,8 @@ from ramps.products.asdf_lazy import AsdfLazyArray
 from ramps.sources import ByteSource, open_source
 from ramps.specs.problems import Problems, ValidationError
 from ramps.specs.roman import GENERIC, RomanProductSpec, spec_for_tag
+from ramps.asdf.validate import validate_asdf
+from ramps.asdf.checksums import verify
 
 __all__ = ["ExtensionInfo", "AsdfLazyArray", "AsdfProduct", "is_asdf", "open_asdf"]
 
@@ -313,7 +315,6 @@ class AsdfProduct(OpenFile):
         """Check the file against the spec of its kind (required arrays present, dtypes,
         dimensions, shapes that must equal another's): :class:`~ramps.specs.problems.Problems`
         naming the file and the array, all errors; ``strict`` raises ValidationError."""
-        from ramps.asdf.validate import validate_asdf
 
         self._check_open()
         problems = validate_asdf(self)
@@ -323,7 +324,6 @@ class AsdfProduct(OpenFile):
 
     def verify_checksums(self, *, required: bool = False) -> list[tuple[int, bool | None]]:
         """Check each block's MD5 against its bytes (see ramps.asdf.checksums.verify)."""
-        from ramps.asdf.checksums import verify
 
         self._check_open()
         return verify(self, required=required)

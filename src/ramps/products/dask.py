@@ -29,6 +29,7 @@ from ramps.fits.read import decode_range
 from ramps.kernels import dask as dask_kernels
 from ramps.products.open import open as open_product
 from ramps.products.roles import variance_hdus
+from ramps.products.exposure import open_exposure
 
 __all__ = ["CHUNK_BYTES", "combine_dq", "plan_chunks", "recompute_err", "to_dask"]
 
@@ -154,7 +155,6 @@ def to_dask(product_or_path: Any, name: str = "SCI", *, ver: int = 1, dtype: Any
         with open_product(product_or_path) as p:
             return to_dask(p, name, ver=ver, dtype=dtype, chunks=chunks)
     if isinstance(product_or_path, (list, tuple)):  # the segments of one exposure
-        from ramps.products.exposure import open_exposure
 
         with open_exposure(product_or_path) as exp:
             return to_dask(exp, name, ver=ver, dtype=dtype, chunks=chunks)

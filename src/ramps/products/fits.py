@@ -46,6 +46,9 @@ from ramps.products.kind import detect_kind, model_name
 from ramps.products.lazy import Key, LazyImage
 from ramps.sources import ByteSource
 from ramps.specs.meta import Meta, wrap
+from ramps.fits.summary import format_summary, summary_rows
+from ramps.fits.checksums import data_sum
+from ramps.fits.checksums import verify
 
 __all__ = ["ExtensionInfo", "LazyImage", "Product", "ValidationError"]
 
@@ -174,7 +177,6 @@ class Product(OpenFile):
         """Print the HDU table as ``astropy.io.fits.info`` does (to ``output``, default
         stdout); with ``output=False`` return its rows instead: (index, EXTNAME,
         EXTVER, HDU class, cards, dimensions in FITS order, format, "")."""
-        from ramps.fits.summary import format_summary, summary_rows
 
         self._check_open()
         rows = summary_rows(self._source, self._hdus)
@@ -330,7 +332,6 @@ class Product(OpenFile):
                 threads: int | None = None) -> int:
         """The FITS DATASUM of an HDU's data unit (by EXTNAME[, EXTVER] or index),
         summed from the file's bytes with the C kernel on all cores."""
-        from ramps.fits.checksums import data_sum
 
         self._check_open()
         return data_sum(self._source, self.hdu(name, ver), threads)
@@ -341,7 +342,6 @@ class Product(OpenFile):
         without them pass unless ``required=True``): one HDUChecksum per HDU, or
         :class:`ramps.ChecksumError` naming the first failing extension and what
         changed (``warn=True``: a FormatWarning instead).  See :mod:`ramps.fits.checksums`."""
-        from ramps.fits.checksums import verify
 
         self._check_open()
         return verify(self._source, self._hdus, required=required, threads=threads, warn=warn)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from ramps import specs
 from ramps.fits.validate import best_structural_match
+from ramps import naming
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ramps.products.fits import Product
@@ -36,7 +37,6 @@ def model_name(datamodl: str | None) -> str | None:
 
 
 def _suffix(path: str) -> str | None:
-    from ramps import naming
 
     try:
         return naming.parse(path).product_type
