@@ -3,7 +3,8 @@
 #include "common.h"
 
 /* JWST DQ flag values (stdatamodels jwst dqflags.pixel). */
-enum { DO_NOT_USE = 1u, SATURATED = 2u, JUMP_DET = 4u, PERSISTENCE = 32u };
+enum { DO_NOT_USE = RAMPS_DQ_DO_NOT_USE, SATURATED = RAMPS_DQ_SATURATED,
+       JUMP_DET = RAMPS_DQ_JUMP_DET, PERSISTENCE = RAMPS_DQ_PERSISTENCE };
 
 /* Work is split into tasks of one integration and DQ_BLOCK pixels.  The plain
  * C path accumulates a block in L1 while every group streams past it. */

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 
 #define CARD 80
-#define BLOCK 2880
+#define BLOCK RAMPS_FITS_BLOCK
 
 /* Parse state of one header. */
 typedef struct {

@@ -103,6 +103,21 @@ int ramps_transcode_u16_f32be(const uint8_t *in, uint8_t *out, size_t n,
 
 /* ---- data quality (dq.c) ------------------------------------------------ */
 
+/* JWST data-quality flag values (stdatamodels' dqflags.pixel), the one place they
+ * are written down: dq.c uses them, and ramps.kernels.flags reads them from here. */
+enum ramps_dq_flag {
+    RAMPS_DQ_DO_NOT_USE = 1u << 0,
+    RAMPS_DQ_SATURATED = 1u << 1,
+    RAMPS_DQ_JUMP_DET = 1u << 2,
+    RAMPS_DQ_DROPOUT = 1u << 3,
+    RAMPS_DQ_OUTLIER = 1u << 4,
+    RAMPS_DQ_PERSISTENCE = 1u << 5,
+    RAMPS_DQ_AD_FLOOR = 1u << 6,
+    RAMPS_DQ_CHARGELOSS = 1u << 7,
+    RAMPS_DQ_RESERVED = 1u << 8,
+    RAMPS_DQ_NON_SCIENCE = 1u << 9
+};
+
 /* pixeldq: npix uint32; groupdq: nints*ngroups*npix uint8 (C order);
  * out: nints*npix uint32.  out = pixeldq | OR_g (groupdq & mask). */
 int ramps_combine_dq_or(const uint32_t *pixeldq, const uint8_t *groupdq,
@@ -158,6 +173,7 @@ void ramps_checksum_encode(uint32_t value, int complement, char out[17]);
 
 /* ---- FITS structure index (fits_scan.c) --------------------------------- */
 
+#define RAMPS_FITS_BLOCK 2880             /* bytes in a FITS block (36 cards of 80) */
 #define RAMPS_FITS_MAX_AXES 9              /* NAXIS above this: RAMPS_EFORMAT */
 #define RAMPS_FITS_MAX_HEADER_BLOCKS 10000 /* no END within 28.8 MB: RAMPS_EFORMAT */
 

@@ -68,6 +68,19 @@ cdef extern from "ramps.h" nogil:
     float ramps_half_to_float(uint16_t h)
     uint16_t ramps_float_to_half(float f)
 
+    # ---- data quality (dq.c) ----
+    cpdef enum DQFlag "ramps_dq_flag":
+        DO_NOT_USE "RAMPS_DQ_DO_NOT_USE"
+        SATURATED "RAMPS_DQ_SATURATED"
+        JUMP_DET "RAMPS_DQ_JUMP_DET"
+        DROPOUT "RAMPS_DQ_DROPOUT"
+        OUTLIER "RAMPS_DQ_OUTLIER"
+        PERSISTENCE "RAMPS_DQ_PERSISTENCE"
+        AD_FLOOR "RAMPS_DQ_AD_FLOOR"
+        CHARGELOSS "RAMPS_DQ_CHARGELOSS"
+        RESERVED "RAMPS_DQ_RESERVED"
+        NON_SCIENCE "RAMPS_DQ_NON_SCIENCE"
+
     # ---- FITS checksum (checksum.c) ----
     int ramps_fits_checksum(const uint8_t *buf, size_t n, uint32_t initial,
                             uint32_t *result, int threads)
@@ -75,6 +88,7 @@ cdef extern from "ramps.h" nogil:
 
     # ---- FITS structure index (fits_scan.c) ----
     enum:
+        RAMPS_FITS_BLOCK
         RAMPS_FITS_MAX_AXES
     enum ramps_hdu_kind:
         RAMPS_HDU_PRIMARY

@@ -7,6 +7,10 @@ cdef extern from "Python.h":
     void PyObject_GC_UnTrack(object o)
 
 
+#: bytes in a FITS block (ramps.h: RAMPS_FITS_BLOCK)
+FITS_BLOCK = RAMPS_FITS_BLOCK
+
+
 def fits_checksum(const uint8_t[::1] buf, uint32_t initial=0, int threads=0) -> int:
     cdef uint32_t result = 0
     cdef size_t n = buf.shape[0]

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import yaml
 
-from ramps.asdf.index import BLOCK_MAGIC, read_index
+from ramps.asdf.index import read_index
+from ramps.specs.asdf_standard import BLOCK_MAGIC
 from ramps.errors import FormatError, TruncatedFileError
 from ramps.sources import FileObjectSource, MmapSource
 

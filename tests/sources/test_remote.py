@@ -398,7 +398,7 @@ def test_roman_asdf_over_http_fetches_the_tree_then_only_the_blocks_asked_for(
 
     import roman_datamodels.datamodels as rdm
 
-    from ramps.asdf.index import BLOCK_MAGIC
+    from ramps.specs.asdf_standard import BLOCK_MAGIC
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

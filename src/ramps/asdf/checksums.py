@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from ramps.kernels.blocks import BLOCK_BYTES
 from ramps.errors import ChecksumError
 
 __all__ = ["verify"]
@@ -33,8 +34,8 @@ def verify(product: Any, *, required: bool = False) -> list[tuple[int, bool | No
                 failures.append((where, f"block {blk.index} has no checksum"))
             continue
         md5 = hashlib.md5(usedforsecurity=False)
-        for lo in range(0, blk.used_size, 1 << 24):
-            md5.update(source.view(blk.data_offset + lo, min(1 << 24, blk.used_size - lo)))
+        for lo in range(0, blk.used_size, BLOCK_BYTES):
+            md5.update(source.view(blk.data_offset + lo, min(BLOCK_BYTES, blk.used_size - lo)))
         ok = md5.digest() == blk.checksum
         results.append((blk.index, ok))
         if not ok:

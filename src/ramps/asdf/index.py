@@ -33,21 +33,15 @@ import numpy as np
 from ramps.asdf import yaml_tree
 from ramps.errors import FormatError, TruncatedFileError
 from ramps.sources import ByteSource
+from ramps.specs.asdf_standard import ASDF_MAGIC, BLOCK_MAGIC, INDEX_HEADER, is_ndarray_tag
 
 __all__ = [
-    "ASDF_MAGIC",
-    "BLOCK_MAGIC",
-    "NDARRAY_TAG",
     "ArrayInfo",
     "AsdfIndex",
     "BlockInfo",
     "read_index",
 ]
 
-ASDF_MAGIC = b"#ASDF"
-BLOCK_MAGIC = b"\xd3BLK"
-INDEX_HEADER = b"#ASDF BLOCK INDEX"
-NDARRAY_TAG = "tag:stsci.edu:asdf/core/ndarray-"
 _HEADER = struct.Struct(">I4sQQQ16s")  # 48 bytes after the 2-byte size
 _END = re.compile(rb"\r?\n\.\.\.((\r?\n)|$)")
 _MAX_TREE = 1 << 28  # no end of the YAML document within 256 MiB: not ASDF
@@ -296,7 +290,7 @@ def _find_arrays(file: str, node: Any, path: str, out: dict[str, ArrayInfo],
     seen.add(id(node))
     tag = getattr(node, "_tag", None)
     if isinstance(node, dict):
-        if isinstance(tag, str) and tag.startswith(NDARRAY_TAG):
+        if is_ndarray_tag(tag):
             try:
                 out[path] = _array_info(path, node)
             except (ValueError, TypeError, KeyError) as e:

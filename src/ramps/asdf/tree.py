@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ramps.specs.asdf_standard import FILE_HEADER, NDARRAY_TAG, is_ndarray_tag
 __all__ = [
-    "NDARRAY_TAG",
     "ROOT_TAG",
     "dump_tree",
     "ndarray_node",
@@ -26,7 +26,6 @@ __all__ = [
     "unit_node",
 ]
 
-NDARRAY_TAG = "tag:stsci.edu:asdf/core/ndarray-1.1.0"
 ROOT_TAG = "tag:stsci.edu:asdf/core/asdf-1.1.0"
 SOFTWARE_TAG = "tag:stsci.edu:asdf/core/software-1.0.0"
 TABLE_TAG = "tag:astropy.org:astropy/table/table-1.3.0"
@@ -139,7 +138,7 @@ def _is_plain(node: Any) -> bool:
 def _block_refs(node: Any, path: str = "") -> str | None:
     tag = getattr(node, "_tag", "") or ""
     if isinstance(node, dict):
-        if tag.startswith("tag:stsci.edu:asdf/core/ndarray-") and "source" in node:
+        if is_ndarray_tag(tag) and "source" in node:
             return path or "/"
         for k, v in node.items():
             found = _block_refs(v, f"{path}/{k}")
@@ -193,7 +192,7 @@ def dump_tree(tree: dict, version: str) -> bytes:
          "version": version}, SOFTWARE_TAG))
     root = _tagged().TaggedDict({"asdf_library": root.pop("asdf_library"), **root}, ROOT_TAG)
     buf = io.BytesIO()
-    buf.write(b"#ASDF 1.0.0\n#ASDF_STANDARD 1.6.0\n")
+    buf.write(FILE_HEADER)
     yaml.dump_all([root], stream=buf, Dumper=AsdfDumper, explicit_start=True,
                   explicit_end=True, version=(1, 1), allow_unicode=True, encoding="utf-8",
                   tags={"!": "tag:stsci.edu:asdf/"})

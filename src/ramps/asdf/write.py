@@ -26,10 +26,11 @@ from typing import Any
 import numpy as np
 
 from ramps.asdf.codecs import get_codec
-from ramps.asdf.index import BLOCK_MAGIC
 from ramps.asdf.tree import dump_tree, ndarray_node, plain_tree, table_node
 from ramps.kernels import check_threads
+from ramps.kernels.blocks import BLOCK_BYTES
 from ramps.sources.atomic import atomic_output
+from ramps.specs.asdf_standard import BLOCK_MAGIC, INDEX_HEADER
 from ramps.specs.roman import GENERIC, RomanProductSpec, get_roman_spec
 from ramps import __version__
 
@@ -142,7 +143,7 @@ class _BlockWriter:
         md5 = hashlib.md5(usedforsecurity=False)
         get = _reader(arr, stored)
         if self.compression is None:
-            batches = ([get(lo, min(nbytes, lo + (1 << 24)))] for lo in range(0, nbytes, 1 << 24))
+            batches = ([get(lo, min(nbytes, lo + BLOCK_BYTES))] for lo in range(0, nbytes, BLOCK_BYTES))
         else:
             batches = get_codec(self.compression).encode(nbytes, get, self.threads)
 
@@ -181,7 +182,7 @@ class _BlockWriter:
 
     def write_index(self) -> None:
         lines = "".join(f"- {o}\n" for o in self.offsets)
-        self.f.write(f"#ASDF BLOCK INDEX\n%YAML 1.1\n---\n{lines}...\n".encode())
+        self.f.write(INDEX_HEADER + f"\n%YAML 1.1\n---\n{lines}...\n".encode())
 
 
 def write_asdf(path: str | os.PathLike, kind: str, arrays: Mapping[str, Any], *,

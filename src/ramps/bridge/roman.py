@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from ramps.asdf.index import NDARRAY_TAG, ArrayInfo
+from ramps.asdf.index import ArrayInfo
+from ramps.specs.asdf_standard import is_ndarray_tag
 from ramps.bridge import require
 from ramps.bridge.hdulist import copy_on_write_map
 
@@ -91,7 +92,7 @@ def tree_with_arrays(p: Any) -> tuple[Any, dict[str, np.ndarray]]:
     def walk(node: Any, path: str) -> Any:
         tag = getattr(node, "_tag", None)
         if isinstance(node, dict):
-            if isinstance(tag, str) and tag.startswith(NDARRAY_TAG):
+            if is_ndarray_tag(tag):
                 made[path] = array(index.arrays[path])
                 return made[path]
             out = {k: walk(v, f"{path}/{k}" if path else str(k)) for k, v in node.items()}

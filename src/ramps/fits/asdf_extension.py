@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 
 from ramps.fits.cards import card
+from ramps.specs import asdf_standard
+from ramps.specs.asdf_standard import is_ndarray_tag
 
 __all__ = [
     "FLOW_NODES_ABOVE",
@@ -50,7 +52,7 @@ def ndarray_tag() -> str:
     import asdf
 
     newer = asdf.versioning.default_version > "1.5.0"
-    return f"tag:stsci.edu:asdf/core/ndarray-{'1.1.0' if newer else '1.0.0'}"
+    return asdf_standard.ndarray_tag("1.1.0" if newer else "1.0.0")
 
 
 @functools.lru_cache(maxsize=256)
@@ -88,7 +90,7 @@ def _fits_array_ref(node: Any) -> bool:
     """An ASDF ndarray entry (tagged dict or asdf NDArrayType) with a ``fits:`` source."""
     if isinstance(node, dict):  # asdf's TaggedDict is a dict with a _tag
         tag = getattr(node, "_tag", None)
-        source = node.get("source") if tag and "core/ndarray-" in tag else None
+        source = node.get("source") if is_ndarray_tag(tag) else None
     else:  # only look at NDArrayType's own attribute: others would load the data
         ndarray = sys.modules.get("asdf.tags.core.ndarray")
         source = node._source if ndarray and isinstance(node, ndarray.NDArrayType) else None

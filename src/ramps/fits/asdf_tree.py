@@ -28,6 +28,7 @@ import numpy as np
 
 from ramps.errors import FormatError
 from ramps.fits.index import HDUInfo
+from ramps.fits.index import BLOCK
 from ramps.sources import ByteSource
 
 __all__ = [
@@ -62,7 +63,7 @@ def table_hdu(source: ByteSource, info: HDUInfo):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:  # astropy parses lazily: touch the data so that any error surfaces here
-            hdu = cls.fromstring(raw + b"\0" * ((-len(raw)) % 2880), uint=True)  # TZERO: unsigned
+            hdu = cls.fromstring(raw + b"\0" * ((-len(raw)) % BLOCK), uint=True)  # TZERO: unsigned
             hdu.data  # noqa: B018
         except Exception as e:  # astropy raises many types on malformed tables
             raise FormatError(source.name, f"malformed table: {type(e).__name__}: {e}",

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = ["HDUIndex", "HDUInfo", "read_header", "scan", "scan_head", "scan_rest"]
 
-BLOCK = 2880
+#: Bytes in a FITS block (csrc/ramps.h: RAMPS_FITS_BLOCK).
+BLOCK = _core.FITS_BLOCK
 #: Bytes per read when indexing a source that is not memory-mapped.
 CHUNK_SIZE = 1 << 20
 _MAX_HDUS_PER_CALL = 8192  # bounds the C output array (about 2 MB)

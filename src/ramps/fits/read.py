@@ -17,8 +17,9 @@ import numpy as np
 
 from ramps import kernels
 from ramps.errors import FormatError
-from ramps.fits.index import HDUInfo
+from ramps.fits.index import BLOCK, HDUInfo
 from ramps.kernels import blocks as _workplan
+from ramps.kernels.blocks import BLOCK_BYTES, SMALL_BYTES, MiB
 from ramps.sources import ByteSource
 
 __all__ = [
@@ -32,17 +33,12 @@ __all__ = [
     "read_image",
 ]
 
-#: Input bytes per block of a whole-array read: each thread maps, decodes and
-#: releases whole blocks; small enough that consumed input pages are released
-#: promptly and the last blocks share out evenly.
-CHUNK_BYTES = 16 << 20
-
-#: Reads of fewer input bytes decode on one thread unless ``threads`` says
-#: otherwise: waking OpenMP's other threads costs more than the work.
-SMALL_BYTES = 4 << 20
+#: Input bytes per block of a whole-array read (module globals, so tests can shrink them).
+CHUNK_BYTES = BLOCK_BYTES
+SMALL_BYTES = SMALL_BYTES  # noqa: PLW0127 (a module global of its own)
 
 #: Pages of blocks smaller than this are not released (the call costs more).
-_RELEASE_BYTES = 1 << 20
+_RELEASE_BYTES = MiB
 
 
 def decode_range(source: ByteSource, info: HDUInfo, first: int, count: int,
@@ -214,7 +210,7 @@ def groups_data(source: ByteSource, info: HDUInfo):
 
     raw = source.read(0, info.data_offset + info.data_size)
     try:
-        return fits.HDUList.fromstring(raw + b"\0" * ((-len(raw)) % 2880))[0].data
+        return fits.HDUList.fromstring(raw + b"\0" * ((-len(raw)) % BLOCK))[0].data
     except Exception as e:  # astropy raises many types on malformed groups
         raise FormatError(source.name, f"malformed random groups: {type(e).__name__}: {e}",
                           info.label) from None

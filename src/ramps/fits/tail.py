@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from ramps.fits.index import BLOCK, HDUInfo, _scan
 from ramps.sources import ByteSource
+from ramps.specs.asdf_standard import ASDF_MAGIC
 
 __all__ = ["find_tail_asdf"]
 
-_MAGIC = b"#ASDF"
+_MAGIC = ASDF_MAGIC
 _XTENSION = b"XTENSION="
 #: Headers longer than this many blocks are not looked for before the magic.
 _MAX_HEADER_BLOCKS = 64

@@ -40,14 +40,14 @@ from ramps.fits.cards import checksum_cards, header_bytes
 from ramps.fits.index import BLOCK
 from ramps.fits.layout import Hdu, asdf_hdu, compose
 from ramps.kernels import fits_dtype
+from ramps.kernels.blocks import CALL_BYTES, SMALL_ENCODE_BYTES
 from ramps.sources.atomic import atomic_output, check_target
 from ramps.specs import get_spec
 from ramps.specs.meta import as_tree
 
 __all__ = ["ChunkSource", "StreamedArray", "fits_dtype", "write", "write_hdus"]
 
-MiB = 1 << 20
-_SMALL = 1 * MiB  # below this, encode/checksum single-threaded (thread start-up dominates)
+_SMALL = SMALL_ENCODE_BYTES  # below this, encode/checksum on one thread
 
 
 class ChunkSource(Protocol):
@@ -110,7 +110,7 @@ class StreamedArray:
 
     @classmethod
     def from_fits_bytes(
-        cls, raw: Any, shape: tuple[int, ...], dtype: Any, *, chunk_bytes: int = 64 * MiB
+        cls, raw: Any, shape: tuple[int, ...], dtype: Any, *, chunk_bytes: int = CALL_BYTES
     ) -> StreamedArray:
         """Data already FITS-encoded (e.g. a ``np.memmap`` of another file's data unit).
 
@@ -127,7 +127,7 @@ class StreamedArray:
 
     @classmethod
     def u16_to_f32(
-        cls, raw: Any, shape: tuple[int, ...], *, chunk_bytes: int = 64 * MiB,
+        cls, raw: Any, shape: tuple[int, ...], *, chunk_bytes: int = CALL_BYTES,
         threads: int | None = None,
     ) -> StreamedArray:
         """BZERO=32768 int16 FITS data (uint16 values) streamed out as float32.
@@ -296,7 +296,7 @@ def write(
     overwrite: bool = False,
     checksum: bool = False,
     threads: int | None = None,
-    chunk_bytes: int = 64 * MiB,
+    chunk_bytes: int = CALL_BYTES,
 ) -> Path:
     """Write a JWST FITS product of ``kind`` atomically; returns the target path.
 
@@ -381,7 +381,7 @@ def write(
 
 
 def write_hdus(path: str | os.PathLike, hdus: list[Hdu], *, overwrite: bool = False,
-               checksum: bool = False, threads: int | None = None, chunk_bytes: int = 64 * MiB,
+               checksum: bool = False, threads: int | None = None, chunk_bytes: int = CALL_BYTES,
                last: Callable[[str], Hdu] | None = None) -> Path:
     """Stream laid-out :class:`~ramps.fits.layout.Hdu` s (primary first) into ``path`` atomically;
     ``last(sha256 of the headers written)`` makes one more (the ASDF one, with its hash)."""

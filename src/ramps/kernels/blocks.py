@@ -28,13 +28,33 @@ from collections.abc import Callable
 
 from ramps import _core, kernels
 
-__all__ = ["CALL_BYTES", "plan", "run_blocks", "workers"]
+__all__ = ["BLOCK_BYTES", "CALL_BYTES", "MiB", "SMALL_BYTES", "SMALL_ENCODE_BYTES",
+           "TASK_BYTES", "plan", "run_blocks", "workers"]
+
+# The sizes work is cut into, in one place (each module that streams names these).
+MiB = 1 << 20
+
+#: Input bytes per block of a whole-array loop (read and decode, DQ, copies of stored
+#: bytes, MD5): each thread maps, works on and releases whole blocks; small enough
+#: that consumed input pages are released promptly and the last blocks share out evenly.
+BLOCK_BYTES = 16 * MiB
+
+#: Reads of fewer input bytes decode on one thread unless ``threads`` says otherwise:
+#: waking OpenMP's other threads costs more than the work.
+SMALL_BYTES = 4 * MiB
+
+#: The same for encoding and checksumming on write (cheaper per byte to start).
+SMALL_ENCODE_BYTES = 1 * MiB
+
+#: Bytes per dask task (a chunk of whole integrations): big enough that the
+#: scheduler's per-task cost is noise, small enough for a worker's memory.
+TASK_BYTES = 128 * MiB
 
 #: When there are too few blocks for every thread to take two, a loop makes
 #: all-core kernel calls instead, each over at most this many input bytes (whose
 #: pages are then released): few calls, as each can wait a scheduler tick to wake
 #: its threads on a busy machine, and a bounded resident size.
-CALL_BYTES = 64 << 20
+CALL_BYTES = 64 * MiB
 
 
 def workers(threads: int | None) -> int:

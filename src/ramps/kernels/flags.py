@@ -1,18 +1,24 @@
 """JWST data-quality flag values, as in stdatamodels' ``jwst.datamodels.dqflags.pixel``.
 
-One place for flag values: the C kernels use the same numbers (csrc/dq.c), and
-tests hold both against stdatamodels when it is installed.
+Written down once, in csrc/ramps.h (``enum ramps_dq_flag``), which the C kernels use;
+these names are read from there through ``ramps._core.DQFlag``, and the tests hold
+them against stdatamodels.
 """
 
 from __future__ import annotations
 
-DO_NOT_USE = 1 << 0
-SATURATED = 1 << 1
-JUMP_DET = 1 << 2
-DROPOUT = 1 << 3
-OUTLIER = 1 << 4
-PERSISTENCE = 1 << 5
-AD_FLOOR = 1 << 6
-CHARGELOSS = 1 << 7
-RESERVED = 1 << 8
-NON_SCIENCE = 1 << 9
+from ramps._core import DQFlag
+
+DO_NOT_USE = int(DQFlag.DO_NOT_USE)
+SATURATED = int(DQFlag.SATURATED)
+JUMP_DET = int(DQFlag.JUMP_DET)
+DROPOUT = int(DQFlag.DROPOUT)
+OUTLIER = int(DQFlag.OUTLIER)
+PERSISTENCE = int(DQFlag.PERSISTENCE)
+AD_FLOOR = int(DQFlag.AD_FLOOR)
+CHARGELOSS = int(DQFlag.CHARGELOSS)
+RESERVED = int(DQFlag.RESERVED)
+NON_SCIENCE = int(DQFlag.NON_SCIENCE)
+
+__all__ = ["DQFlag", "DO_NOT_USE", "SATURATED", "JUMP_DET", "DROPOUT", "OUTLIER", "PERSISTENCE",
+           "AD_FLOOR", "CHARGELOSS", "RESERVED", "NON_SCIENCE"]

@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 
 from ramps import naming
+from ramps.fits.index import BLOCK
 from ramps.fits.write import StreamedArray, write
+from ramps.kernels.blocks import BLOCK_BYTES
 from ramps.ops.copy import copy_product
 from ramps.products.exposure import Exposure, open_exposure
 from ramps.products.segments import (
@@ -52,7 +54,7 @@ def write_segmented(path: str | os.PathLike, kind: str, arrays: dict, *, header:
             per_int += nbytes // max(nints, 1)
         else:
             fixed += nbytes
-    ranges = plan_segments(nints, per_int, fixed + 64 * 2880, max_segment_bytes)
+    ranges = plan_segments(nints, per_int, fixed + 64 * BLOCK, max_segment_bytes)
     if len(ranges) == 1:
         return [write(path, kind, arrays, header=header, meta=meta, overwrite=overwrite,
                       checksum=checksum)]
@@ -99,7 +101,7 @@ def merge_segments(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike
 def _concat_stream(exp: Exposure, name: str, ver: int, streamed: Any) -> Any:
     infos = [p.hdu(name, ver) for p in exp.products]
     shape = (sum(i.shape[0] for i in infos),) + tuple(infos[0].shape[1:])
-    step = 32 << 20
+    step = BLOCK_BYTES
 
     def chunks():
         for p, info in zip(exp.products, infos):

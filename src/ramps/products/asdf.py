@@ -26,6 +26,7 @@ from ramps.errors import FormatError
 from ramps.products.api import ASDF, ExtensionInfo, OpenFile
 from ramps.products.asdf_lazy import AsdfLazyArray
 from ramps.sources import ByteSource, open_source
+from ramps.specs.asdf_standard import ASDF_MAGIC
 from ramps.specs.problems import Problems, ValidationError
 from ramps.specs.roman import GENERIC, RomanProductSpec, spec_for_tag
 from ramps.asdf.validate import validate_asdf
@@ -38,7 +39,7 @@ _TABLE_TAGS = ("tag:astropy.org:astropy/table/table-", "tag:stsci.edu:asdf/core/
 
 def is_asdf(head: bytes) -> bool:
     """True when a file's first bytes are the ASDF magic."""
-    return head[:5] == b"#ASDF"
+    return head[:len(ASDF_MAGIC)] == ASDF_MAGIC
 
 
 class AsdfProduct(OpenFile):

@@ -1,0 +1,32 @@
+"""What the ASDF Standard fixes, written down once for both formats that hold ASDF: ASDF
+files (``ramps.asdf``) and the ASDF extension of JWST FITS products (``ramps.fits``)."""
+
+from __future__ import annotations
+
+__all__ = ["ASDF_MAGIC", "BLOCK_MAGIC", "INDEX_HEADER", "NDARRAY_TAG_PREFIX", "NDARRAY_TAG",
+           "FILE_HEADER", "is_ndarray_tag", "ndarray_tag"]
+
+#: The first bytes of every ASDF file (and of the FITS ASDF extension's data).
+ASDF_MAGIC = b"#ASDF"
+#: The first bytes of every block.
+BLOCK_MAGIC = b"\xd3BLK"
+#: The line that starts the block index at the end of a file.
+INDEX_HEADER = b"#ASDF BLOCK INDEX"
+#: The two comment lines ramps writes at the top of an ASDF file.
+FILE_HEADER = b"#ASDF 1.0.0\n#ASDF_STANDARD 1.6.0\n"
+#: Every version of the ndarray tag starts with this.
+NDARRAY_TAG_PREFIX = "tag:stsci.edu:asdf/core/ndarray-"
+
+
+def ndarray_tag(version: str = "1.1.0") -> str:
+    """The ndarray tag of one version of the standard's schema."""
+    return NDARRAY_TAG_PREFIX + version
+
+
+#: The ndarray tag ramps writes into ASDF files.
+NDARRAY_TAG = ndarray_tag("1.1.0")
+
+
+def is_ndarray_tag(tag: object) -> bool:
+    """True for an ndarray tag of any version."""
+    return isinstance(tag, str) and tag.startswith(NDARRAY_TAG_PREFIX)
