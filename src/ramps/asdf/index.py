@@ -33,7 +33,8 @@ import numpy as np
 from ramps.asdf import yaml_tree
 from ramps.errors import FormatError, TruncatedFileError
 from ramps.sources import ByteSource
-from ramps.specs.asdf_standard import ASDF_MAGIC, BLOCK_MAGIC, INDEX_HEADER, is_ndarray_tag
+from ramps.specs.asdf_standard import (ASDF_MAGIC, BLOCK_MAGIC, INDEX_HEADER, SCALAR_DATATYPES,
+                                       is_ndarray_tag)
 
 __all__ = [
     "ArrayInfo",
@@ -234,18 +235,12 @@ def _scan_blocks(source: ByteSource, start: int, names: dict[int, str]) -> list[
     return blocks
 
 
-_SCALARS = {"bool8": "?", "int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8",
-            "uint8": "u1", "uint16": "u2", "uint32": "u4", "uint64": "u8",
-            "float16": "f2", "float32": "f4", "float64": "f8", "complex64": "c8",
-            "complex128": "c16"}
-
-
 def _dtype(datatype: Any, byteorder: Any) -> np.dtype:
     order = {"little": "<", "big": ">", None: "="}.get(byteorder)
     if order is None:
         raise ValueError(f"byteorder {byteorder!r} is not 'little' or 'big'")
-    if isinstance(datatype, str) and datatype in _SCALARS:
-        return np.dtype(order + _SCALARS[datatype])
+    if isinstance(datatype, str) and datatype in SCALAR_DATATYPES:
+        return np.dtype(order + SCALAR_DATATYPES[datatype])
     if isinstance(datatype, list) and len(datatype) == 2 and datatype[0] in ("ascii", "ucs4"):
         n = int(datatype[1])
         return np.dtype(f"S{n}") if datatype[0] == "ascii" else np.dtype(f"{order}U{n}")

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ramps.specs.asdf_standard import FILE_HEADER, NDARRAY_TAG, is_ndarray_tag
+from ramps.specs.asdf_standard import DATATYPE_NAMES, FILE_HEADER, NDARRAY_TAG, is_ndarray_tag
 __all__ = [
     "ROOT_TAG",
     "dump_tree",
@@ -33,9 +33,6 @@ COLUMN_TAG = "tag:stsci.edu:asdf/table/column-1.2.0"
 UNIT_TAG = "tag:stsci.edu:asdf/unit/unit-1.0.0"
 ASTROPY_UNIT_TAG = "tag:astropy.org:astropy/units/unit-1.0.0"
 MAGUNIT_TAG = "tag:astropy.org:astropy/units/magunit-1.1.0"
-_NAMES = {"?": "bool8", "i1": "int8", "i2": "int16", "i4": "int32", "i8": "int64",
-          "u1": "uint8", "u2": "uint16", "u4": "uint32", "u8": "uint64", "f2": "float16",
-          "f4": "float32", "f8": "float64", "c8": "complex64", "c16": "complex128"}
 
 
 def _tagged():
@@ -56,9 +53,9 @@ def datatype(dtype: np.dtype) -> Any:
     if dtype.kind == "U":
         return ["ucs4", dtype.itemsize // 4]
     key = dtype.str[1:] if dtype.kind != "b" else "?"
-    if key not in _NAMES:
+    if key not in DATATYPE_NAMES:
         raise TypeError(f"dtype {dtype} cannot be stored in ASDF")
-    return _NAMES[key]
+    return DATATYPE_NAMES[key]
 
 
 def ndarray_node(source: int, dtype: np.dtype, shape: tuple[int, ...]) -> Any:
