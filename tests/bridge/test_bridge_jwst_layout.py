@@ -5,15 +5,17 @@ files that ``datamodels.open`` reads back as the model ``model.save`` writes."""
 from __future__ import annotations
 
 import io
+import logging
 import warnings
 
 import asdf
 import numpy as np
 import pytest
 from astropy.io import fits
+from astropy.io.fits.verify import VerifyWarning
 
 import ramps
-from ramps.bridge import jwst_layout
+from ramps.bridge import jwst_layout, jwst_save
 from ramps.bridge.hdu_records import serialized_record
 from ramps.bridge.jwst_hdus import Unsupported
 from ramps.fits.asdf_extension import FLOW_NODES_ABOVE
@@ -216,6 +218,38 @@ def test_what_it_cannot_lay_out_goes_to_to_fits(tmp_path):
     b.meta.date, b.meta.filename = a.meta.date, a.meta.filename
     assert_models_equal(a, b, skip={"_fits_hash"})
     _assert_same_files(ours, theirs)
+
+
+def test_a_declined_layout_is_logged_with_its_reason(tmp_path, caplog):
+    """What model_hdus declines goes to to_fits, and the log says so and why."""
+    m = hierarch()
+    with caplog.at_level(logging.INFO, logger="ramps.bridge.jwst_save"), \
+            warnings.catch_warnings():
+        warnings.simplefilter("error", jwst_save.LayoutFallbackWarning)
+        warnings.filterwarnings("ignore", category=VerifyWarning)
+        ramps.save(m, tmp_path / "ours.fits")
+    (record,) = [r for r in caplog.records if "to_fits" in r.getMessage()]
+    assert record.levelno == logging.INFO and "keyword" in record.getMessage()
+
+
+def test_an_unexpected_layout_failure_is_not_hidden(tmp_path, monkeypatch):
+    """An error of the fast layout that is not Unsupported (here an AttributeError, as a
+    stdatamodels release moving an internal would give) still writes model.save's file,
+    and warns that the fast path failed instead of passing silently."""
+    m = many_slits(3)
+
+    def broken(model):
+        raise AttributeError("module 'stdatamodels.fits_support' has no attribute '_x'")
+
+    monkeypatch.setattr(jwst_save, "model_hdus", broken)
+    w = _quiet()
+    try:
+        with pytest.warns(jwst_save.LayoutFallbackWarning, match="AttributeError: module"):
+            ramps.save(m, tmp_path / "ours.fits")
+        m.save(str(tmp_path / "theirs.fits"))
+    finally:
+        w.__exit__(None, None, None)
+    _assert_same_files(tmp_path / "ours.fits", tmp_path / "theirs.fits")
 
 
 def test_invalid_model_raises_what_model_save_raises(tmp_path):

@@ -9,7 +9,8 @@ ASDF extension with its ``_fits_hash``), exactly as ``model.save`` writes it:
   fraction of the time); the headers are byte for byte ``model.save``'s;
 * what it does not model (odd keywords, a second primary HDU ...) is laid out by
   ``to_fits`` itself, over an :class:`~ramps.bridge.hdulist.IndexedHDUList`
-  (linear rather than quadratic in the number of HDUs).
+  (linear rather than quadratic in the number of HDUs): logged at INFO when the
+  fast layout declines, a :class:`LayoutFallbackWarning` when it failed unexpectedly.
 
 The HDUs are then streamed by :func:`ramps.fits.write.write_hdus` (temp file,
 fsync, atomic publish, optional checksums): image data encoded in chunks by the
@@ -29,10 +30,12 @@ from ramps.bridge.jwst_layout import records
 from ramps.fits.layout import Hdu
 from ramps.sources.atomic import check_target
 from ramps.bridge.hdulist import IndexedHDUList
+from ramps.bridge.jwst_hdus import Unsupported
 from ramps.bridge.jwst_layout import model_hdus
+from ramps.errors import FormatWarning
 from ramps.fits.write import write_hdus
 
-__all__ = ["layout_hdus", "save_model", "to_fits_hdus"]
+__all__ = ["LayoutFallbackWarning", "layout_hdus", "save_model", "to_fits_hdus"]
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +58,33 @@ def to_fits_hdus(model: Any) -> list[Hdu]:
 
 def layout_hdus(model: Any) -> list[Hdu]:
     """The HDUs ``model.save`` would write (after ``on_save``), as ramps'
-    :class:`~ramps.fits.layout.Hdu` records: :func:`~ramps.bridge.jwst_layout.model_hdus`,
-    or :func:`to_fits_hdus` for what that does not model (or any error it meets:
-    stdatamodels then raises its own, or succeeds)."""
+    :class:`~ramps.fits.layout.Hdu` records.
 
+    :func:`~ramps.bridge.jwst_layout.model_hdus` lays out what it models; what it
+    declines (:class:`~ramps.bridge.jwst_hdus.Unsupported`: HIERARCH keywords, a
+    second primary ...) goes to :func:`to_fits_hdus`, logged at INFO with the reason.
+    Any other error of the fast layout (a stdatamodels release that moved one of the
+    internals it relies on, an invalid model) is not hidden: stdatamodels' own
+    ``to_fits`` then runs and raises its own error for an invalid model, and when it
+    succeeds ramps.save warns (:class:`LayoutFallbackWarning`) that the fast path failed."""
     try:
         return model_hdus(model)
-    except Exception as e:  # noqa: BLE001 - stdatamodels' own layout decides
-        log.debug("ramps.save: %s laid out by stdatamodels.fits_support.to_fits (%s: %s)",
-                  type(model).__name__, type(e).__name__, e)
-    return to_fits_hdus(model)
+    except Unsupported as e:
+        log.info("ramps.save: %s laid out by stdatamodels.fits_support.to_fits: %s",
+                 type(model).__name__, e)
+        return to_fits_hdus(model)
+    except Exception as e:  # noqa: BLE001 - stdatamodels decides, and we say so below
+        failure = e
+    hdus = to_fits_hdus(model)  # an invalid model raises stdatamodels' error here
+    warnings.warn(f"ramps.save: the fast layout of {type(model).__name__} failed "
+                  f"({type(failure).__name__}: {failure}); the file was laid out by "
+                  "stdatamodels' to_fits instead (slower, same file). Please report it.",
+                  LayoutFallbackWarning, stacklevel=3)
+    return hdus
+
+
+class LayoutFallbackWarning(FormatWarning):
+    """ramps.save fell back to stdatamodels' own layout after an unexpected error."""
 
 
 def save_model(model: Any, path: str | os.PathLike, *, checksum: bool = False,
