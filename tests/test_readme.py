@@ -193,3 +193,42 @@ def test_what_the_readme_says_about_byte_order(world):
         assert counts.dtype == np.dtype("=u2")
         np.testing.assert_array_equal(
             (raw.view(">i2").astype(np.int32) + 32768).reshape(counts.shape), counts)
+
+
+def layout_entries() -> set[str]:
+    """The files the README's layout block names, as paths from the checkout's root.
+
+    A line at indent 0 starting ``csrc/`` or ``src/ramps/`` opens that folder; a line
+    at indent 2 starting ``name/`` opens the package ``src/ramps/name``, one starting
+    with a file name is in ``src/ramps``; deeper lines continue the current folder.
+    Every ``word.py`` (.pyx .pxd .pxi .c .h) on a line is a file of that folder."""
+    text = README.read_text()
+    start = text.index("```\ncsrc/") + 4
+    block = text[start:text.index("```", start)]
+    folder, out = "", set()
+    for line in block.splitlines():
+        indent = len(line) - len(line.lstrip())
+        first = line.split()[0] if line.strip() else ""
+        if indent == 0 and first in ("csrc/", "src/ramps/"):
+            folder = first.rstrip("/")
+        elif indent == 0:
+            folder = ""
+        elif indent == 2:
+            folder = f"src/ramps/{first.rstrip('/')}" if first.endswith("/") else "src/ramps"
+        if folder:
+            for name in re.findall(r"(?<![\w/.{])(\w+\.(?:py|pyx|pxd|pxi|c|h))\b", line):
+                out.add(f"{folder}/{name}")
+    return out
+
+
+def test_layout_block_names_every_module_and_no_other():
+    """The README's map is the tree: every module of src/ramps (but the packages'
+    __init__.py, which are each package's own map) and every C file, nothing else."""
+    root = README.parent
+    tree = {p.relative_to(root).as_posix()
+            for p in [*root.glob("src/ramps/**/*"), *root.glob("csrc/*")]
+            if p.suffix in (".py", ".pyx", ".pxd", ".pxi", ".c", ".h")
+            and p.name != "__init__.py" and "__pycache__" not in p.parts}
+    named = layout_entries()
+    assert sorted(tree - named) == [], "in the tree, not in the README's layout"
+    assert sorted(named - tree) == [], "in the README's layout, not in the tree"
