@@ -23,7 +23,7 @@ def verify(product: Any, *, required: bool = False) -> list[tuple[int, bool | No
     names: dict[int, str] = {}
     for a in index.arrays.values():
         if isinstance(a.source, int) and not isinstance(a.source, bool) and index.blocks:
-            names.setdefault(a.source % len(index.blocks), product._short(a.path))
+            names.setdefault(a.source % len(index.blocks), product.short_name(a.path))
     results: list[tuple[int, bool | None]] = []
     failures: list[tuple[str, str]] = []
     for blk in index.blocks:

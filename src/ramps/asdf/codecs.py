@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ramps import _core
-from ramps.kernels import blocks as _workplan
+from ramps.kernels import blocks
 
 __all__ = ["CODECS", "LZ4_CHUNK", "DecodeError", "Target", "get_codec"]
 
@@ -169,7 +169,7 @@ class Lz4:
                 _core.lz4_compress_chunks(data[i * chunk:j * chunk], chunk,
                                           scratch[i * stride:j * stride], stride, lens[i:j], 1)
 
-            _workplan.run_blocks(n, 1, work, nt)
+            blocks.run_blocks(n, 1, work, nt)
             view = memoryview(scratch)
             yield [view[c * stride:c * stride + int(lens[c])] for c in range(n)]
 

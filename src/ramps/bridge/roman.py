@@ -78,7 +78,7 @@ def _array_maker(p: Any):
             if blk.compression is None:
                 return np.frombuffer(cow, info.dtype, info.size,
                                      blk.data_offset + info.offset).reshape(info.shape)
-        return p.read(p._short(info.path), raw=True)
+        return p.read(p.short_name(info.path), raw=True)
     return array
 
 

@@ -28,7 +28,7 @@ from ramps.sources import ByteSource, open_source
 if TYPE_CHECKING:
     from astropy.io.fits import Header
 
-__all__ = ["HDUIndex", "HDUInfo", "read_header", "scan", "scan_head", "scan_rest"]
+__all__ = ["HDUIndex", "HDUInfo", "read_header", "scan", "scan_from", "scan_head", "scan_rest"]
 
 #: Bytes in a FITS block (csrc/ramps.h: RAMPS_FITS_BLOCK).
 BLOCK = _core.FITS_BLOCK
@@ -176,7 +176,7 @@ def scan(source: ByteSource | str | os.PathLike[str] | BinaryIO, *,
     if not isinstance(source, ByteSource):  # a path or a file object: ours to close
         with open_source(source) as src:
             return scan(src, chunk_size=chunk_size)
-    return _scan(source, 0, 0, chunk_size, stop_at_jump=False)[0]
+    return scan_from(source, 0, 0, chunk_size, stop_at_jump=False)[0]
 
 
 def scan_head(source: ByteSource, *, chunk_size: int | None = None
@@ -190,7 +190,7 @@ def scan_head(source: ByteSource, *, chunk_size: int | None = None
     sources are indexed whole (their scan reads no data)."""
     if source.closed:
         raise ClosedError(f"{source.name}: I/O on a closed source")
-    return _scan(source, 0, 0, chunk_size, stop_at_jump=not source.zero_copy)
+    return scan_from(source, 0, 0, chunk_size, stop_at_jump=not source.zero_copy)
 
 
 def scan_rest(source: ByteSource, head: list[HDUInfo], offset: int, *,
@@ -198,10 +198,10 @@ def scan_rest(source: ByteSource, head: list[HDUInfo], offset: int, *,
     """The whole index: ``head`` (from :func:`scan_head`) and the HDUs from byte ``offset``."""
     if source.closed:
         raise ClosedError(f"{source.name}: I/O on a closed source")
-    return head + _scan(source, offset, len(head), chunk_size, stop_at_jump=False)[0]
+    return head + scan_from(source, offset, len(head), chunk_size, stop_at_jump=False)[0]
 
 
-def _scan(source: ByteSource, offset: int, first: int, chunk_size: int | None,
+def scan_from(source: ByteSource, offset: int, first: int, chunk_size: int | None,
           stop_at_jump: bool) -> tuple[list[HDUInfo], int | None]:
     """HDUs from the header at ``offset`` (numbered from ``first``), and where the scan
     stopped (None: at the end of the file)."""

@@ -18,7 +18,7 @@ import numpy as np
 from ramps import kernels
 from ramps.errors import FormatError
 from ramps.fits.index import BLOCK, HDUInfo
-from ramps.kernels import blocks as _workplan
+from ramps.kernels import blocks
 from ramps.kernels.blocks import BLOCK_BYTES, SMALL_BYTES, MiB
 from ramps.sources import ByteSource
 
@@ -53,7 +53,7 @@ def decode_range(source: ByteSource, info: HDUInfo, first: int, count: int,
     flat = out.reshape(-1)
     if not source.zero_copy:  # a remote source fetches the whole range in few requests
         source.prefetch([(info.data_offset + first * item, count * item)])
-    step, nt, inner = _workplan.plan(count, CHUNK_BYTES // item, _workplan.CALL_BYTES // item,
+    step, nt, inner = blocks.plan(count, CHUNK_BYTES // item, blocks.CALL_BYTES // item,
                                      threads, small=count * item < SMALL_BYTES)
 
     def block(i0: int, i1: int) -> None:
@@ -71,7 +71,7 @@ def decode_range(source: ByteSource, info: HDUInfo, first: int, count: int,
         if m >= _RELEASE_BYTES:
             source.release(offset, m)
 
-    _workplan.run_blocks(count, step, block, nt)
+    blocks.run_blocks(count, step, block, nt)
 
 
 def check_image(source: ByteSource, info: HDUInfo) -> None:

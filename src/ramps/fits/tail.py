@@ -13,7 +13,7 @@ and the caller indexes the file whole.
 
 from __future__ import annotations
 
-from ramps.fits.index import BLOCK, HDUInfo, _scan
+from ramps.fits.index import BLOCK, HDUInfo, scan_from
 from ramps.sources import ByteSource
 from ramps.specs.asdf_standard import ASDF_MAGIC
 
@@ -32,7 +32,7 @@ def _header_before(source: ByteSource, data_offset: int, floor: int) -> HDUInfo 
         if source.read(h, len(_XTENSION)) != _XTENSION:
             continue
         try:
-            infos, _ = _scan(source, h, 1, None, stop_at_jump=True)
+            infos, _ = scan_from(source, h, 1, None, stop_at_jump=True)
         except Exception:  # noqa: BLE001 - not a header after all: the caller scans whole
             return None
         if not infos:

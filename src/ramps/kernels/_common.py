@@ -23,7 +23,7 @@ def check_threads(threads: int | None) -> int:
     return int(threads)
 
 
-def _out_buffer(out: np.ndarray | None, dtype: np.dtype, n: int, name: str = "out") -> np.ndarray:
+def out_buffer(out: np.ndarray | None, dtype: np.dtype, n: int, name: str = "out") -> np.ndarray:
     """Validate a caller's output buffer (or allocate one); returns the array to fill."""
     if out is None:
         return np.empty(n, dtype=dtype)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ramps import _core
-from ramps.kernels._common import _out_buffer, check_threads
+from ramps.kernels._common import out_buffer, check_threads
 from ramps.kernels.fits_types import BITPIX_DTYPE, INTEGER_OFFSETS
 
 
@@ -100,7 +100,7 @@ def decode(
     nt = check_threads(threads)
     bscale, bzero = float(bscale), float(bzero)
     if dtype in (np.dtype(np.float32), np.dtype(np.float64)):
-        result = _out_buffer(out, dtype, n)
+        result = out_buffer(out, dtype, n)
         flat = result.reshape(-1)
         dec = _core.decode_f32 if dtype == np.float32 else _core.decode_f64
         dec(src, flat, disk.str, bscale, bzero, nt)
@@ -125,7 +125,7 @@ def decode(
         raise TypeError(
             f"BITPIX={bitpix} with BZERO={bzero:g} decodes exactly to {expected}, not {dtype}"
         )
-    result = _out_buffer(out, dtype, n)
+    result = out_buffer(out, dtype, n)
     _core.load_xor(src, result.reshape(-1).view(np.uint8), disk.str, mask, nt)
     return result
 
@@ -236,7 +236,7 @@ def decode_typed(
     scale, offset = float(scale), float(offset)
     if out_dtype in _FLOAT_OUT and not (out_dtype == stored.newbyteorder("=") and
                                         scale == 1.0 and offset == 0.0):
-        result = _out_buffer(out, out_dtype, n)
+        result = out_buffer(out, out_dtype, n)
         dec = _core.decode_f32 if out_dtype == np.float32 else _core.decode_f64
         dec(src, result.reshape(-1), stored.str, scale, offset, nt)
         return result
@@ -244,7 +244,7 @@ def decode_typed(
         raise TypeError(f"decode_typed out_dtype must be float32, float64 or an exact "
                         f"integer/float16 form of the stored type, got {out_dtype}")
     mask = _exact_mask(stored, scale, offset, out_dtype)
-    result = _out_buffer(out, out_dtype, n)
+    result = out_buffer(out, out_dtype, n)
     _core.load_xor(src, result.reshape(-1).view(np.uint8), stored.str, mask, nt)
     return result
 
@@ -281,7 +281,7 @@ def encode(
         raise ValueError("encode expects a C-contiguous array")
     nt = check_threads(threads)
     bscale, bzero = float(bscale), float(bzero)
-    result = _out_buffer(out, np.dtype(np.uint8), arr.size * disk.itemsize)
+    result = out_buffer(out, np.dtype(np.uint8), arr.size * disk.itemsize)
     dst = result.reshape(-1)
     flat = arr.reshape(-1)
     if arr.dtype in (np.dtype(np.float32), np.dtype(np.float64)):
@@ -321,6 +321,6 @@ def transcode_u16_to_f32be(
     ``raw`` is uint8 bytes or ``>i2``/``>u2`` data; returns flat uint8 (or ``out``).
     """
     src = _raw_bytes(raw, 16)
-    result = _out_buffer(out, np.dtype(np.uint8), src.size * 2)
+    result = out_buffer(out, np.dtype(np.uint8), src.size * 2)
     _core.transcode_u16_f32be(src, result.reshape(-1), check_threads(threads))
     return result

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ramps import _core
-from ramps.kernels._common import _out_buffer, check_threads
+from ramps.kernels._common import out_buffer, check_threads
 from ramps.kernels.flags import DO_NOT_USE
 
 
@@ -99,7 +99,7 @@ def combine_dq(
         raise ValueError(f"mask must fit in 8 bits (groupdq is uint8), got {mask!r}")
     nints, ngroups = groupdq.shape[:2]
     shape = (nints,) + pixeldq.shape
-    result = _out_buffer(out, np.dtype(np.uint32), int(np.prod(shape)))
+    result = out_buffer(out, np.dtype(np.uint32), int(np.prod(shape)))
     if out is not None and out.shape != shape:
         raise ValueError(f"out has shape {out.shape}, expected {shape}")
     _core.combine_dq(pixeldq.reshape(-1), groupdq.reshape(-1), result.reshape(-1),
@@ -120,7 +120,7 @@ def collapse_dq(
     if rules not in ("or", "stcal"):
         raise ValueError(f"rules must be 'or' or 'stcal', got {rules!r}")
     shape = dq.shape[1:]
-    result = _out_buffer(out, np.dtype(np.uint32), int(np.prod(shape)))
+    result = out_buffer(out, np.dtype(np.uint32), int(np.prod(shape)))
     if out is not None and out.shape != shape:
         raise ValueError(f"out has shape {out.shape}, expected {shape}")
     _core.collapse_dq(dq.reshape(-1), result.reshape(-1), dq.shape[0],
@@ -177,7 +177,7 @@ def err_from_variances(
     if out_dtype not in [np.dtype(t) for t in allowed]:
         raise TypeError(f"{in_dtype} variances give {' or '.join(np.dtype(t).name for t in allowed)}"
                         f" ERR, not {out_dtype}")
-    result = _out_buffer(out, out_dtype, first.size)
+    result = out_buffer(out, out_dtype, first.size)
     if out is not None and out.shape != first.shape:
         raise ValueError(f"out has shape {out.shape}, expected {first.shape}")
     flat = [a.reshape(-1) for a in arrs]

@@ -104,7 +104,8 @@ class AsdfProduct(OpenFile):
             return self._root + name
         return name
 
-    def _short(self, path: str) -> str:
+    def short_name(self, path: str) -> str:
+        """A tree path as the product names it (``roman/data`` -> ``data``)."""
         return path[len(self._root):] if self._root and path.startswith(self._root) else path
 
     def _node(self, name: str, parsed: bool = False) -> Any:
@@ -125,7 +126,7 @@ class AsdfProduct(OpenFile):
     @property
     def names(self) -> list[str]:
         """Every array's name (relative to the ``roman`` node), in tree order."""
-        return [self._short(p) for p in self._index.arrays]
+        return [self.short_name(p) for p in self._index.arrays]
 
     @property
     def tables(self) -> list[str]:
@@ -141,7 +142,7 @@ class AsdfProduct(OpenFile):
             if isinstance(node, dict):
                 tag = getattr(node, "_tag", None) or ""
                 if tag.startswith(_TABLE_TAGS):
-                    out.append(self._short(path))
+                    out.append(self.short_name(path))
                     return
                 for k, v in node.items():
                     walk(v, f"{path}/{k}" if path else str(k))
@@ -155,7 +156,7 @@ class AsdfProduct(OpenFile):
     @property
     def extensions(self) -> list[ExtensionInfo]:
         """(name, 1, "IMAGE"/"TABLE", dtype, shape) of every array and table."""
-        out = [ExtensionInfo(self._short(a.path), 1, "IMAGE", a.dtype.newbyteorder("="), a.shape)
+        out = [ExtensionInfo(self.short_name(a.path), 1, "IMAGE", a.dtype.newbyteorder("="), a.shape)
                for a in self._index.arrays.values()]
         for t in self.tables:
             cols = self._node(t, parsed=True).get("columns", [])
@@ -258,12 +259,12 @@ class AsdfProduct(OpenFile):
             values = np.asarray(info.inline, dtype=info.dtype).reshape(-1)
             if values.size != info.size:
                 raise FormatError(self.path, f"inline data hold {values.size} values, the "
-                                  f"shape {info.shape} {info.size}", self._short(info.path))
+                                  f"shape {info.shape} {info.size}", self.short_name(info.path))
             np.copyto(flat, values[first:first + count], casting="unsafe")
             return
         blk = self._index.block_of(info)
         nthreads = 0 if threads is None else int(threads)
-        where = self._short(info.path)
+        where = self.short_name(info.path)
         if info.strides is not None:  # an odd view: decode the block, then take it
             whole = np.empty(blk.data_size, np.uint8)
             self._decode_block(blk, Target(whole, np.dtype(np.uint8)), nthreads, where)
