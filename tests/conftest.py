@@ -13,3 +13,6 @@ sys.path.insert(0, os.path.dirname(__file__))
 _CACHE = tempfile.mkdtemp(prefix="ramps-test-cache-")
 os.environ["RAMPS_CACHE_DIR"] = _CACHE
 atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
+
+# Roman files written by roman_datamodels (the `roman_file` fixture), for every folder
+pytest_plugins = ["roman_fixtures"]

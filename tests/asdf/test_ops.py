@@ -31,13 +31,7 @@ def roman_file(tmp_path_factory):
     """(path, arrays) of files roman_datamodels saves, with every variance of a level 2
     image (create_fake_data gives var_poisson only) and a ramp whose pixeldq is
     (ny, nx), as real ramps have it (fake data makes it (nresultants, ny))."""
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("_asdf_conftest",
-                                                  Path(__file__).with_name("conftest.py"))
-    helpers = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(helpers)  # plausible values for every array (its fill)
+    import roman_fixtures as helpers  # plausible values for every array (its fill)
     cache = {}
 
     def make(model, compression="lz4"):

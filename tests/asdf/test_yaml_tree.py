@@ -13,7 +13,7 @@ from asdf.util import load_yaml
 from ramps.asdf import yaml_tree
 from ramps.asdf.yaml_tree import TagDict, TagList, TagStr
 
-from .test_read import KINDS
+from roman_fixtures import KINDS
 
 
 def _same(mine, ref, seen=None) -> int:

@@ -31,7 +31,6 @@ _spec = importlib.util.spec_from_file_location(
     "_roman_bridge_tests", Path(__file__).parent / "test_bridge_roman.py")
 _roman = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_roman)
-roman_file = _roman.roman_file
 
 
 def _quiet():

@@ -1,13 +1,11 @@
 """ramps.open_model / ramps.open_model(product) and ramps.save for Roman files, against
 roman_datamodels' own reading and saving (files written by roman_datamodels from
-``create_fake_data`` with real-looking arrays: tests/asdf/conftest.py)."""
+``create_fake_data`` with real-looking arrays: tests/roman_fixtures.py)."""
 
 from __future__ import annotations
 
-import importlib.util
 import mmap
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,11 +16,6 @@ from ramps.bridge import roman
 
 import roman_datamodels.datamodels as rdm  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location(
-    "_roman_reference_files", Path(__file__).parents[1] / "asdf" / "conftest.py")
-_files = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_files)
-roman_file = _files.roman_file  # the session fixture: (path, arrays) saved by roman_datamodels
 
 MODELS = ["ScienceRawModel", "RampModel", "ImageModel", "MosaicModel",
           "SegmentationMapModel", "ImageSourceCatalogModel"]

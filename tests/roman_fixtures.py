@@ -14,6 +14,13 @@ import pytest
 
 import roman_datamodels.datamodels as rdm
 
+#: (model class, ramps kind, level) of every Roman product the tests write
+KINDS = [("ScienceRawModel", "wfi_science_raw", 1), ("RampModel", "ramp", 2),
+         ("ImageModel", "wfi_image", 2), ("MosaicModel", "wfi_mosaic", 3),
+         ("SegmentationMapModel", "segmentation_map", 4),
+         ("ImageSourceCatalogModel", "image_source_catalog", 4),
+         ("MosaicSourceCatalogModel", "mosaic_source_catalog", 4)]
+
 SHAPES = {  # small but with several lz4 chunks where it matters (see CHUNK_BYTES)
     "ScienceRawModel": (6, 96, 80),
     "RampModel": (4, 40, 48),

@@ -16,11 +16,7 @@ from ramps.errors import ClosedError, FormatError, TruncatedFileError
 
 import roman_datamodels.datamodels as rdm
 
-KINDS = [("ScienceRawModel", "wfi_science_raw", 1), ("RampModel", "ramp", 2),
-         ("ImageModel", "wfi_image", 2), ("MosaicModel", "wfi_mosaic", 3),
-         ("SegmentationMapModel", "segmentation_map", 4),
-         ("ImageSourceCatalogModel", "image_source_catalog", 4),
-         ("MosaicSourceCatalogModel", "mosaic_source_catalog", 4)]
+from roman_fixtures import KINDS  # noqa: E402
 COMPRESSIONS = ["lz4", "zlib", "bzp2", None]
 
 
