@@ -38,8 +38,8 @@ def versions() -> dict[str, str]:
     """The installed version of each library in VERSIONED."""
     from importlib import metadata
 
-    out = {}
-    for name in VERSIONED:
+    out = {"ramps": ramps.__version__}  # the distribution is ramps-io
+    for name in VERSIONED[:-1]:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -1,9 +1,9 @@
 """Data models in and out through ramps: the reference libraries' model objects over
 ramps' arrays (:func:`open_model`), and models written by ramps' writer (:func:`save`).
 
-JWST (``stdatamodels``, extra ``ramps[jwst]``): :mod:`ramps.bridge.jwst` (open) and
+JWST (``stdatamodels``, extra ``[jwst]``): :mod:`ramps.bridge.jwst` (open) and
 :mod:`ramps.bridge.jwst_save` (save).  Roman (``roman_datamodels``, extra
-``ramps[roman]``): :mod:`ramps.bridge.roman` (open) and :mod:`ramps.bridge.roman_save`
+``[roman]``): :mod:`ramps.bridge.roman` (open) and :mod:`ramps.bridge.roman_save`
 (save).  Neither library is imported until a function here needs it; a missing one
 raises an ImportError naming the extra.
 """
@@ -29,7 +29,8 @@ def require(module: str, extra: str) -> None:
         importlib.import_module(module)
     except ImportError as e:
         raise ImportError(f"this needs {module}, which is not installed: "
-                          f"pip install 'ramps[{extra}]'") from e
+                          f"pip install {module} (ramps' [{extra}] extra: "
+                          f"pip install '.[{extra}]' in a ramps checkout)") from e
 
 
 def open_model(path: str | os.PathLike | Any, model: Any = None, *,

@@ -2,7 +2,7 @@
 
 :class:`RemoteSource` is a :class:`~ramps.sources.ByteSource` whose reads are
 range requests made through `fsspec <https://filesystem-spec.readthedocs.io>`_
-(an optional dependency: ``pip install "ramps[cloud]"``).  It is built for the
+(an optional dependency: the ``[cloud]`` extra).  It is built for the
 access pattern of a science product: a few small reads of headers near each
 other, then large reads of the arrays asked for.
 
@@ -108,7 +108,7 @@ class RemoteSource(_Source):
         try:
             import fsspec
         except ImportError:  # pragma: no cover - depends on the environment
-            raise ImportError(f"{url}: reading URLs needs fsspec: pip install 'ramps[cloud]'") \
+            raise ImportError(f"{url}: reading URLs needs fsspec: pip install fsspec s3fs aiohttp (ramps' [cloud] extra)") \
                 from None
         self.name = url
         self.read_ahead = int(read_ahead)
@@ -122,7 +122,7 @@ class RemoteSource(_Source):
         try:
             self._fs, self._path = fsspec.core.url_to_fs(url, **dict(storage_options or {}))
         except ImportError as e:
-            raise ImportError(f"{url}: {e} (pip install 'ramps[cloud]')") from None
+            raise ImportError(f"{url}: {e} (ramps' [cloud] extra: pip install fsspec s3fs aiohttp)") from None
         self.size = int(self._call(lambda: self._fs.size(self._path)))
         # HTTP reads go through fsspec's HTTPFile, whose range fetch refuses an answer
         # that is not the range asked for (a server ignoring Range) instead of reading on
