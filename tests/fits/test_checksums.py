@@ -240,11 +240,11 @@ def _fitsverify(path):
     import subprocess
 
     exe = shutil.which("fitsverify")
-    if exe is None:
-        pytest.skip("fitsverify (Debian package fitsverify) is not installed")
+    assert exe is not None, "the external tests need fitsverify (Debian package fitsverify)"
     return subprocess.run([exe, str(path)], capture_output=True, text=True)
 
 
+@pytest.mark.external
 @pytest.mark.parametrize("kind", ["uncal", "rate"])
 def test_written_files_pass_fitsverify(tmp_path, rng, kind):
     """HEASARC's fitsverify (an independent FITS reader) finds no error or warning in
