@@ -25,6 +25,8 @@ import asdf
 import numpy as np
 import pytest
 from astropy.io import fits
+
+from ramps.products import open as open_product
 from astropy.table import Table
 
 from ramps.sources import atomic
@@ -398,6 +400,34 @@ def test_sigkill_mid_write_never_leaves_a_partial_target(tmp_path, rng, existing
 
 
 # ---------------------------------------------------------------------------
+# writing is never stricter than reading (issue 20, 3)
+# ---------------------------------------------------------------------------
+def test_arrays_the_model_never_set_are_omitted_not_refused(tmp_path, rng):
+    """A rate with SCI/ERR/DQ only (what stdatamodels writes for an ImageModel whose
+    variances were never set) and a ramp without PIXELDQ: written without those HDUs,
+    opened by stdatamodels as the same model, and a note (not an error) in validate()."""
+    s = f32(rng, 5, 6)
+    rate = write(tmp_path / "x_rate.fits", "rate",
+                 {"SCI": s, "ERR": s, "DQ": u32(rng, 5, 6)})
+    ramp = write(tmp_path / "x_ramp.fits", "ramp",
+                 {"SCI": f32(rng, 2, 3, 5, 6),
+                  "GROUPDQ": rng.integers(0, 4, (2, 3, 5, 6), dtype=np.uint8)})
+    for path, model, absent in [(rate, "ImageModel", "VAR_POISSON"),
+                                (ramp, "RampModel", "PIXELDQ")]:
+        with fits.open(path) as hdul:
+            assert absent not in hdul
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with dm.open(path) as m:
+                assert type(m).__name__ == model
+        with open_product(path) as p:
+            problems = p.validate()
+            assert problems.errors == [] and any(absent in str(n) for n in problems.notes)
+    with dm.open(rate) as m:
+        np.testing.assert_array_equal(m.data, s)
+
+
+# ---------------------------------------------------------------------------
 # bad input
 # ---------------------------------------------------------------------------
 def ramp_arrays(rng, shape=(2, 3, 5, 6)):
@@ -409,7 +439,6 @@ def ramp_arrays(rng, shape=(2, 3, 5, 6)):
     ("unknown_kind", UnknownKindError, "unknown product kind 'rmap'"),
     ("catalog", ValueError, "ECSV"),
     ("no_sci", ValueError, "needs a SCI"),
-    ("no_pixeldq", ValueError, "needs a PIXELDQ"),
     ("pixeldq_shape", ValueError, r"PIXELDQ,1 of 'ramp' has shape \(5, 7\), inconsistent with "
                                   r"SCI shape \(2, 3, 5, 6\): expected \(5, 6\)"),
     ("groupdq_shape", ValueError, r"GROUPDQ,1 .* \(2, 2, 5, 6\).*expected \(2, 3, 5, 6\)"),

@@ -370,3 +370,48 @@ def test_scaled_images_come_scaled_as_astropy_reads_them(tmp_path, bitpix, bscal
         np.testing.assert_array_equal(got, want)
         np.testing.assert_array_equal(p.read("SCI"), want)
         np.testing.assert_array_equal(p.sci[1], want[1].astype(p.sci.dtype))
+
+
+@pytest.mark.parametrize("dtype, cards", [
+    (np.int16, {}), (np.int32, {}), (np.uint8, {}), (np.int16, {"BSCALE": 2.0}),
+    (np.int64, {"BZERO": 5.0}), (np.int16, {"BZERO": 32768}), (np.int32, {"BZERO": 2**31})])
+def test_blank_reads_as_astropy_reads_it(tmp_path, dtype, cards):
+    """Integer images with BLANK (issue 20): floats (float32 for 8/16 bits, float64 for
+    32/64) with NaN where the stored value is BLANK, as astropy gives them, whether or
+    not BSCALE/BZERO scale them; the pseudo-unsigned conventions stay exact integers
+    with the blank value kept (astropy does not NaN those either).  Whole reads, item
+    access and lazy planes (float32, as always) agree; the blanks sit in two different blocks of the read."""
+    from astropy.io import fits
+
+    data = np.arange(3 * 4 * 5).reshape(3, 4, 5).astype(dtype)
+    data[0, 1, 2] = data[2, 3, 4] = 7
+    hdu = fits.PrimaryHDU(data)
+    for k, v in cards.items():
+        hdu.header[k] = v
+    hdu.header["BLANK"] = 7
+    hdu.writeto(tmp_path / "blank.fits")
+    with fits.open(tmp_path / "blank.fits") as hdul:
+        want = hdul[0].data
+    with ramps.open(tmp_path / "blank.fits") as p:
+        for got in (p[0], p.read(0)):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)  # NaN == NaN for assert_array_equal
+        planes = np.stack([p.lazy(0)[i] for i in range(3)])  # lazy planes: float32
+        np.testing.assert_array_equal(planes, want.astype(np.float32))
+    assert np.isnan(want).sum() == (0 if want.dtype.kind in "iu" else 2)
+
+
+def test_defects_a_new_user_hit(tmp_path, capsys):
+    """Issue 20, 6: info() with no argument prints and returns None (it raised after
+    printing); a folder given as a file says so, naming it (mmap's bare EINVAL before);
+    an integration past the end names the file and the extension."""
+    path = tmp_path / "x_rateints.fits"
+    ramps.write(path, "rateints", {"SCI": np.zeros((2, 4, 5), np.float32)})
+    with ramps.open(path) as p:
+        assert p.info() is None
+        assert capsys.readouterr().out.splitlines()[0] == f"Filename: {path}"
+        with pytest.raises(IndexError, match=rf"{path}\[SCI,1\]: index 10 out of range"):
+            p.sci[10]
+    with pytest.raises(IsADirectoryError, match="is a folder") as e:
+        ramps.open(tmp_path)
+    assert e.value.filename == str(tmp_path)

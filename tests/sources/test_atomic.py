@@ -331,3 +331,21 @@ def test_sigkill_at_random_moments(tmp_path, forkserver, existing, named):
         target.unlink()
     print(f"kills: {len(outcomes)}, outcomes {sorted(set(outcomes))}")
     assert set(outcomes) <= {"absent", "old", "new"}
+
+
+def test_a_missing_or_unwritable_folder_names_the_target(tmp_path, monkeypatch):
+    """Issue 20, 6: the error names the file asked for, never the hidden temporary."""
+    target = tmp_path / "no" / "such" / "x_rate.fits"
+    with pytest.raises(FileNotFoundError, match="its folder does not exist") as e:
+        with atomic.atomic_output(target):
+            pass
+    assert e.value.filename == str(target) and ".part" not in str(e.value)
+
+    def denied(t):
+        raise PermissionError(13, "Permission denied", str(t.parent / ".x.ramps-h-1-a.part"))
+
+    monkeypatch.setattr(atomic, "_open_temp", denied)
+    with pytest.raises(PermissionError, match="cannot create a file in its folder") as e:
+        with atomic.atomic_output(tmp_path / "x_rate.fits"):
+            pass
+    assert e.value.filename == str(tmp_path / "x_rate.fits") and ".part" not in str(e.value)

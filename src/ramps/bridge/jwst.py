@@ -105,7 +105,7 @@ def _array_maker(p: Any, targets: dict[str, np.dtype], threads: int | None = Non
 
     def array(info: HDUInfo) -> np.ndarray:
         want = targets.get(info.name.upper())
-        unscaled = info.bscale == 1.0 and info.bzero == 0.0
+        unscaled = info.bscale == 1.0 and info.bzero == 0.0 and not info.blanks_to_nan
         if unscaled and (want is None or np.can_cast(info.dtype, want, "equiv")):
             n = int(np.prod(info.shape, dtype=np.int64))
             if cow is not None and n and info.data_size:

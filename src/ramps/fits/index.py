@@ -86,8 +86,8 @@ class HDUInfo:
         32768 -> uint16, 32 + 2**31 -> uint32, 64 + 2**63 -> uint64, 8 - 128 ->
         int8); any other scaling gives float32 (BITPIX 8, 16, -32) or float64
         (32, 64, -64); no scaling, the native form of the stored dtype.  None
-        for tables.  As astropy's, except that BLANK alone keeps integers
-        integers (astropy turns them into floats with NaN for the blanks).
+        for tables.  As astropy's: integers with BLANK become floats too, NaN where the
+        stored value is BLANK (:attr:`blanks_to_nan`), but for the pseudo-unsigned ones.
         """
         if self.dtype is None:
             return None
@@ -95,9 +95,16 @@ class HDUInfo:
             exact = INTEGER_OFFSETS.get((self.bitpix, self.bzero))
             if exact is not None:
                 return exact
-            if self.bzero == 0.0:
+            if self.bzero == 0.0 and (self.blank is None or self.bitpix < 0):
                 return self.dtype.newbyteorder("=")
         return np.dtype(_FLOAT_FOR_BITPIX[self.bitpix])
+
+    @property
+    def blanks_to_nan(self) -> bool:
+        """True when stored values equal to BLANK read as NaN (integer data with BLANK,
+        decoded to floats; astropy does the same)."""
+        return (self.blank is not None and self.bitpix > 0
+                and self.physical_dtype is not None and self.physical_dtype.kind == "f")
 
 
 _IMAGE_DTYPES = {b: np.dtype(d) for b, d in BITPIX_DTYPE.items()}

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import logging
 import math
 import sys
 import warnings
@@ -61,6 +62,8 @@ from ramps.specs import schema as datamodels
 from ramps.specs.schema import BUILTIN, CONTAINERS, STRUCTURAL, Schema, fallback_path
 
 __all__ = ["Hdu", "asdf_hdu", "compose"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -202,10 +205,10 @@ def _plan(spec: ProductSpec, arrays: dict[tuple[str, int], Any]) -> list[tuple[s
             if ext.name == "ASDF":
                 continue
             value = group.pop(ext.name, None)
-            if value is None:
+            if value is None:  # never set: omitted, as stdatamodels omits it (a note on read)
                 if ext.required and ext.is_image:
-                    raise ValueError(f"{spec.kind!r} needs a {ext.name} extension (EXTVER {ver});"
-                                     f" got {names}")
+                    log.info("%r: no %s,%d given (%s): not written", spec.kind, ext.name, ver,
+                             names)
                 continue
             if ext.is_image:
                 if _is_table(value):

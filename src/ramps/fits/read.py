@@ -53,6 +53,7 @@ def decode_range(source: ByteSource, info: HDUInfo, first: int, count: int,
     flat = out.reshape(-1)
     if not source.zero_copy:  # a remote source fetches the whole range in few requests
         source.prefetch([(info.data_offset + first * item, count * item)])
+    blanks = info.blanks_to_nan and np.dtype(dtype).kind == "f"
     step, nt, inner = blocks.plan(count, CHUNK_BYTES // item, blocks.CALL_BYTES // item,
                                      threads, small=count * item < SMALL_BYTES)
 
@@ -68,6 +69,8 @@ def decode_range(source: ByteSource, info: HDUInfo, first: int, count: int,
                            bzero=info.bzero, dtype=dtype, out=flat[i0:i1], threads=inner)
         except (TypeError, ValueError) as e:
             raise type(e)(f"{source.name}[{info.label}]: {e}") from None
+        if blanks:  # a block-sized mask, never one the size of the image
+            flat[i0:i1][np.asarray(raw).view(info.dtype) == info.blank] = np.nan
         if m >= _RELEASE_BYTES:
             source.release(offset, m)
 

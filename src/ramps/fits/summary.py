@@ -72,6 +72,7 @@ def format_summary(filename: str, rows: list[tuple], output: IO[str] | None) -> 
              "No.    Name      Ver    Type      Cards   Dimensions   Format"]
     line = "{:3d}  {:10}  {:3} {:11}  {:5d}   {}   {}   {}"
     lines += [line.format(*row) for row in rows]
-    (sys.stdout if output in (None, True) else output).write("\n".join(lines) + "\n")
-    output.flush()
+    stream = sys.stdout if output in (None, True) else output
+    stream.write("\n".join(lines) + "\n")
+    stream.flush()
 

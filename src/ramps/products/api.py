@@ -185,6 +185,8 @@ class LazyPlanes:
 
     shape: tuple[int, ...]
     dtype: np.dtype
+    #: How errors name the array: ``file[SCI,1]`` (set by each subclass).
+    where: str = "array"
 
     def __len__(self) -> int:
         return self.shape[0] if self.shape else 0
@@ -223,7 +225,8 @@ class LazyPlanes:
         if isinstance(first, (int, np.integer)) and not isinstance(first, (bool, np.bool_)):
             i = int(first) + n if first < 0 else int(first)
             if not 0 <= i < n:
-                raise IndexError(f"index {first} out of range for axis 0 of size {n}")
+                raise IndexError(f"{self.where}: index {first} out of range for axis 0 "
+                                 f"of size {n}")
             plane = self._planes(i, 1)[0]
             return plane[rest] if rest else plane
         if isinstance(first, slice):

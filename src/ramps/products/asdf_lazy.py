@@ -19,6 +19,7 @@ class AsdfLazyArray(LazyPlanes):
         self._product, self._name = product, name
         self._info = product.info(name)
         self.dtype, self.shape = np.dtype(dtype), self._info.shape
+        self.where = f"{product.path}[{name}]"
 
     def __repr__(self) -> str:
         return (f"<AsdfLazyArray {self._name} of {self._product.path} shape={self.shape} "

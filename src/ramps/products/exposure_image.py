@@ -29,6 +29,7 @@ class ExposureImage(LazyPlanes):
         counts = [len(part) for part in self._parts]
         self._offsets = [0] + list(np.cumsum(counts, dtype=np.int64).tolist())
         self.shape: tuple[int, ...] = (self._offsets[-1],) + tuple(self._parts[0].shape[1:])
+        self.where = f"{exposure.paths[0]} ... ({len(self._parts)} segments)[{name},{ver}]"
 
     def __repr__(self) -> str:
         return (f"<ExposureImage {self._name},{self._ver} of {len(self._parts)} segment(s) "

@@ -199,7 +199,7 @@ class Product(OpenFile):
             return groups_data(self._source, info)
         if info.kind not in _IMAGE:
             return raw_data(self._source, info)
-        if info.bscale == 1.0 and info.bzero == 0.0:
+        if info.bscale == 1.0 and info.bzero == 0.0 and not info.blanks_to_nan:
             return image_view(self._source, info)
         return self.read(info.index)
 

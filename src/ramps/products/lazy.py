@@ -35,6 +35,7 @@ class LazyImage(LazyPlanes):
         self._label, self._index = self._info.label, self._info.index
         self.dtype = np.dtype(dtype)
         self.shape = self._info.shape
+        self.where = f"{product.path}[{self._label}]"
 
     def __repr__(self) -> str:
         return (f"<LazyImage {self._label} of {self._product.path} "

@@ -16,6 +16,7 @@ Reads are exact: asking for bytes past the end raises
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
 from collections.abc import Iterable
@@ -104,6 +105,9 @@ def open_source(path_or_fileobj: Any, *, storage_options: Any = None) -> ByteSou
     if isinstance(obj, str) and obj.lower().startswith("file://"):
         obj = obj[len("file://"):]
     if isinstance(obj, (str, os.PathLike)):
+        if os.path.isdir(obj):  # mmap would say only "[Errno 22] Invalid argument"
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a FITS or ASDF file",
+                                    os.fspath(obj))
         try:
             return MmapSource(obj)
         except (ValueError, OSError) as exc:  # not mappable (a pipe, a special file)

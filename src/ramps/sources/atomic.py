@@ -295,7 +295,13 @@ def atomic_output(target: str | os.PathLike, overwrite: bool = False) -> Iterato
     check_target(target, overwrite)
     folder = target.parent
     sweep(folder)
-    fd, tmp = _open_temp(target)
+    try:
+        fd, tmp = _open_temp(target)
+    except OSError as e:  # name the file asked for, not the hidden temporary
+        why = ("its folder does not exist" if e.errno == errno.ENOENT
+               else "its folder is not a folder" if e.errno == errno.ENOTDIR
+               else f"cannot create a file in its folder ({e.strerror})")
+        raise type(e)(e.errno, f"cannot write {target}: {why}", str(target)) from None
     try:
         try:
             f = _open_stream(fd)
