@@ -5,4 +5,5 @@
 - ``plan``: inputs -> outputs, clashes found before anything is written
 - ``distributed``: the same jobs on a dask.distributed cluster (``--scheduler``)
 - ``info``: what ``ramps.info`` prints
+- ``status``: the exit statuses both commands return
 """

@@ -28,8 +28,7 @@ from ramps.ops.formats import ACTIONS, run_format_task
 from ramps.ops.ramp import uncal_to_ramp
 from ramps.convert.plan import find_clashes, plan_units
 from ramps.convert.info import info_main as main
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from ramps.convert.status import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 
 def _size(text: str) -> int:
@@ -315,7 +314,7 @@ def convert_main(argv: Sequence[str] | None = None) -> int:
         return _convert(args)
     except KeyboardInterrupt:
         _error("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def info_main(argv: Sequence[str] | None = None) -> int:
