@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ramps.ops import quality
 from ramps.ops.formats import ACTIONS, run_format_task
-from ramps.ops.ramp import Inputs, OutputJob, alone, uncal_to_ramp
+from ramps.ops.ramp import OutputJob, alone, uncal_to_ramp
 from ramps.products.exposure import Exposure, open_exposure
 from ramps.products.open import open as open_product
 from ramps.sources import is_url
@@ -118,7 +118,7 @@ def run_job(job: Job, progress: Callable[[int], None] | None = None) -> float:
     return time.perf_counter() - t0
 
 
-def _open_ramp_inputs(r: Integrations) -> Exposure | Inputs:
+def _open_ramp_inputs(r: Integrations) -> Exposure:
     """The uncal files of a "ramp" job, opened as the plan opened them."""
     if not r.alone:
         return open_exposure(list(r.exposure))
