@@ -1,5 +1,5 @@
 """Output planning of uncal -> ramp conversions (ramps.ops.ramp), on files the tests write;
-the conversions themselves run through the command line in tests/test_cli.py."""
+the conversions themselves run through the command line in tests/convert/test_cli.py."""
 
 from __future__ import annotations
 
