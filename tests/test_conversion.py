@@ -1,5 +1,5 @@
 """Output planning of uncal -> ramp conversions (ramps.ops.ramp), on files the tests write;
-the conversions themselves run through the command line in tests/test_cli.py."""
+the conversions themselves run through the command line in tests/convert/test_cli.py."""
 
 from __future__ import annotations
 
@@ -52,8 +52,12 @@ def test_a_lone_segment_keeps_its_place(tmp_path):
     src = _uncal(tmp_path / "jw02734002001_04101_00001-seg002_nrcalong_uncal.fits", 3,
                  seg=(2, 3, 4))
     with ramps.open(src) as p, conversion.alone(p) as inputs:
-        assert inputs.ranges == [(4, 6)]
+        assert isinstance(inputs, ramps.Exposure) and inputs.ranges == [(4, 6)]
         (job,) = conversion.plan_ramp_outputs(inputs, tmp_path / "out")
+        # integrations keep the exposure's numbering: 3 (0-based) is the segment's first
+        assert inputs.locate(3) == (p, 0) and inputs.locate(5) == (p, 2)
+        with pytest.raises(IndexError, match=r"integration 0 is not in .*\(integrations 4..6"):
+            inputs.locate(0)
     assert (job.path.name, job.start, job.end, job.segment, job.inputs) == (
         "jw02734002001_04101_00001-seg002_nrcalong_ramp.fits", 3, 6, (2, 3), [str(src)])
 

@@ -41,12 +41,12 @@ _SCRIPT = textwrap.dedent("""
         elif op == "meta":
             p.meta
         elif op == "convert":
-            from ramps.convert import cli
-            real = cli.uncal_to_ramp
+            from ramps.convert import cli, job
+            real = job.uncal_to_ramp  # what the command's runner (run_job) calls
             def shrink_then_convert(*a, **kw):  # opened by the command, then truncated
                 os.truncate(path, 2880 * 3)
                 return real(*a, **kw)
-            cli.uncal_to_ramp = shrink_then_convert
+            job.uncal_to_ramp = shrink_then_convert
             sys.exit(cli.convert_main([sys.argv[3], "-o", sys.argv[4], "-q"]))
     except ramps.TruncatedFileError as e:
         print("TruncatedFileError", e.path, e.extension, e.problem, sep="|")

@@ -1,7 +1,8 @@
 """The command lines ``ramps.convert`` and ``ramps.info``: arguments, progress, exit codes.
 
-No format logic lives here: it calls :mod:`ramps.ops.ramp`, :mod:`ramps.ops.quality`,
-:mod:`ramps.products.exposure` and :mod:`ramps.naming.associations`.
+No format logic lives here: :mod:`ramps.convert.plan` makes the jobs (one per output
+file) and :func:`ramps.convert.job.run_job` runs each, here or, with ``--scheduler``, on
+a dask cluster (:mod:`ramps.convert.distributed`).
 
 Exit status: 0 when every input went well, 1 when some failed (the others are
 still converted, and nothing half-written is left), 2 for a usage error.
@@ -11,25 +12,20 @@ from __future__ import annotations
 
 import argparse
 import errno
-import functools
 import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from ramps import __version__
 from ramps.naming.associations import load as load_asn
 from ramps.sources import expand_paths
 from ramps.fits.write import write
-from ramps.ops import quality as dq_err
-from ramps.ops.formats import ACTIONS, run_format_task
-from ramps.ops.ramp import uncal_to_ramp
-from ramps.convert.plan import find_clashes, plan_units
+from ramps.convert.job import Job, Options, run_job
+from ramps.convert.plan import Clash, plan_units
 from ramps.convert.info import info_main as main
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from ramps.convert.status import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 
 def _size(text: str) -> int:
@@ -130,11 +126,15 @@ def _demo(directory: Path, args: argparse.Namespace) -> int:
     return _convert(args)
 
 
-def _explain(e: BaseException, task: Any) -> str:
-    """An error of one task, naming its input(s) and output, in the command's words."""
-    where, out = f"{task.label} -> {task.output}", Path(task.output)
-    if isinstance(e, FileExistsError):
-        return f"{where}: {out} exists (use --overwrite to replace it)"
+def _exists(job: Job) -> str:
+    return f"{job.label} -> {job.output}: {job.output} exists (use --overwrite to replace it)"
+
+
+def _explain(e: BaseException, job: Job) -> str:
+    """An error of one job, naming its input(s) and output, in the command's words."""
+    where, out = f"{job.label} -> {job.output}", Path(job.output)
+    if isinstance(e, FileExistsError):  # one that appeared after the plan looked
+        return _exists(job)
     if isinstance(e, OSError) and e.errno == errno.ENOSPC:
         return (f"{where}: no space left on the device of {out.parent or '.'} "
                 f"(nothing written: {out.name} is not created or changed)")
@@ -148,36 +148,23 @@ def _explain(e: BaseException, task: Any) -> str:
     return f"{where}: {str(e) or type(e).__name__}"
 
 
-def _clash_message(clash: Any) -> str:
-    t = clash.task
+def _clash_message(clash: Clash) -> str:
+    j = clash.job
     if clash.reason == "exists":
-        return f"{t.label} -> {t.output}: {t.output} exists (use --overwrite to replace it)"
+        return _exists(j)
     if clash.reason == "input":
-        return f"{t.label} -> {t.output}: the output would replace an input"
-    return (f"{t.label} -> {t.output}: {clash.other.label} maps to the same output "
+        return f"{j.label} -> {j.output}: the output would replace an input"
+    return (f"{j.label} -> {j.output}: {clash.other.label} maps to the same output "
             "(two inputs, one output name; give them different -o folders)")
 
 
-def _run_task(task: Any, inputs: Any, args: argparse.Namespace, tty: bool) -> None:
-
-    if task.action in ACTIONS:
-        run_format_task(task.action, task.product, task.output, compression=args.compression,
-                        overwrite=args.overwrite, threads=args.threads)
-    elif task.action == "combine_dq":
-        dq_err.combine_dq(task.product, rules=args.dq_rules, into=task.into, output=task.output,
-                          overwrite=True, threads=args.threads)
-    elif task.action == "recompute_err":
-        dq_err.recompute_err(task.product, output=task.output, overwrite=True,
-                             threads=args.threads)
-    else:
-        job, sci = task.job, task.job.header_from.hdu("SCI")
-        total = (job.end - job.start) * sci.data_size // max(sci.shape[0], 1)
-        bar = _Progress(total, task.output.name, tty)
-        try:
-            uncal_to_ramp(inputs, job, err=not args.no_err, overwrite=args.overwrite,
-                          threads=args.threads, progress=bar)
-        finally:
-            bar.close()
+def _run_here(job: Job, tty: bool) -> float:
+    """Run one job in this process, with a progress bar on a terminal."""
+    bar = _Progress(job.work, job.output.name, tty)
+    try:
+        return run_job(job, progress=bar)
+    finally:
+        bar.close()
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -191,60 +178,51 @@ def _convert(args: argparse.Namespace) -> int:
     if getattr(args, "scheduler", None) and not args.dry_run:
         from ramps.convert.distributed import Batch
 
-        remote = Batch(args.scheduler, args)
+        remote = Batch(args.scheduler)
+    options = Options(err=not args.no_err, overwrite=args.overwrite, rules=args.dq_rules,
+                      compression=args.compression, threads=args.threads)
     units = plan_units(paths, output_dir=Path(args.output_dir) if args.output_dir else None,
                        merge=args.merge, max_segment_bytes=args.max_segment_size,
-                       err=not args.no_err, combine_dq=args.combine_dq,
-                       recompute_err=args.recompute_err,
-                       into=Path(args.into) if args.into else None, to=args.to)
-    try:
-        find_clashes(units, overwrite=args.overwrite)
-        for unit in units:
-            with unit:
-                stops = unit.problems + [_clash_message(c) for c in unit.clashes]
-                for m in stops:  # with --scheduler, reported in their place after the run
-                    remote.add_error(m) if remote is not None else _error(m)
-                failed |= bool(stops)
-                if stops:
-                    continue
-                for task in unit.tasks:
-                    if args.dry_run:
-                        folder = task.output.parent
-                        new = "" if folder.is_dir() else f", creates folder {folder}"
-                        span = (f"integrations {task.job.start + 1}..{task.job.end}"
-                                if task.job else task.action.replace("_", "-"))
-                        print(f"{task.label} -> {task.output} ({span}{new}, dry run)")
-                        continue
-                    try:
-                        task.output.parent.mkdir(parents=True, exist_ok=True)
-                    except OSError as e:
-                        _error(f"{task.label} -> {task.output}: cannot create folder "
-                               f"{task.output.parent}: {e.strerror or e}")
-                        failed = True
-                        break
-                    if remote is not None:
-                        explain = functools.partial(_explain, task=task)
-                        if task.job is not None:
-                            remote.add_ramp(task.label, unit.handle, task.job, explain)
-                        else:
-                            remote.add_product(task.action, task.product, task.output,
-                                               into=task.into, explain=explain)
-                        continue
-                    t0 = time.perf_counter()
-                    try:
-                        _run_task(task, unit.handle, args, tty)
-                    except KeyboardInterrupt:
-                        raise
-                    except Exception as e:
-                        _error(_explain(e, task))
-                        failed = True
-                        break  # the unit's later outputs are not written
-                    _summary(task.label, task.output, time.perf_counter() - t0, args.quiet)
-    finally:
-        for unit in units:
-            unit.close()
+                       combine_dq=args.combine_dq, recompute_err=args.recompute_err,
+                       into=Path(args.into) if args.into else None, to=args.to,
+                       options=options)
+    for unit in units:
+        stops = unit.problems + [_clash_message(c) for c in unit.clashes]
+        for m in stops:  # with --scheduler, reported in their place after the run
+            remote.add_error(m) if remote is not None else _error(m)
+        failed |= bool(stops)
+        if stops:
+            continue
+        for job in unit.jobs:
+            if args.dry_run:
+                folder = job.output.parent
+                new = "" if folder.is_dir() else f", creates folder {folder}"
+                span = (f"integrations {job.ramp.start + 1}..{job.ramp.end}"
+                        if job.ramp is not None else job.action.replace("_", "-"))
+                print(f"{job.label} -> {job.output} ({span}{new}, dry run)")
+                continue
+            try:
+                job.output.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                _error(f"{job.label} -> {job.output}: cannot create folder "
+                       f"{job.output.parent}: {e.strerror or e}")
+                failed = True
+                break
+            if remote is not None:
+                remote.add(job)
+                continue
+            try:
+                seconds = _run_here(job, tty)
+            except KeyboardInterrupt:
+                raise
+            except Exception as e:
+                _error(_explain(e, job))
+                failed = True
+                break  # the unit's later outputs are not written
+            _summary(job.label, job.output, seconds, args.quiet)
     if remote is not None:
-        failed = remote.run(lambda src, dst, s: _summary(src, dst, s, args.quiet), _error) or failed
+        failed = remote.run(lambda src, dst, s: _summary(src, dst, s, args.quiet), _error,
+                            _explain) or failed
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -315,7 +293,7 @@ def convert_main(argv: Sequence[str] | None = None) -> int:
         return _convert(args)
     except KeyboardInterrupt:
         _error("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def info_main(argv: Sequence[str] | None = None) -> int:

@@ -18,8 +18,7 @@ from typing import Any
 from ramps.errors import ChecksumError
 from ramps import naming
 from ramps.products.open import open as open_product
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from ramps.convert.status import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 __all__ = ["info_main"]
 

@@ -29,7 +29,6 @@ from ramps.products.fits import Product
 
 __all__ = [
     "SEGMENT_KEYWORDS",
-    "Inputs",
     "OutputJob",
     "alone",
     "plan_ramp_outputs",
@@ -42,44 +41,15 @@ MiB = 1 << 20
 CHUNK_BYTES = 32 * MiB
 
 
-@dataclass
-class Inputs:
-    """The uncal files one conversion reads, with the integrations each holds.
-
-    ``ranges`` are (INTSTART, INTEND) per file, 1-based inclusive and counted
-    over the whole exposure, as an :class:`~ramps.products.exposure.Exposure` has them
-    (an Exposure is one).  :func:`alone` makes one of a single file."""
-
-    products: list[Product]
-    ranges: list[tuple[int, int]]
-
-    @property
-    def kind(self) -> str | None:
-        return self.products[0].kind
-
-    @property
-    def paths(self) -> list[str]:
-        return [p.path for p in self.products]
-
-    def close(self) -> None:
-        for p in self.products:
-            p.close()
-
-    def __enter__(self) -> Inputs:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def alone(p: Product) -> Inputs:
-    """One file converted on its own.  A segment keeps its INTSTART..INTEND (the
-    pipeline processes segments one at a time): the other segments of its
-    exposure are neither needed nor checked."""
+def alone(p: Product) -> Exposure:
+    """One file converted on its own, as an :class:`~ramps.products.exposure.Exposure` of
+    that file.  A segment keeps its INTSTART..INTEND as its range (the pipeline processes
+    segments one at a time): the other segments of its exposure are neither needed nor
+    checked, as :func:`~ramps.products.exposure.open_exposure` would check them."""
     n = p.hdu("SCI").shape[0] if p.hdu("SCI").shape else 0
     h = p.primary_header
     if "EXSEGNUM" not in h:
-        return Inputs([p], [(1, n)])
+        return Exposure([p], [(1, n)])
     try:
         start, end = int(h["INTSTART"]), int(h["INTEND"])
         int(h["EXSEGTOT"])
@@ -89,7 +59,7 @@ def alone(p: Product) -> Inputs:
     if end - start + 1 != n:
         raise FormatError(p.path, f"holds {n} integrations but INTSTART..INTEND is "
                                   f"{start}..{end}", "SCI,1")
-    return Inputs([p], [(start, end)])
+    return Exposure([p], [(start, end)])
 
 
 @dataclass
@@ -129,7 +99,7 @@ def _ramp_bytes_per_int(p: Product, err: bool) -> int:
     return plane * (4 + 1 + (4 if err else 0))
 
 
-def plan_ramp_outputs(exposure: Exposure | Inputs, output_dir: Path, *, merge: bool = False,
+def plan_ramp_outputs(exposure: Exposure, output_dir: Path, *, merge: bool = False,
                       max_segment_bytes: int | None = None, err: bool = True) -> list[OutputJob]:
     """What files converting an exposure writes: one per input segment (default),
     one for all (``merge``), or new ``-segNNN`` segments under ``max_segment_bytes``
@@ -155,7 +125,7 @@ def plan_ramp_outputs(exposure: Exposure | Inputs, output_dir: Path, *, merge: b
     return jobs
 
 
-def _job(exposure: Exposure | Inputs, path: Path, start: int, end: int,
+def _job(exposure: Exposure, path: Path, start: int, end: int,
          segment: tuple[int, int] | None, header_from: Product) -> OutputJob:
     inputs = [p.path for p, _, _ in _pieces(exposure, start, end)]
     return OutputJob(path, start, end, segment, header_from, inputs or [header_from.path])
@@ -165,7 +135,7 @@ def _seg(p: Product) -> int | None:
     return p.primary_header.get("EXSEGNUM")
 
 
-def _pieces(exposure: Exposure | Inputs, start: int, end: int) -> Iterator[tuple[Product, int, int]]:
+def _pieces(exposure: Exposure, start: int, end: int) -> Iterator[tuple[Product, int, int]]:
     """(segment, first, stop) local integration ranges covering global [start, end)."""
     for p, (s, e) in zip(exposure.products, exposure.ranges):
         lo, hi = max(start, s - 1), min(end, e)
@@ -173,7 +143,7 @@ def _pieces(exposure: Exposure | Inputs, start: int, end: int) -> Iterator[tuple
             yield p, lo - (s - 1), hi - (s - 1)
 
 
-def _sci_stream(exposure: Exposure | Inputs, start: int, end: int, threads: int | None,
+def _sci_stream(exposure: Exposure, start: int, end: int, threads: int | None,
                 progress: Callable[[int], None] | None) -> StreamedArray:
     first = exposure.products[0].hdu("SCI")
     plane_bytes = math.prod(first.shape[1:]) * 2
@@ -210,12 +180,12 @@ def _zeros(shape: tuple[int, ...], dtype: Any) -> StreamedArray:
     return StreamedArray(shape, dtype, chunks)
 
 
-def _int_slices(exposure: Exposure | Inputs, name: str, start: int, end: int, dtype: Any) -> np.ndarray:
+def _int_slices(exposure: Exposure, name: str, start: int, end: int, dtype: Any) -> np.ndarray:
     parts = [p.lazy(name, dtype=dtype)[lo:hi] for p, lo, hi in _pieces(exposure, start, end)]
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
-def _int_times(exposure: Exposure | Inputs, start: int, end: int) -> Any:
+def _int_times(exposure: Exposure, start: int, end: int) -> Any:
     rows = []
     for p in exposure.products:
         if ("INT_TIMES", 1) in p:
@@ -229,7 +199,7 @@ def _int_times(exposure: Exposure | Inputs, start: int, end: int) -> Any:
     return table
 
 
-def uncal_to_ramp(exposure: Exposure | Inputs, job: OutputJob, *, err: bool = True,
+def uncal_to_ramp(exposure: Exposure, job: OutputJob, *, err: bool = True,
                   overwrite: bool = False, threads: int | None = None,
                   progress: Callable[[int], None] | None = None) -> Path:
     """Write one ramp file for integrations [job.start, job.end) of an uncal exposure.

@@ -44,7 +44,9 @@ class Exposure:
     all of them.  See :class:`ramps.products.api.ProductAPI` for the interface.
 
     ``products`` are the segment products in segment order, ``ranges`` their
-    (INTSTART, INTEND), 1-based inclusive.
+    (INTSTART, INTEND), 1-based inclusive.  :func:`open_exposure` gathers a whole
+    exposure (ranges from 1 to NINTS); :func:`ramps.ops.ramp.alone` makes one of a single
+    file, which for a lone segment holds only its own range of the exposure's integrations.
     """
 
     format = FITS
@@ -227,9 +229,10 @@ class Exposure:
         if not 0 <= i < self.nints:
             raise IndexError(f"integration {integration} out of range 0..{self.nints - 1}")
         for p, (start, end) in zip(self.products, self.ranges):
-            if i < end:
+            if start - 1 <= i < end:
                 return p, i - (start - 1)
-        raise AssertionError("unreachable")
+        raise IndexError(f"integration {integration} is not in {', '.join(self.paths)} "
+                         f"(integrations {self.ranges[0][0]}..{self.ranges[-1][1]}, 1-based)")
 
     def integration(self, i: int, name: str = "SCI", dtype: Any = np.float32) -> np.ndarray:
         """One integration of ``name`` (0-based across segments, negative from the end),

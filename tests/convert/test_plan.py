@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ramps.convert import plan as convert_plan
+from ramps.convert.job import Options
 from ramps.fits.write import write
 
 
@@ -29,30 +30,25 @@ def test_group_exposures_by_name_without_the_segment_mark():
 
 def test_clashes_found_before_writing(tmp_path):
     """a/x and b/x map to out/x_ramp.fits: the later unit clashes ("twice"); an existing
-    output clashes unless overwriting; an output named like an input would replace it."""
+    output clashes unless overwriting; an output named like an input would replace it.
+    The plan finds them itself (plan_units); find_clashes finds them again alike."""
     a, b = _uncal(tmp_path / "a" / "x_uncal.fits"), _uncal(tmp_path / "b" / "x_uncal.fits")
     units = convert_plan.plan_units([a, b], output_dir=tmp_path / "out")
-    try:
-        clashes = convert_plan.find_clashes(units)
-        assert [(c.reason, c.task.inputs, c.other.inputs) for c in clashes] == [
-            ("twice", [str(b)], [str(a)])]
-        assert units[0].clashes == [] and units[1].clashes == clashes
-    finally:
-        for u in units:
-            u.close()
+    clashes = convert_plan.find_clashes(units)
+    assert [(c.reason, c.job.inputs, c.other.inputs) for c in clashes] == [
+        ("twice", (str(b),), (str(a),))]
+    assert units[0].clashes == [] and units[1].clashes == clashes
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "x_ramp.fits").write_bytes(b"")
     units = convert_plan.plan_units([a], output_dir=tmp_path / "out")
-    try:
-        assert [c.reason for c in convert_plan.find_clashes(units)] == ["exists"]
-        units[0].clashes.clear()
-        assert convert_plan.find_clashes(units, overwrite=True) == []
-    finally:
-        units[0].close()
+    assert [c.reason for c in units[0].clashes] == ["exists"]
+    assert [c.reason for c in convert_plan.find_clashes(units)] == ["exists"]
+    assert convert_plan.find_clashes(units, overwrite=True) == [] and units[0].clashes == []
+    units = convert_plan.plan_units([a], output_dir=tmp_path / "out",
+                                    options=Options(overwrite=True))
+    assert units[0].clashes == []
     odd = _uncal(tmp_path / "c" / "z_ramp.fits")  # an uncal named like its own ramp output
-    units = convert_plan.plan_units([odd], output_dir=None)
-    try:
-        assert units[0].problems == []
-        assert [c.reason for c in convert_plan.find_clashes(units, overwrite=True)] == ["input"]
-    finally:
-        units[0].close()
+    units = convert_plan.plan_units([odd], output_dir=None, options=Options(overwrite=True))
+    assert units[0].problems == []
+    assert [c.reason for c in units[0].clashes] == ["input"]
+    assert [c.reason for c in convert_plan.find_clashes(units, overwrite=True)] == ["input"]

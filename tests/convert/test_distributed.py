@@ -1,12 +1,8 @@
 """ramps.convert --scheduler: outputs written by tasks on a dask.distributed LocalCluster
-(2 worker processes of 1 thread, shared by the module) are the bytes the serial command
-writes; failures come back as the serial run reports them; a worker killed mid-file
-leaves nothing behind and the file is reported failed (after one retry), exit status 1.
-
-The files hold the time they were written (DATE, meta.date): the workers and the serial
-run here are given one fixed clock (ramps.fits.write._now_isot) so that whole files can
-be compared byte for byte (the function lives in ramps.fits.write here, in
-ramps.fits.layout after the writer's split: _clock_module finds it)."""
+(2 worker processes of 1 thread, shared by the session: conftest.py) are the bytes the
+serial command writes; failures come back as the serial run reports them; a worker killed
+mid-file leaves nothing behind and the file is reported failed (after one retry), exit
+status 1.  Both sides write at one fixed clock (conftest.py), so whole files compare."""
 
 from __future__ import annotations
 
@@ -21,39 +17,11 @@ from astropy.io import fits
 import ramps
 from ramps.convert import cli
 
-import distributed as distributed
 import cloudpickle as cloudpickle
 from distributed.diagnostics.plugin import WorkerPlugin  # noqa: E402
 
 from ramps.convert import distributed as distributed_convert  # noqa: E402
 from test_cli import NAME, counts, write_uncal  # noqa: E402
-
-CLOCK = "2026-01-02T03:04:05.678"
-
-
-def _clock_module():
-    """The module whose _now_isot stamps DATE and meta.date on every file ramps writes."""
-    import importlib
-
-    for name in ("ramps.fits.layout", "ramps.fits.write"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if hasattr(module, "_now_isot"):
-            return module
-    raise AssertionError("no _now_isot in ramps.fits.layout or ramps.fits.write")
-
-
-class FixedClock(WorkerPlugin):
-    """Every file a worker writes says it was written at CLOCK."""
-
-    def setup(self, worker):
-        w = _clock_module()
-        self.original, w._now_isot = w._now_isot, lambda: CLOCK
-
-    def teardown(self, worker):
-        _clock_module()._now_isot = self.original
 
 
 class KillMidFile(WorkerPlugin):
@@ -102,23 +70,12 @@ class KillMidFile(WorkerPlugin):
         conv._sci_stream = self.original
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    """One LocalCluster for the module (starting one costs seconds), as --scheduler local:2
-    makes it, with the fixed clock in every worker (and in workers that replace dead ones)."""
+@pytest.fixture(scope="module", autouse=True)
+def _plugins_by_value():
+    """The workers cannot import this module: its plugins (KillMidFile) go by value."""
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    c = distributed_convert.local_cluster(2)
-    client = distributed.Client(c, set_as_default=False)
-    client.register_plugin(FixedClock(), name="ramps-test-clock")
-    yield c.scheduler_address, client
-    client.close()
-    c.close()
+    yield
     cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
-
-
-@pytest.fixture
-def serial_clock(monkeypatch):
-    monkeypatch.setattr(_clock_module(), "_now_isot", lambda: CLOCK)
 
 
 def convert(capsys, *args):
