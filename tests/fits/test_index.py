@@ -241,7 +241,13 @@ def test_physical_dtype(bitpix, bscale, bzero, expected):
     info = HDUInfo(1, "SCI", 1, "IMAGE", bitpix, (2,), np.dtype(fitsindex.BITPIX_DTYPE[bitpix]),
                    bscale, bzero, None, 0, BLOCK, BLOCK, 4, 0, 1)
     assert info.physical_dtype == np.dtype(expected)
-    assert HDUInfo(**{**vars(info), "blank": 7}).physical_dtype == np.dtype(expected)
+    # BLANK (as astropy): unscaled integers become floats, NaN at the blanks; scaled
+    # data are floats already; the pseudo-unsigned conventions stay exact integers
+    with_blank = HDUInfo(**{**vars(info), "blank": 7})
+    floats = {8: "f4", 16: "f4", 32: "f8", 64: "f8"}
+    want = floats[bitpix] if expected in ("u1", "i2") else expected
+    assert with_blank.physical_dtype == np.dtype(want)
+    assert with_blank.blanks_to_nan == (np.dtype(want).kind == "f" and bitpix > 0)
 
 
 @pytest.mark.parametrize("text, expected", [
