@@ -10,23 +10,21 @@ ASDF product; arrays are found by role (:func:`ramps.products.roles.array_name`)
 * A Roman ramp is one integration: ``pixeldq`` (ny, nx) and ``groupdq``
   (nresultants, ny, nx) combine into one (ny, nx) uint32 plane.
 * ``output=``: a copy of the product (same kind, meta and other arrays; lz4 as
-  roman_datamodels saves) with the result in place of ``err``, written atomically.
+  roman_datamodels saves) with the result in place of ``err``, written atomically
+  by :func:`ramps.ops.copy.copy_product`, the copy operation of both formats.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ramps import kernels
+from ramps.ops.copy import copy_product
 from ramps.products.roles import array_name
-from ramps.asdf.write import write_asdf
 
-__all__ = ["VARIANCE_ROLES", "combine_dq", "recompute_err", "write_copy"]
+__all__ = ["VARIANCE_ROLES", "combine_dq", "recompute_err"]
 
 #: Variance roles whose sum is ERR**2, in the order they are summed.
 VARIANCE_ROLES = ("VAR_POISSON", "VAR_RNOISE", "VAR_FLAT")
@@ -56,8 +54,8 @@ def recompute_err(p: Any, *, out: np.ndarray | None = None, output: Any = None,
     err = kernels.err_from_variances(*variances, out=out, dtype=dtype, threads=threads)
     if output is None:
         return err
-    return write_copy(p, output, {err_name or "err": err}, overwrite=overwrite,
-                      compression=compression, threads=threads)
+    return copy_product(p, output, {err_name or "err": err}, overwrite=overwrite,
+                        compression=compression, threads=threads)
 
 
 def combine_dq(p: Any, *, rules: str = "or", mask: int = 0xFF,
@@ -80,37 +78,3 @@ def combine_dq(p: Any, *, rules: str = "or", mask: int = 0xFF,
     kernels.combine_dq(pixeldq, groupdq[np.newaxis], rules=rules, mask=mask,
                        out=out.reshape((1,) + out.shape), threads=threads)
     return out
-
-
-def _has_block_array(node: Any) -> bool:
-    if isinstance(node, dict):
-        tag = getattr(node, "_tag", "") or ""
-        if tag.startswith("tag:stsci.edu:asdf/core/ndarray-"):
-            return True
-        return any(_has_block_array(v) for v in node.values())
-    if isinstance(node, list):
-        return any(_has_block_array(v) for v in node)
-    return False
-
-
-def write_copy(p: Any, output: str | os.PathLike, replace: Mapping[str, np.ndarray], *,
-               overwrite: bool = False, compression: str | None = "lz4",
-               threads: int | None = None) -> Path:
-    """Write a copy of Roman product ``p`` with the arrays of ``replace`` in place of
-    its own: same kind, meta and other arrays (read whole, so ``output`` may be ``p``'s
-    own path); tree entries beside ``meta`` that hold no array are kept."""
-
-    if p.spec is None:
-        raise ValueError(f"{p.path}: is a {p.kind} ASDF file, not a Roman product: "
-                         "no copy with replaced arrays is written")
-    arrays: dict[str, Any] = {}
-    for a in p.spec.arrays:
-        if a.name in replace:
-            arrays[a.name] = replace[a.name]
-        elif a.name in p:
-            arrays[a.name] = p.table(a.name) if a.table else p.read(a.name, threads=threads)
-    node = p.tree.get("roman", {})
-    extras = {k: v for k, v in node.items()
-              if k != "meta" and k not in p.spec.names and not _has_block_array(v)}
-    return write_asdf(output, p.kind, arrays, meta=p.meta, tree=extras,
-                      compression=compression, overwrite=overwrite, threads=threads)
