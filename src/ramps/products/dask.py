@@ -26,13 +26,12 @@ from dask.highlevelgraph import HighLevelGraph
 from dask.utils import parse_bytes
 
 from ramps.fits.read import decode_range
-from ramps.kernels import dask as dask_kernels
 from ramps.products.api import ASDF
 from ramps.products.exposure import Exposure, open_exposure
 from ramps.products.open import open as open_product
-from ramps.products.roles import role_name, variance_hdus
+from ramps.products.roles import role_name
 
-__all__ = ["CHUNK_BYTES", "combine_dq", "plan_chunks", "recompute_err", "to_dask"]
+__all__ = ["CHUNK_BYTES", "plan_chunks", "to_dask"]
 
 #: Largest chunk :func:`to_dask` makes by default: whole integrations up to this
 #: size, and an integration larger than this is split along its groups.
@@ -221,42 +220,3 @@ def to_dask(product_or_path: Any, name: str | None = None, *, ver: int = 1, dtyp
     graph = HighLevelGraph.from_collections(token, dsk, dependencies=())
     return da.Array(graph, token, (tuple(axis0),) + rest, dtype=dtype,
                     meta=np.empty((0,) * len(shape), dtype))
-
-
-def _lazy_only(out: Any, output: Any) -> None:
-    if out is not None or output is not None:
-        raise TypeError("dask=True returns a lazy dask array: out= and output= are for the "
-                        "numpy route (store the array with dask.array.store instead)")
-
-
-def combine_dq(product: Any, *, rules: str = "or", mask: int = 0xFF,
-               threads: int | None = None, chunks: Any = None, out: Any = None,
-               output: Any = None) -> da.Array:
-    """``ramps.combine_dq(product, dask=True)``: the lazy uint32 (nints, ny, nx) DQ of a ramp
-    from its PIXELDQ and GROUPDQ, a chunk of integrations per task."""
-    _lazy_only(out, output)
-    pixeldq = to_dask(product, "PIXELDQ")  # one plane: aligned to GROUPDQ by the kernel
-    groupdq = to_dask(product, "GROUPDQ", chunks=chunks)
-    if groupdq.ndim != 4:
-        raise ValueError(f"{_path(product)}[GROUPDQ,1]: expected 4-D (nints, ngroups, ny, nx), "
-                         f"found shape {groupdq.shape}")
-    return dask_kernels.combine_dq(pixeldq, groupdq, rules=rules, mask=mask, threads=threads)
-
-
-def recompute_err(product: Any, *, threads: int | None = None, chunks: Any = None,
-                  out: Any = None, output: Any = None) -> da.Array:
-    """``ramps.recompute_err(product, dask=True)``: the lazy float32 ERR from the
-    VAR_* extensions present (two or three, of one shape)."""
-    _lazy_only(out, output)
-    if isinstance(product, (str, os.PathLike)):
-        with open_product(product) as p:
-            return recompute_err(p, threads=threads, chunks=chunks)
-    present, _ = variance_hdus(product)
-    variances = [to_dask(product, n, dtype=np.float32, chunks=chunks) for n in present]
-    return dask_kernels.err_from_variances(*variances, threads=threads)
-
-
-def _path(product: Any) -> str:
-    return os.fspath(product) if isinstance(product, (str, os.PathLike)) else str(
-        getattr(product, "path", product))
-

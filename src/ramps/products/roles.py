@@ -17,7 +17,7 @@ from ramps.errors import FormatError
 from ramps.products.api import ASDF, FITS
 
 __all__ = ["NAMES", "ROLES", "VARIANCES", "array_name", "is_asdf", "role_name", "shape_of",
-           "variance_hdus", "variance_names", "where"]
+           "variance_names", "where"]
 
 #: The roles operations ask for.
 ROLES = ("SCI", "ERR", "DQ", "PIXELDQ", "GROUPDQ", "VAR_POISSON", "VAR_RNOISE", "VAR_FLAT")
@@ -83,10 +83,3 @@ def variance_names(p: Any) -> list[str]:
         raise FormatError(where(p), f"variance arrays differ in shape: {detail}")
     return present
 
-
-
-def variance_hdus(p: Any) -> tuple[list[str], list[Any]]:
-    """The VAR_* extensions of FITS product ``p`` that ERR is summed from: (names, index
-    entries); errors as :func:`variance_names`."""
-    present = variance_names(p)
-    return present, [p.hdu(n) for n in present]
