@@ -1,7 +1,7 @@
-"""ramps.products.dask: to_dask over files astropy writes (uncal, ramp, rateints, segments),
-equal to astropy's arrays; chunk plans; graphs that hold no data and no open file (they
-pickle and compute in another process); combine_dq / recompute_err with dask=True equal
-to the numpy reference."""
+"""ramps.products.dask: to_dask over files astropy writes (uncal, segments), equal to
+astropy's arrays; chunk plans; graphs that hold no data and no open file (they pickle and
+compute in another process).  Roman files, and combine_dq / recompute_err with
+dask=True: tests/ops/test_quality.py."""
 
 from __future__ import annotations
 
@@ -15,12 +15,9 @@ import pytest
 from astropy.io import fits
 
 import ramps
-import reference as ref
 
-import dask.array as da
 import cloudpickle as cloudpickle
 from ramps.products import dask as dask_arrays
-from ramps.products import roles  # noqa: E402
 
 NAME = "jw02734002001_04101_00001{seg}_nrcalong_{kind}.fits"
 SHAPE = (4, 3, 8, 16)  # nints, ngroups, ny, nx: 768 bytes per integration of uint16
@@ -45,26 +42,6 @@ def uncal(tmp_path):
                   [fits.ImageHDU(_counts(), name="SCI"), fits.BinTableHDU.from_columns(
                       [fits.Column("integration_number", "J", array=np.arange(1, 5))],
                       name="INT_TIMES")])
-
-
-@pytest.fixture
-def ramp(tmp_path):
-    rng = np.random.default_rng(1)
-    gdq = rng.choice(np.array([0, 0, 1, 2, 4, 32, 6], np.uint8), SHAPE)
-    gdq[0, :, 0, 0] = 2
-    pdq = rng.integers(0, 2**32, SHAPE[2:], dtype=np.uint32)
-    return _write(tmp_path / NAME.format(seg="", kind="ramp"),
-                  [fits.ImageHDU(_counts().astype(np.float32), name="SCI"),
-                   fits.ImageHDU(pdq, name="PIXELDQ"), fits.ImageHDU(gdq, name="GROUPDQ")])
-
-
-def _rateints(path, k):
-    rng = np.random.default_rng(k)
-    vs = [(rng.random(SHAPE[:1] + SHAPE[2:], dtype=np.float32) * 40) for _ in range(k)]
-    vs[0][0, 0, :2] = [np.nan, np.inf]
-    hdus = [fits.ImageHDU(np.zeros_like(vs[0]), name="SCI")]
-    hdus += [fits.ImageHDU(v, name=n) for v, n in zip(vs, roles.VARIANCES)]
-    return _write(path, hdus)
 
 
 def _astropy(path, name="SCI"):
@@ -205,40 +182,3 @@ def test_refusals(tmp_path, uncal):
         exp.ranges[:] = [(1, 2), (3, 3)]  # an extension whose axis 0 is not the segment's range
         with pytest.raises(ValueError, match="per integration"):
             exp.to_dask()
-
-
-@pytest.mark.parametrize("rules", ["or", "stcal"])
-@pytest.mark.parametrize("limit", [None, 768])
-def test_combine_dq_dask_equals_numpy(ramp, monkeypatch, rules, limit):
-    if limit:
-        monkeypatch.setattr(dask_arrays, "CHUNK_BYTES", limit)  # GROUPDQ: 384 B/integration
-    got = ramps.combine_dq(ramp, rules=rules, dask=True)
-    assert isinstance(got, da.Array) and got.shape == (4, 8, 16)
-    assert got.chunks[0] == ((2, 2) if limit else (4,))
-    expected = ref.combine_dq(_astropy(ramp, "PIXELDQ"), _astropy(ramp, "GROUPDQ"), rules=rules)
-    np.testing.assert_array_equal(got.compute(), expected)
-    np.testing.assert_array_equal(got.compute(), ramps.combine_dq(ramp, rules=rules))
-
-
-@pytest.mark.parametrize("k", [2, 3])
-def test_recompute_err_dask_equals_numpy(tmp_path, monkeypatch, k):
-    path = _rateints(tmp_path / NAME.format(seg="", kind="rateints"), k)
-    monkeypatch.setattr(dask_arrays, "CHUNK_BYTES", 1024)  # 512 B per integration
-    with ramps.open(path) as p:
-        got = ramps.recompute_err(p, dask=True)
-    assert got.chunks[0] == (2, 2)
-    with np.errstate(invalid="ignore"):
-        expected = ref.err_from_variances(*(_astropy(path, n)
-                                            for n in roles.VARIANCES[:k]))
-    assert got.compute().tobytes() == expected.tobytes()
-
-
-def test_dask_true_refusals(tmp_path, ramp):
-    with pytest.raises(TypeError, match="lazy"):
-        ramps.combine_dq(ramp, dask=True, output=tmp_path / "x_rateints.fits")
-    with pytest.raises(TypeError, match="lazy"):
-        ramps.recompute_err(ramp, dask=True, out=np.empty(3, np.float32))
-    with pytest.raises(ValueError, match="ERR needs at least two"):
-        ramps.recompute_err(ramp, dask=True)  # as the numpy route says
-    with pytest.raises(ValueError, match="ERR needs at least two"):
-        ramps.recompute_err(ramp)

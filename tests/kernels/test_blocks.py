@@ -12,7 +12,7 @@ import ramps
 import reference
 from ramps import kernels
 from ramps.kernels import blocks as _workplan
-from ramps.ops import quality as dq_err
+from ramps.ops import quality_fits as dq_err
 from ramps.fits import read as fits_read
 from ramps.sources import FileObjectSource, MmapSource
 from ramps.fits.write import write

@@ -12,7 +12,7 @@ and ``asdf/``, below ``ops/``).
 - ``lazy``, ``asdf_lazy``: arrays decoded on demand (``p.sci[i]``)
 - ``kind``: what kind of product a file is (a label, never a gate); ``roles``: the name
   a product keeps a role's array under; ``segments``: the segment keywords and plans
-- ``dask``: the dask adapter (``p.to_dask``), imported only when asked for
+- ``dask``: the dask adapter (``p.to_dask``, every format), imported only when asked for
 """
 
 from ramps.products.api import ExtensionInfo, ProductAPI

@@ -306,6 +306,14 @@ class AsdfProduct(OpenFile):
             dtype = info.dtype.newbyteorder("=") if info.dtype.kind == "f" else np.float32
         return AsdfLazyArray(self, name, dtype)
 
+    def to_dask(self, name: str = "data", *, ver: int = 1, dtype: Any = None,
+                chunks: Any = None):
+        """An array as a lazy dask array chunked along axis 0, each chunk read by a task
+        that opens the file (see :func:`ramps.products.dask.to_dask`)."""
+        from ramps.products.dask import to_dask
+
+        return to_dask(self, name, ver=ver, dtype=dtype, chunks=chunks)
+
     @property
     def sci(self) -> AsdfLazyArray:
         """``data`` as a lazy float32 (or stored float) array: ``p.sci[i]`` decodes

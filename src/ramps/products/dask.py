@@ -1,16 +1,16 @@
-"""Dask arrays over products: ``to_dask`` and the product operations for ``dask=True``.
+"""Dask arrays over products: ``to_dask``, the products' dask face.
 
-:func:`to_dask` turns an image extension of a FITS product (or of an
-:class:`~ramps.products.exposure.Exposure`, across its segments) into a dask array
-chunked by integration, and by group too when one integration is larger than
-the chunk limit (:data:`CHUNK_BYTES`).  Each chunk is a task that opens the
-file itself by path and decodes that range through the C kernels, so a graph
-holds no open product and no data: it pickles to any worker, and a computed
-array equals ``p.read(name, ver, dtype=dtype)``.
+:func:`to_dask` turns an array of a product -- an image extension of a FITS product
+(or of an :class:`~ramps.products.exposure.Exposure`, across its segments), an
+array of a Roman ASDF product -- into a dask array chunked along axis 0 (by
+integration; by resultant in a Roman ramp), and along axis 1 too (groups) when one
+plane is larger than the chunk limit (:data:`CHUNK_BYTES`).  Each chunk is a task
+that opens the file itself by path and decodes that range through the C kernels,
+so a graph holds no open product and no data: it pickles to any worker, and a
+computed array equals ``p.read(name, ver, dtype=dtype)``.
 
-:func:`combine_dq` and :func:`recompute_err` are :func:`ramps.combine_dq` and
-:func:`ramps.recompute_err` for products larger than memory: the same kernels
-over such arrays (:mod:`ramps.kernels.dask`), computed when the caller asks.
+``ramps.combine_dq(..., dask=True)`` and ``ramps.recompute_err(..., dask=True)``
+(:mod:`ramps.ops.quality`) run the kernels over such arrays (:mod:`ramps.kernels.dask`).
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from dask.highlevelgraph import HighLevelGraph
 from dask.utils import parse_bytes
 
 from ramps.fits.read import decode_range
-from ramps.kernels import dask as dask_kernels
+from ramps.products.api import ASDF
+from ramps.products.exposure import Exposure, open_exposure
 from ramps.products.open import open as open_product
-from ramps.products.roles import variance_hdus
-from ramps.products.exposure import open_exposure
+from ramps.products.roles import role_name
 
-__all__ = ["CHUNK_BYTES", "combine_dq", "plan_chunks", "recompute_err", "to_dask"]
+__all__ = ["CHUNK_BYTES", "plan_chunks", "to_dask"]
 
 #: Largest chunk :func:`to_dask` makes by default: whole integrations up to this
 #: size, and an integration larger than this is split along its groups.
@@ -40,17 +40,23 @@ CHUNK_BYTES = 128 << 20
 
 def _read_block(path: str, name: str, ver: int, dtype: np.dtype, i0: int, i1: int,
                 g0: int | None = None, g1: int | None = None) -> np.ndarray:
-    """One chunk, read by the task itself: integrations [i0, i1) of extension (name, ver)
-    of the file at ``path``, or groups [g0, g1) of integration i0 when g0 is given."""
+    """One chunk, read by the task itself: planes [i0, i1) along axis 0 of array (name, ver)
+    of the file at ``path`` (FITS or ASDF), or [g0, g1) along axis 1 of plane i0 when g0
+    is given."""
     with open_product(path) as p:
+        asdf = p.format == ASDF
         if g0 is None:
-            return np.asarray(p.lazy(name, ver, dtype)[i0:i1])
-        info = p.hdu(name, ver)
+            lazy = p.lazy(name, dtype=dtype) if asdf else p.lazy(name, ver, dtype)
+            return np.asarray(lazy[i0:i1])
+        info = p.info(name) if asdf else p.hdu(name, ver)
         tail = tuple(info.shape[2:])
         out = np.empty((1, g1 - g0) + tail, dtype)
         plane = math.prod(tail)
-        decode_range(p.source, info, (i0 * info.shape[1] + g0) * plane, (g1 - g0) * plane,
-                     dtype, out, None)
+        first, count = (i0 * info.shape[1] + g0) * plane, (g1 - g0) * plane
+        if asdf:
+            p._decode(info, first, count, out, None)
+        else:
+            decode_range(p.source, info, first, count, dtype, out, None)
         return out
 
 
@@ -109,9 +115,24 @@ def plan_chunks(nints: int, shape: tuple[int, ...], itemsize: int,
     return [min(k, nints - i) for i in range(0, nints, k)] or [0], None
 
 
-def _pieces(obj: Any, name: str, ver: int) -> tuple[list[tuple[str, int]], Any]:
-    """[(path, integrations)] of each file holding the extension, and its index entry."""
-    if hasattr(obj, "products") and hasattr(obj, "ranges"):  # an Exposure: its segments
+def _entry(p: Any, name: str, ver: int) -> tuple[str, int, np.dtype, tuple[int, ...]]:
+    """(name, ver, physical dtype, shape) of an image of FITS or ASDF product ``p``;
+    TypeError naming the file for a table."""
+    if p.format == ASDF:
+        if name in p.tables:
+            raise TypeError(f"{p.path}[{name}]: is a table, not an array")
+        info = p.info(name)
+        return name, 1, info.dtype.newbyteorder("="), tuple(info.shape)
+    info = p.hdu(name, ver)
+    if info.kind not in ("IMAGE", "PRIMARY"):
+        raise TypeError(f"{p.path}[{name},{ver}]: is a {info.kind}, not an image")
+    return info.name, info.ver, info.physical_dtype, tuple(info.shape)
+
+
+def _pieces(obj: Any, name: str, ver: int) -> tuple[list[tuple[str, int]], tuple]:
+    """[(path, planes along axis 0)] of each file holding the array, and its
+    (name, ver, physical dtype, shape) in the first."""
+    if isinstance(obj, Exposure):  # its segments, for an extension along integrations
         pieces = []
         for p, (start, end) in zip(obj.products, obj.ranges):
             shape = p.hdu(name, ver).shape
@@ -120,23 +141,29 @@ def _pieces(obj: Any, name: str, ver: int) -> tuple[list[tuple[str, int]], Any]:
                                  f"segment's integrations {start}..{end}; use to_dask on one "
                                  "segment's product for extensions that are not per integration")
             pieces.append((_reopenable(p.path), shape[0]))
-        return pieces, obj.products[0].hdu(name, ver)
-    info = obj.hdu(name, ver)
-    return [(_reopenable(obj.path), info.shape[0] if info.shape else 0)], info
+        return pieces, _entry(obj.products[0], name, ver)
+    entry = _entry(obj, name, ver)
+    return [(_reopenable(obj.path), entry[3][0] if entry[3] else 0)], entry
 
 
-def to_dask(product_or_path: Any, name: str = "SCI", *, ver: int = 1, dtype: Any = None,
+def to_dask(product_or_path: Any, name: str | None = None, *, ver: int = 1, dtype: Any = None,
             chunks: Any = None) -> da.Array:
-    """An image extension as a lazy dask array, each chunk read by a task that opens the file.
+    """An array of a product as a lazy dask array, each chunk read by a task that opens
+    the file.
 
     Parameters
     ----------
     product_or_path
-        A :class:`~ramps.products.fits.Product`, an :class:`~ramps.products.exposure.Exposure`
-        (chunks never straddle segments), a path or URL, or a list of segment
+        A :class:`~ramps.products.fits.Product`, an
+        :class:`~ramps.products.asdf.AsdfProduct` (a Roman file: ``data``,
+        ``groupdq`` ..., chunked along axis 0 the same way), an
+        :class:`~ramps.products.exposure.Exposure` (chunks never straddle
+        segments; an extension not along integrations, such as PIXELDQ, is the
+        first segment's, as ``exp[name]``), a path or URL, or a list of segment
         paths (opened here only to read their structure).
     name, ver
-        The extension.
+        The extension (FITS) or array (ASDF); None: the science array (``SCI``,
+        ``data`` in a Roman file).
     dtype
         As for ``Product.read``: None gives the physical dtype (uint16 for an
         uncal's SCI), or float32, float64, or the exact integer type.
@@ -158,13 +185,14 @@ def to_dask(product_or_path: Any, name: str = "SCI", *, ver: int = 1, dtype: Any
 
         with open_exposure(product_or_path) as exp:
             return to_dask(exp, name, ver=ver, dtype=dtype, chunks=chunks)
-    pieces, info = _pieces(product_or_path, name, ver)
-    if info.kind not in ("IMAGE", "PRIMARY"):
-        raise TypeError(f"{pieces[0][0]}[{name},{ver}]: is a {info.kind}, not an image")
-    name, ver = info.name, info.ver
-    dtype = np.dtype(info.physical_dtype if dtype is None else dtype).newbyteorder("=")
-    shape = (sum(n for _, n in pieces),) + tuple(info.shape[1:])
-    if not info.shape or 0 in shape:  # nothing to read
+    p = product_or_path
+    name = role_name(p, "SCI") if name is None else name
+    if isinstance(p, Exposure) and not p.along_nints(name, ver):
+        return to_dask(p.products[0], name, ver=ver, dtype=dtype, chunks=chunks)
+    pieces, (name, ver, physical, stored_shape) = _pieces(p, name, ver)
+    dtype = np.dtype(physical if dtype is None else dtype).newbyteorder("=")
+    shape = (sum(n for _, n in pieces),) + stored_shape[1:]
+    if not stored_shape or 0 in shape:  # nothing to read
         return da.empty(shape, dtype=dtype, chunks=-1)
     token = "ramps-" + name.lower() + "-" + tokenize(
         [_file_token(p) for p, _ in pieces], name, ver, dtype.str, chunks, shape)
@@ -192,42 +220,3 @@ def to_dask(product_or_path: Any, name: str = "SCI", *, ver: int = 1, dtype: Any
     graph = HighLevelGraph.from_collections(token, dsk, dependencies=())
     return da.Array(graph, token, (tuple(axis0),) + rest, dtype=dtype,
                     meta=np.empty((0,) * len(shape), dtype))
-
-
-def _lazy_only(out: Any, output: Any) -> None:
-    if out is not None or output is not None:
-        raise TypeError("dask=True returns a lazy dask array: out= and output= are for the "
-                        "numpy route (store the array with dask.array.store instead)")
-
-
-def combine_dq(product: Any, *, rules: str = "or", mask: int = 0xFF,
-               threads: int | None = None, chunks: Any = None, out: Any = None,
-               output: Any = None) -> da.Array:
-    """``ramps.combine_dq(product, dask=True)``: the lazy uint32 (nints, ny, nx) DQ of a ramp
-    from its PIXELDQ and GROUPDQ, a chunk of integrations per task."""
-    _lazy_only(out, output)
-    pixeldq = to_dask(product, "PIXELDQ")  # one plane: aligned to GROUPDQ by the kernel
-    groupdq = to_dask(product, "GROUPDQ", chunks=chunks)
-    if groupdq.ndim != 4:
-        raise ValueError(f"{_path(product)}[GROUPDQ,1]: expected 4-D (nints, ngroups, ny, nx), "
-                         f"found shape {groupdq.shape}")
-    return dask_kernels.combine_dq(pixeldq, groupdq, rules=rules, mask=mask, threads=threads)
-
-
-def recompute_err(product: Any, *, threads: int | None = None, chunks: Any = None,
-                  out: Any = None, output: Any = None) -> da.Array:
-    """``ramps.recompute_err(product, dask=True)``: the lazy float32 ERR from the
-    VAR_* extensions present (two or three, of one shape)."""
-    _lazy_only(out, output)
-    if isinstance(product, (str, os.PathLike)):
-        with open_product(product) as p:
-            return recompute_err(p, threads=threads, chunks=chunks)
-    present, _ = variance_hdus(product)
-    variances = [to_dask(product, n, dtype=np.float32, chunks=chunks) for n in present]
-    return dask_kernels.err_from_variances(*variances, threads=threads)
-
-
-def _path(product: Any) -> str:
-    return os.fspath(product) if isinstance(product, (str, os.PathLike)) else str(
-        getattr(product, "path", product))
-

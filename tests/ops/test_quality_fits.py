@@ -1,6 +1,7 @@
-"""ramps.recompute_err on files astropy writes: straight from the memory map when the
-variances are unscaled big-endian float32, decoded block by block otherwise; the
-same bits either way, and input pages released only for files the call opened."""
+"""The FITS route of ramps.recompute_err (ramps.ops.quality_fits) on files astropy writes:
+straight from the memory map when the variances are unscaled big-endian float32,
+decoded block by block otherwise; the same bits either way, and input pages released
+only for files the call opened."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 from astropy.io import fits
 
 import ramps
-from ramps.ops import quality as dq_err
+from ramps.ops import quality_fits as dq_err
+from ramps.products.roles import VARIANCES
 from ramps.sources import MmapSource
 
 SHAPE = (3, 5, 7)  # 105 values: 15 blocks of 7, or 9 of 12 and a tail of 9
@@ -39,7 +41,7 @@ def _expected(vs):
 
 
 def _write(path, vs, hdus=None):
-    names = dq_err.VARIANCE_EXTENSIONS[: len(vs)]
+    names = VARIANCES[: len(vs)]
     prim = fits.PrimaryHDU()
     prim.header["DATAMODL"] = "CubeModel"
     hdus = hdus or [fits.ImageHDU(v, name=n) for v, n in zip(vs, names)]
@@ -84,7 +86,7 @@ def test_err_straight_from_the_map(tmp_path, monkeypatch, spies, k, block, threa
     # the call opened the file: every variance byte released once, block by block
     n = int(np.prod(SHAPE))
     with ramps.open(path) as p:
-        offsets = {p.hdu(name).data_offset for name in dq_err.VARIANCE_EXTENSIONS[:k]}
+        offsets = {p.hdu(name).data_offset for name in VARIANCES[:k]}
     got = sorted(spies["released"])
     want = sorted((off + 4 * i, 4 * min(block, n - i)) for off in offsets
                   for i in range(0, n, block))
