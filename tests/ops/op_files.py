@@ -1,11 +1,10 @@
 """Files for the operation tests, each written by an independent writer: JWST products
 and segments by astropy, Roman products by roman_datamodels (with the plausible values
-of tests/asdf/conftest.py; the ``roman`` fixture of conftest.py), and their arrays as
+of tests/roman_fixtures.py; the ``roman`` fixture of conftest.py), and their arrays as
 that writer holds them (the reference)."""
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
 from pathlib import Path
 
@@ -13,12 +12,8 @@ import numpy as np
 from astropy.io import fits
 
 import roman_datamodels.datamodels as rdm
+from roman_fixtures import fill  # noqa: F401 (plausible values for every array; the tests take it from here)
 
-_spec = importlib.util.spec_from_file_location(
-    "_roman_reference_files_ops", Path(__file__).parents[1] / "asdf" / "conftest.py")
-_files = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_files)
-fill = _files.fill  # plausible values for every array of a model
 
 RAMP_NAME = "jw02734002001_04101_00001{seg}_nrcalong_{kind}.fits"
 SHAPE = (5, 3, 8, 16)  # nints, ngroups, ny, nx
