@@ -88,6 +88,7 @@ def write_corpus(folder: Path) -> list[Path]:
         [*uncals, "-o", str(out / "per_segment")],
         [*uncals, "--merge", "-o", str(out / "merged")],
         [uncals[0], "--no-err", "-o", str(out / "no_err")],
+        [uncals[0], "--err", "-o", str(out / "err_zeros")],
         [str(folder / PRODUCT.format("ramp")), "--combine-dq", "--dq-rules", "stcal",
          "--into", str(folder / PRODUCT.format("rateints")), "-o", str(out / "dq")],
         [str(folder / PRODUCT.format("calints")), "--recompute-err", "-o", str(out / "err")],

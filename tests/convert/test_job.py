@@ -63,7 +63,7 @@ def _jobs(given: dict[str, list[Path]], out: Path) -> list[Job]:
     uncal = given["segments"] + given["lone"]
     return (_plan(uncal, out / "each")  # a file of its own each (segments keep their place)
             + _plan(given["segments"], out / "merged", merge=True)
-            + _plan(given["segments"], out / "split", max_segment_bytes=186368 + 2 * 1536 * 9)
+            + _plan(given["segments"], out / "split", max_segment_bytes=186368 + 2 * 1536 * 5)
             + _plan(given["ramp"], out / "dq", combine_dq=True, into=given["rateints"][0])
             + _plan(given["rateints"], out / "err", recompute_err=True)
             + _plan(given["cal"], out / "asdf", to="asdf"))

@@ -179,7 +179,7 @@ def _convert(args: argparse.Namespace) -> int:
         from ramps.convert.distributed import Batch
 
         remote = Batch(args.scheduler)
-    options = Options(err=not args.no_err, overwrite=args.overwrite, rules=args.dq_rules,
+    options = Options(err=args.err and not args.no_err, overwrite=args.overwrite, rules=args.dq_rules,
                       compression=args.compression, threads=args.threads)
     units = plan_units(paths, output_dir=Path(args.output_dir) if args.output_dir else None,
                        merge=args.merge, max_segment_bytes=args.max_segment_size,
@@ -238,8 +238,11 @@ def convert_parser() -> argparse.ArgumentParser:
                     "and convert it")
     ap.add_argument("-o", "--output-dir", help="where outputs go (default: beside each input)")
     ap.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    ap.add_argument("--err", action="store_true",
+                    help="write the seed table's zero ERR into ramps (default: none, the "
+                         "layout of today's stdatamodels, which has no place for it)")
     ap.add_argument("--no-err", action="store_true",
-                    help="write no ERR in ramps (the layout of stdatamodels >= 3)")
+                    help=argparse.SUPPRESS)  # the default since issue 20; still accepted
     ap.add_argument("--combine-dq", action="store_true",
                     help="ramp -> one DQ per integration, written into the rateints product "
                          "beside the ramp (or --into)")

@@ -32,7 +32,7 @@ __all__ = ["Integrations", "Job", "Options", "run_job"]
 class Options:
     """What the command line sets for every job of a run."""
 
-    err: bool = True  # "ramp": write ERR (False: the layout of stdatamodels >= 3)
+    err: bool = False  # "ramp": write the seed table's zero ERR (default: stdatamodels' layout)
     overwrite: bool = False  # replace an existing output (else the writer never replaces one)
     rules: str = "or"  # "combine_dq": how group flags combine
     compression: str | None = None  # ASDF outputs: block compression (None: the default)

@@ -100,7 +100,7 @@ def _ramp_bytes_per_int(p: Product, err: bool) -> int:
 
 
 def plan_ramp_outputs(exposure: Exposure, output_dir: Path, *, merge: bool = False,
-                      max_segment_bytes: int | None = None, err: bool = True) -> list[OutputJob]:
+                      max_segment_bytes: int | None = None, err: bool = False) -> list[OutputJob]:
     """What files converting an exposure writes: one per input segment (default),
     one for all (``merge``), or new ``-segNNN`` segments under ``max_segment_bytes``
     (always named apart, whatever the input's name)."""
@@ -199,13 +199,13 @@ def _int_times(exposure: Exposure, start: int, end: int) -> Any:
     return table
 
 
-def uncal_to_ramp(exposure: Exposure, job: OutputJob, *, err: bool = True,
+def uncal_to_ramp(exposure: Exposure, job: OutputJob, *, err: bool = False,
                   overwrite: bool = False, threads: int | None = None,
                   progress: Callable[[int], None] | None = None) -> Path:
     """Write one ramp file for integrations [job.start, job.end) of an uncal exposure.
 
-    SCI float32 (streamed), PIXELDQ uint32 and GROUPDQ uint8 zero-filled, ERR
-    float32 zero-filled unless ``err=False`` (the layout of stdatamodels >= 3),
+    SCI float32 (streamed), PIXELDQ uint32 and GROUPDQ uint8 zero-filled, no ERR
+    (the layout of today's stdatamodels) unless ``err=True`` (the seed table's zero ERR),
     ZEROFRAME and REFOUT as float32, GROUP and INT_TIMES carried over, the
     primary header and the metadata tree carried over with model_type RampModel.
     """
