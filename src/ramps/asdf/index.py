@@ -330,3 +330,31 @@ def read_index(source: ByteSource) -> AsdfIndex:
             arrays[a.path] = ArrayInfo(a.path, a.dtype, (n,) + a.shape[1:], a.source,
                                        a.offset, a.strides, a.inline)
     return index
+
+
+_TABLE_TAGS = ("tag:astropy.org:astropy/table/table-", "tag:stsci.edu:asdf/core/table-")
+
+
+def table_paths(nodes: Any) -> list[str]:
+    """The tree paths of table entries (astropy or asdf core tables), in tree order;
+    nodes repeated through YAML aliases are walked once."""
+    out: list[str] = []
+    seen: set[int] = set()
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, (dict, list)):
+            if id(node) in seen:
+                return
+            seen.add(id(node))
+        if isinstance(node, dict):
+            if (getattr(node, "_tag", None) or "").startswith(_TABLE_TAGS):
+                out.append(path)
+                return
+            for k, v in node.items():
+                walk(v, f"{path}/{k}" if path else str(k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{path}/{i}" if path else str(i))
+
+    walk(nodes, "")
+    return out

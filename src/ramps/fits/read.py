@@ -125,7 +125,7 @@ def read_image(source: ByteSource, info: HDUInfo, dtype: np.dtype, out: np.ndarr
     return out
 
 
-def _pick(sel: Any, n: int, what: str, where: str) -> tuple[list[int], bool]:
+def pick_indices(sel: Any, n: int, what: str, where: str) -> tuple[list[int], bool]:
     """Indices along an axis of size ``n`` for an int, a slice or a sequence of ints,
     and whether the axis stays (False for a plain int, as numpy indexing)."""
     if sel is None:
@@ -155,11 +155,11 @@ def read_selection(source: ByteSource, info: HDUInfo, dtype: np.dtype, integrati
     if len(info.shape) < (2 if groups is not None else 1):
         raise ValueError(f"{where}: a {len(info.shape)}-D image has no "
                          f"{'groups' if groups is not None else 'integrations'} axis")
-    ints, keep_i = _pick(integrations, info.shape[0], "integration", where)
+    ints, keep_i = pick_indices(integrations, info.shape[0], "integration", where)
     if groups is None:
         grps, keep_g, rest = [None], True, info.shape[1:]
     else:
-        grps, keep_g = _pick(groups, info.shape[1], "group", where)
+        grps, keep_g = pick_indices(groups, info.shape[1], "group", where)
         rest = info.shape[2:]
     unit = int(np.prod(rest, dtype=np.int64))  # elements of one group (or integration)
     per_int = int(np.prod(info.shape[1:], dtype=np.int64))

@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import os
 
-from typing import Any
+from typing import IO, Any, Iterator
 
 import numpy as np
 
 from ramps.asdf.codecs import DecodeError, Target, get_codec
-from ramps.asdf.index import ArrayInfo, AsdfIndex, read_index
+from ramps.asdf.index import ArrayInfo, AsdfIndex, read_index, table_paths
 from ramps.asdf.tree import unit_from_node
 from ramps.errors import FormatError
 from ramps.products.api import ASDF, ExtensionInfo, OpenFile
-from ramps.products.asdf_lazy import AsdfLazyArray
+from ramps.products.asdf_lazy import AsdfLazyArray, read_selection
+from ramps.asdf.summary import format_summary
 from ramps.sources import ByteSource, open_source
+from ramps.specs.meta import Meta, wrap
 from ramps.specs.asdf_standard import ASDF_MAGIC
 from ramps.specs.problems import Problems, ValidationError
 from ramps.specs.roman import GENERIC, RomanProductSpec, spec_for_tag
@@ -34,7 +36,6 @@ from ramps.asdf.checksums import verify
 
 __all__ = ["ExtensionInfo", "AsdfLazyArray", "AsdfProduct", "is_asdf", "open_asdf"]
 
-_TABLE_TAGS = ("tag:astropy.org:astropy/table/table-", "tag:stsci.edu:asdf/core/table-")
 
 
 def is_asdf(head: bytes) -> bool:
@@ -67,6 +68,7 @@ class AsdfProduct(OpenFile):
         self.kind = self.spec.kind if self.spec else GENERIC
         self.model = str(model) if model else (self.spec.model if self.spec else None)
         self.level = self.spec.level if self.spec else None
+        self._meta: Meta | None = None
 
     # -- life cycle ---------------------------------------------------------
     def __repr__(self) -> str:
@@ -91,12 +93,15 @@ class AsdfProduct(OpenFile):
     asdf_tree = tree
 
     @property
-    def meta(self) -> dict:
+    def meta(self) -> Meta:
         """The data-model metadata: ``tree["roman"]["meta"]`` (``tree["meta"]``
-        outside Roman files), tags unconverted; {} when absent."""
-        node = self._node("")
-        meta = node.get("meta", {}) if isinstance(node, dict) else {}
-        return meta if isinstance(meta, dict) else {}
+        outside Roman files), tags unconverted; {} when absent.  A mapping whose keys
+        also read as attributes (``p.meta.exposure.type``), as the FITS product's."""
+        if self._meta is None:
+            node = self._node("")
+            meta = node.get("meta", {}) if isinstance(node, dict) else {}
+            self._meta = wrap(meta if isinstance(meta, dict) else {})
+        return self._meta
 
     def _full(self, name: str) -> str:
         name = str(name).strip("/")
@@ -131,27 +136,7 @@ class AsdfProduct(OpenFile):
     @property
     def tables(self) -> list[str]:
         """The names of table entries (astropy or asdf core tables)."""
-        out: list[str] = []
-        seen: set[int] = set()  # nodes repeated through YAML aliases: walked once
-
-        def walk(node: Any, path: str) -> None:
-            if isinstance(node, (dict, list)):
-                if id(node) in seen:
-                    return
-                seen.add(id(node))
-            if isinstance(node, dict):
-                tag = getattr(node, "_tag", None) or ""
-                if tag.startswith(_TABLE_TAGS):
-                    out.append(self.short_name(path))
-                    return
-                for k, v in node.items():
-                    walk(v, f"{path}/{k}" if path else str(k))
-            elif isinstance(node, list):
-                for i, v in enumerate(node):
-                    walk(v, f"{path}/{i}" if path else str(i))
-
-        walk(self._index.nodes, "")
-        return out
+        return [self.short_name(path) for path in table_paths(self._index.nodes)]
 
     @property
     def extensions(self) -> list[ExtensionInfo]:
@@ -164,23 +149,58 @@ class AsdfProduct(OpenFile):
             out.append(ExtensionInfo(t, 1, "TABLE", None, nrows))
         return out
 
-    def info(self, name: str) -> ArrayInfo:
-        """The index entry of one array (KeyError naming the arrays there are)."""
+    def info(self, name: str | None = None, output: IO[str] | bool | None = None
+             ) -> ArrayInfo | list[tuple] | None:
+        """With ``name``: the index entry of that array (KeyError naming the arrays
+        there are).  Without: print the table of arrays and tables (to ``output``,
+        default stdout), as the FITS product prints its HDUs; ``output=False`` returns
+        the rows (index, name, type, dtype, shape, compression) instead."""
+        if name is None:
+            self._check_open()
+            rows = [(k, e.name, e.type, e.dtype, e.shape, self._compression(e))
+                    for k, e in enumerate(self.extensions)]
+            if output is False:
+                return rows
+            format_summary(self.path, rows, output)
+            return None
         info = self._index.arrays.get(self._full(name))
         if info is None:
             raise KeyError(f"{self.path}: no array {name!r} (has "
                            f"{', '.join(self.names) or 'none'})")
         return info
 
+    def _compression(self, e: ExtensionInfo) -> str | None:
+        if e.type != "IMAGE":
+            return None
+        info = self.info(e.name)
+        if info.inline is not None or isinstance(info.source, str):
+            return "inline" if info.inline is not None else "external"
+        return self._index.block_of(info).compression
+
+    def __len__(self) -> int:
+        """The number of arrays and tables (``extensions``), as ``len`` of a FITS
+        product counts its HDUs."""
+        return len(self.extensions)
+
+    def __iter__(self) -> Iterator[ExtensionInfo]:
+        return iter(self.extensions)
+
     def __contains__(self, name: Any) -> bool:
         return isinstance(name, str) and (self._full(name) in self._index.arrays
                                           or name in self.tables)
 
     # -- arrays -------------------------------------------------------------
-    def __getitem__(self, name: str) -> Any:
+    def __getitem__(self, name: str | int) -> Any:
         """An array (a read-only view over the file when stored uncompressed),
-        a table as an astropy Table, or any other tree node as it is."""
+        a table as an astropy Table, or any other tree node as it is; an int is a
+        position in ``extensions`` (negative from the end), as FITS HDU numbers."""
         self._check_open()
+        if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
+            entries = self.extensions
+            if not -len(entries) <= name < len(entries):
+                raise IndexError(f"{self.path}: no array or table {name} (has "
+                                 f"{len(entries)})")
+            name = entries[name].name
         path = self._full(name)
         info = self._index.arrays.get(path)
         if info is None:
@@ -219,17 +239,22 @@ class AsdfProduct(OpenFile):
         return view.view(info.dtype).reshape(info.shape)
 
     def read(self, name: str, ver: int = 1, *, dtype: Any = None,
-             out: np.ndarray | None = None, raw: bool = False,
-             threads: int | None = None) -> np.ndarray:
+             out: np.ndarray | None = None, raw: bool = False, integrations: Any = None,
+             groups: Any = None, threads: int | None = None) -> np.ndarray:
         """Decode a whole array into native numbers in one pass.
 
         ``dtype``: any numpy dtype the values are cast to (default, and with
         ``raw=True``: the stored dtype in native byte order).  ``out``: a
         C-contiguous array of that dtype and the array's size to fill.
+        ``integrations`` / ``groups`` (resultants): an int, a slice or a list of
+        indices along axis 0 / 1, as the FITS product's: only those planes are decoded
+        (for lz4, only the chunks that hold them); no ``out`` then.
         """
         self._check_open()
         info = self.info(name)
         target = info.dtype.newbyteorder("=") if raw or dtype is None else np.dtype(dtype)
+        if integrations is not None or groups is not None:
+            return read_selection(self, info, name, target, integrations, groups)
         if out is None:
             out = np.empty(info.shape, target)
         else:
@@ -242,7 +267,7 @@ class AsdfProduct(OpenFile):
         self._decode(info, 0, info.size, out, threads)
         return out
 
-    def _read_planes(self, info: ArrayInfo, start: int, count: int, dtype: np.dtype
+    def read_planes(self, info: ArrayInfo, start: int, count: int, dtype: np.dtype
                      ) -> np.ndarray:
         self._check_open()
         plane = int(np.prod(info.shape[1:], dtype=np.int64))

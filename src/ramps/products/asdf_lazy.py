@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from ramps.fits.read import pick_indices
 from ramps.products.api import LazyPlanes
 
-__all__ = ["AsdfLazyArray"]
+__all__ = ["AsdfLazyArray", "read_selection"]
 
 
 class AsdfLazyArray(LazyPlanes):
@@ -29,4 +30,26 @@ class AsdfLazyArray(LazyPlanes):
         return self._product.read(self._name, dtype=self.dtype, out=out, threads=threads)
 
     def _planes(self, start: int, count: int) -> np.ndarray:
-        return self._product._read_planes(self._info, start, count, self.dtype)
+        return self._product.read_planes(self._info, start, count, self.dtype)
+
+
+def read_selection(product: Any, info: Any, name: str, dtype: np.dtype, integrations: Any,
+                   groups: Any) -> np.ndarray:
+    """The chosen integrations (axis 0) and groups/resultants (axis 1) of an ASDF array,
+    decoding only their planes; indices as :func:`ramps.fits.read.pick_indices` takes
+    them (an int drops the axis, as numpy indexing)."""
+    where = f"{product.path}[{name}]"
+    if len(info.shape) < (2 if groups is not None else 1):
+        raise ValueError(f"{where}: a {len(info.shape)}-D array has no "
+                         f"{'groups' if groups is not None else 'integrations'} axis")
+    ints, keep = pick_indices(integrations, info.shape[0], "integration", where)
+    planes = [product.read_planes(info, i, 1, dtype)[0] for i in ints]
+    if groups is not None:
+        grps, keep_g = pick_indices(groups, info.shape[1], "group", where)
+        planes = [plane[grps] if keep_g else plane[grps[0]] for plane in planes]
+    if not keep:
+        return planes[0]
+    rest = planes[0].shape if planes else (
+        ((len(grps),) if groups is not None and keep_g else ()) + tuple(info.shape[2:])
+        if groups is not None else tuple(info.shape[1:]))
+    return np.stack(planes) if planes else np.empty((0,) + tuple(rest), dtype)

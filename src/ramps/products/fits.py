@@ -142,6 +142,16 @@ class Product(OpenFile):
         return True
 
     @property
+    def names(self) -> list[str]:
+        """The EXTNAMEs of the image extensions holding data, in file order, each once
+        (the ASDF product's ``names`` are its arrays)."""
+        seen: dict[str, None] = {}
+        for e in self.extensions:
+            if e.type in _IMAGE and e.shape and e.name:
+                seen.setdefault(e.name, None)
+        return list(seen)
+
+    @property
     def source(self) -> ByteSource:
         """Where the bytes come from (a memory map, a file object ...)."""
         return self._source

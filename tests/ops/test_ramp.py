@@ -35,13 +35,13 @@ def test_ramp_name(name, segment, expected):
 
 
 def test_split_outputs_of_a_non_grammar_name_are_distinct(tmp_path):
-    """5 integrations of 2*4*8 pixels: 64 * 9 = 576 ramp bytes each (SCI f4, GROUPDQ u1,
-    ERR f4); the fixed part is PIXELDQ's 4*8*4 = 128 plus 64*2880 header bytes = 184448,
-    so a limit of 184448 + 2*576
+    """5 integrations of 2*4*8 pixels: 64 * 5 = 320 ramp bytes each (SCI f4, GROUPDQ u1;
+    no ERR, the default); the fixed part is PIXELDQ's 4*8*4 = 128 plus 64*2880 header
+    bytes = 184448, so a limit of 184448 + 2*320
     holds two integrations: segments 1..2, 3..4, 5..5."""
     src = _uncal(tmp_path / "big_uncal.fits", 5)
     with ramps.open(src) as p, conversion.alone(p) as inputs:
-        jobs = conversion.plan_ramp_outputs(inputs, tmp_path, max_segment_bytes=184448 + 2 * 576)
+        jobs = conversion.plan_ramp_outputs(inputs, tmp_path, max_segment_bytes=184448 + 2 * 320)
     assert [(j.path.name, j.start, j.end, j.segment) for j in jobs] == [
         ("big_ramp-seg001.fits", 0, 2, (1, 3)), ("big_ramp-seg002.fits", 2, 4, (2, 3)),
         ("big_ramp-seg003.fits", 4, 5, (3, 3))]
