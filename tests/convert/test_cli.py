@@ -260,7 +260,7 @@ def test_info_command(tmp_path):
                        text=True)
     assert r.returncode == 0, r.stderr
     assert "kind: uncal" in r.stdout and "SCI" in r.stdout and "uint16" in r.stdout
-    assert "valid" in r.stdout and "program='02734'" in r.stdout
+    assert "valid" in r.stdout and "program 02734" in r.stdout
 
 
 def test_convert_peak_memory_is_bounded(tmp_path):
@@ -616,3 +616,73 @@ def test_invalid_input_exit_codes_and_messages(tmp_path, case, code, message):
         assert str(args[0]) in r.stderr
     assert set(os.listdir(tmp_path)) - {"out"} == set(before)
     assert not (tmp_path / "out").exists() or os.listdir(tmp_path / "out") == []
+
+
+# ---------------------------------------------------------------------------
+# issue 20, 6: what a new user hit
+# ---------------------------------------------------------------------------
+def test_a_segment_size_too_small_names_input_and_output(tmp_path):
+    src = write_uncal(tmp_path / NAME.format(seg="", kind="uncal"), counts(2))
+    r = run(src, "--max-segment-size", 1000, "-o", tmp_path / "out")
+    assert r.returncode == 1
+    assert f"{src} -> {tmp_path / 'out'}: one integration" in r.stderr
+
+
+def test_a_lone_segment_without_exsegtot_converts_on_its_own(tmp_path):
+    """stdatamodels opens a segment without EXSEGTOT; so ramps converts it, keeping its
+    EXSEGNUM and INTSTART..INTEND and writing no EXSEGTOT it does not know."""
+    meta = {"meta": {"exposure": {"nints": 9, "ngroups": 3, "segment_number": 2,
+                                  "integration_start": 4, "integration_end": 6}}}
+    src = write(tmp_path / NAME.format(seg="-seg002", kind="uncal"), "uncal",
+                {"SCI": counts(3)}, header={"EXSEGNUM": 2, "INTSTART": 4, "INTEND": 6},
+                meta=meta)
+    assert "EXSEGTOT" not in fits.getheader(src)
+    r = run(src)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / NAME.format(seg="-seg002", kind="ramp")
+    header = fits.getheader(out)
+    assert (header["EXSEGNUM"], header["INTSTART"], header["INTEND"]) == (2, 4, 6)
+    assert "EXSEGTOT" not in header
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with dm.open(out) as m:
+            assert type(m) is dm.RampModel and m.meta.exposure.segment_number == 2
+
+
+def test_a_failed_conversion_leaves_no_folder_it_made(tmp_path, monkeypatch):
+    from ramps.convert import cli
+
+    src = write_uncal(tmp_path / NAME.format(seg="", kind="uncal"), counts(1))
+
+    def boom(job, tty):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli, "_run_here", boom)
+    (tmp_path / "kept").mkdir()
+    assert cli.convert_main([str(src), "-q", "-o", str(tmp_path / "new" / "deeper")]) == 1
+    assert cli.convert_main([str(src), "-q", "-o", str(tmp_path / "kept")]) == 1
+    assert not (tmp_path / "new").exists() and (tmp_path / "kept").is_dir()
+
+
+def test_info_in_a_pipe_version_and_readable_lines(tmp_path):
+    """`ramps.info ... | head` stops quietly with status 0; --version answers; the file
+    name shows as its fields and a generic file's kind has no '(None)'."""
+    src = write_uncal(tmp_path / NAME.format(seg="-seg001", kind="uncal"), counts(1),
+                      seg=(1, 1, 1))
+    fits.PrimaryHDU(np.zeros((3, 4), np.int16)).writeto(tmp_path / "plain.fits")
+    files = " ".join([str(src)] * 40 + [str(tmp_path / "plain.fits")])
+    r = subprocess.run(f"{sys.executable} -m ramps.info {files} | head -2", shell=True,
+                       capture_output=True, text=True)
+    assert r.stderr == "" and len(r.stdout.splitlines()) == 2
+    p = subprocess.run(f"{sys.executable} -m ramps.info {files} | head -2; "
+                       "exit ${PIPESTATUS[0]}", shell=True, executable="/bin/bash",
+                       capture_output=True, text=True)
+    assert p.returncode == 0
+    v = subprocess.run([sys.executable, "-m", "ramps.info", "--version"],
+                       capture_output=True, text=True)
+    assert v.returncode == 0 and v.stdout.startswith("ramps ")
+    out = subprocess.run([sys.executable, "-m", "ramps.info", str(src),
+                          str(tmp_path / "plain.fits")], capture_output=True, text=True).stdout
+    assert "name: program 02734, observation 002" in out and "segment 1" in out
+    assert "ExposureName(" not in out and "(None)" not in out
+    assert "  kind: generic\n" in out

@@ -11,6 +11,7 @@ still converted, and nothing half-written is left), 2 for a usage error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
 import sys
@@ -173,6 +174,7 @@ def _convert(args: argparse.Namespace) -> int:
     for e in errors:
         _error(e)
     failed = bool(errors)
+    created: list[Path] = []  # output folders this run made
     tty = sys.stderr.isatty() and not args.quiet
     remote = None  # --scheduler: outputs planned here, written on a dask cluster
     if getattr(args, "scheduler", None) and not args.dry_run:
@@ -202,7 +204,7 @@ def _convert(args: argparse.Namespace) -> int:
                 print(f"{job.label} -> {job.output} ({span}{new}, dry run)")
                 continue
             try:
-                job.output.parent.mkdir(parents=True, exist_ok=True)
+                created += _make_folder(job.output.parent)
             except OSError as e:
                 _error(f"{job.label} -> {job.output}: cannot create folder "
                        f"{job.output.parent}: {e.strerror or e}")
@@ -223,7 +225,23 @@ def _convert(args: argparse.Namespace) -> int:
     if remote is not None:
         failed = remote.run(lambda src, dst, s: _summary(src, dst, s, args.quiet), _error,
                             _explain) or failed
+    for folder in reversed(created):  # folders made for outputs that failed: not left empty
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only an empty folder goes
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _make_folder(folder: Path) -> list[Path]:
+    """Make ``folder`` as ``mkdir -p``; returns the folders that did not exist, outermost
+    first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    missing.reverse()
+    for f in missing:
+        f.mkdir(exist_ok=True)
+    return missing
 
 
 def convert_parser() -> argparse.ArgumentParser:
@@ -265,7 +283,7 @@ def convert_parser() -> argparse.ArgumentParser:
     from ramps.convert.distributed import parse_scheduler
     ap.add_argument("--scheduler", type=parse_scheduler, metavar="local:N|ADDRESS",
                     help="write each output in a task on a dask cluster: a local one of N "
-                         "worker processes, or a running scheduler's address (ramps[dask])")
+                         "worker processes, or a running scheduler's address (the [dask] extra)")
     ap.add_argument("--dry-run", action="store_true", help="print what would be written")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress or summary lines")
     ap.add_argument("--version", action="version", version=f"ramps {__version__}")

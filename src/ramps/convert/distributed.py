@@ -14,7 +14,7 @@ when complete): a worker that dies mid-file never leaves a partial target.  Its
 ``.part`` file is removed, the file is tried once more on another worker, and reported
 failed if that worker dies too.
 
-dask and distributed are imported only when a batch runs (``ramps[dask]``).
+dask and distributed are imported only when a batch runs (the ``[dask]`` extra).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ TRIES = 2
 def parse_scheduler(text: str) -> str:
     """Check a ``--scheduler`` value: ``local``, ``local:N`` (N >= 1) or a scheduler address."""
     if importlib.util.find_spec("distributed") is None:
-        raise argparse.ArgumentTypeError("needs dask.distributed: pip install 'ramps[dask]'")
+        raise argparse.ArgumentTypeError("needs dask.distributed: pip install dask distributed (ramps' [dask] extra)")
     if text == "local" or text.startswith("local:"):
         n = text[6:] or str(os.cpu_count() or 1)
         if not n.isdigit() or int(n) < 1:

@@ -12,11 +12,13 @@ Exit status: 0 all well, 1 problems found, 2 usage error.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
+from ramps import __version__, naming
 from ramps.errors import ChecksumError
-from ramps import naming
 from ramps.products.open import open as open_product
 from ramps.convert.status import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
@@ -95,7 +97,8 @@ def _mjd(value: Any) -> str:
 
 def _info_science(p: Any) -> None:
     sci = _science(p)
-    print(f"  kind: {p.kind or 'generic'} ({sci['model']})")
+    model = f" ({sci['model']})" if sci["model"] else ""
+    print(f"  kind: {p.kind or 'generic'}{model}")
     who = " / ".join(str(sci[k]) for k in ("instrument", "detector") if k in sci)
     if who:
         print(f"  instrument: {who}")
@@ -115,6 +118,7 @@ def info_main(argv: Sequence[str] | None = None) -> int:
                                  "Roman (or any) ASDF products: HDUs or arrays, detected kind, "
                                  "science metadata, parsed file name, validation.")
     ap.add_argument("files", nargs="+")
+    ap.add_argument("--version", action="version", version=f"ramps {__version__}")
     ap.add_argument("--checksum", "--verify", dest="checksum", action="store_true",
                     help="verify every DATASUM/CHECKSUM keyword (ASDF: block MD5) against "
                          "the bytes")
@@ -122,8 +126,23 @@ def info_main(argv: Sequence[str] | None = None) -> int:
         args = ap.parse_args(argv)
     except SystemExit as e:
         return int(e.code) if isinstance(e.code, int) else EXIT_USAGE
+    try:
+        return _describe(args.files, args.checksum)
+    except BrokenPipeError:  # `ramps.info ... | head`: the reader has what it wanted
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - no flush error at exit
+        return EXIT_OK
+
+
+def _name_fields(name: Any) -> str:
+    """A parsed file name as its fields (``program 02734, observation 002, ...``)."""
+    parts = [f"{f.name.replace('_', ' ')} {getattr(name, f.name)}"
+             for f in dataclasses.fields(name) if getattr(name, f.name) not in (None, "")]
+    return ", ".join(parts)
+
+
+def _describe(files: Sequence[str], checksum: bool) -> int:
     status = EXIT_OK
-    for f in args.files:
+    for f in files:
         try:
             with open_product(f) as p:
                 print(f"{p.path}")
@@ -131,7 +150,7 @@ def info_main(argv: Sequence[str] | None = None) -> int:
                 fits_file = getattr(p, "format", "fits") != "asdf"
                 if fits_file:
                     try:
-                        print(f"  name: {naming.parse(f)!r}")
+                        print(f"  name: {_name_fields(naming.parse(f))}")
                     except Exception as e:
                         print(f"  name: not a JWST file name ({e})")
                 exts = p.extensions
@@ -150,8 +169,10 @@ def info_main(argv: Sequence[str] | None = None) -> int:
                     print(f"    {getattr(m, 'severity', 'error')}: {m}")
                 if n_err:
                     status = EXIT_FAILED
-                if args.checksum:
+                if checksum:
                     status = max(status, _info_checksums(p))
+        except BrokenPipeError:
+            raise
         except Exception as e:
             print(f"ramps.info: error: {e}", file=sys.stderr)
             status = EXIT_FAILED

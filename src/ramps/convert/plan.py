@@ -164,8 +164,11 @@ def _ramp_jobs(exposure: Any, output_dir: Path | None, options: Options, *, merg
         raise ValueError(f"{first.path}: is a {exposure.kind} product; converting needs uncal "
                          "input (or --combine-dq / --recompute-err)")
     out_dir = output_dir or _beside(first.path)
-    outputs = plan_ramp_outputs(exposure, out_dir, merge=merge,
-                                max_segment_bytes=max_segment_bytes, err=options.err)
+    try:
+        outputs = plan_ramp_outputs(exposure, out_dir, merge=merge,
+                                    max_segment_bytes=max_segment_bytes, err=options.err)
+    except ValueError as e:  # --max-segment-size too small: name what was being converted
+        raise ValueError(f"{first.path} -> {out_dir}: {e}") from None
     jobs = []
     for out in outputs:
         sci = out.header_from.hdu("SCI")

@@ -50,12 +50,11 @@ def alone(p: Product) -> Exposure:
     h = p.primary_header
     if "EXSEGNUM" not in h:
         return Exposure([p], [(1, n)])
-    try:
+    try:  # EXSEGTOT is not needed here (stdatamodels opens a segment without it too)
         start, end = int(h["INTSTART"]), int(h["INTEND"])
-        int(h["EXSEGTOT"])
     except (KeyError, ValueError, TypeError) as e:
-        raise FormatError(p.path, f"incomplete segment keywords (EXSEGNUM, EXSEGTOT, INTSTART, "
-                                  f"INTEND): {e}", "PRIMARY") from None
+        raise FormatError(p.path, f"a segment (EXSEGNUM) needs INTSTART and INTEND to be "
+                                  f"converted on its own: {e}", "PRIMARY") from None
     if end - start + 1 != n:
         raise FormatError(p.path, f"holds {n} integrations but INTSTART..INTEND is "
                                   f"{start}..{end}", "SCI,1")
@@ -120,7 +119,8 @@ def plan_ramp_outputs(exposure: Exposure, output_dir: Path, *, merge: bool = Fal
         return [_job(exposure, output_dir / ramp_name(first.path, seg), lo, hi, None, first)]
     jobs = []
     for p, (s, e) in zip(exposure.products, exposure.ranges):
-        num, tot = int(p.primary_header["EXSEGNUM"]), int(p.primary_header["EXSEGTOT"])
+        tot = p.primary_header.get("EXSEGTOT")  # a lone segment may lack it: kept absent
+        num, tot = int(p.primary_header["EXSEGNUM"]), None if tot is None else int(tot)
         jobs.append(_job(exposure, output_dir / ramp_name(p.path, num), s - 1, e, (num, tot), p))
     return jobs
 
@@ -236,14 +236,18 @@ def uncal_to_ramp(exposure: Exposure, job: OutputJob, *, err: bool = False,
     for key in SEGMENT_KEYWORDS:
         header.remove(key, ignore_missing=True)
     if job.segment is not None:
-        header["EXSEGNUM"], header["EXSEGTOT"] = job.segment
+        header["EXSEGNUM"] = job.segment[0]
+        if job.segment[1] is not None:
+            header["EXSEGTOT"] = job.segment[1]
         header["INTSTART"], header["INTEND"] = job.start + 1, job.end
     meta = dict(job.header_from.meta)
     meta["model_type"] = "RampModel"
     if job.segment is not None:
         exp = dict(meta.get("exposure", {}))
-        exp.update(segment_number=job.segment[0], segment_total=job.segment[1],
-                   integration_start=job.start + 1, integration_end=job.end)
+        exp.update(segment_number=job.segment[0], integration_start=job.start + 1,
+                   integration_end=job.end)
+        if job.segment[1] is not None:
+            exp["segment_total"] = job.segment[1]
         meta["exposure"] = exp
     else:
         exp = dict(meta.get("exposure", {}))

@@ -24,6 +24,7 @@ from ramps.products.api import FITS, ExtensionInfo
 from ramps.products.fits import Product
 from ramps.products.open import open as open_product
 from ramps.products.segments import (
+    SEGMENT_KEYWORDS,
     Segment,
     SegmentError,
     per_integration,
@@ -54,7 +55,7 @@ class Exposure:
     def __init__(self, products: list[Product], ranges: list[tuple[int, int]]):
         self.products = list(products)
         self.ranges = [(int(s), int(e)) for s, e in ranges]
-        self._segmented = read_segment(self.products[0].primary_header) is not None
+        self._segmented = SEGMENT_KEYWORDS[0] in self.products[0].primary_header
         self._meta: dict | None = None
 
     # -- life cycle -------------------------------------------------------
