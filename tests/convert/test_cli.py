@@ -245,7 +245,7 @@ def test_recompute_err(tmp_path):
     src = write(tmp_path / "jw01234001001_01101_00001_nrcalong_cal.fits", "cal",
                 {"SCI": v[0], "ERR": np.zeros((6, 7), np.float32), "DQ": np.zeros((6, 7), np.uint32),
                  "VAR_POISSON": v[0], "VAR_RNOISE": v[1], "VAR_FLAT": v[2]})
-    err = ramps.ops.quality.recompute_err(src)
+    err = ramps.recompute_err(src)
     np.testing.assert_array_equal(err, np.sqrt(v[0] + v[1] + v[2]))
     out = tmp_path / "out"
     out.mkdir()
