@@ -22,6 +22,7 @@ import numpy as np
 
 from ramps import _core
 from ramps.errors import ClosedError, FormatError, FormatWarning, TruncatedFileError
+from ramps.fits import compressed
 from ramps.kernels import BITPIX_DTYPE, INTEGER_OFFSETS
 from ramps.sources import ByteSource, open_source
 
@@ -47,7 +48,9 @@ class HDUInfo:
     order (NAXISn reversed); ``dtype`` the big-endian stored dtype of an image
     (None for tables).  Offsets are file offsets; ``data_size`` excludes the
     padding to 2880 bytes (``data_span`` includes it).  ``zimage``: a
-    tile-compressed image (a BINTABLE with ZIMAGE = T).
+    tile-compressed image (a BINTABLE with ZIMAGE = T), listed as the image it holds
+    (kind "IMAGE", its BITPIX, shape and name; offsets and sizes the table's: see
+    :mod:`ramps.fits.compressed`).
     """
 
     index: int
@@ -255,6 +258,8 @@ def scan_from(source: ByteSource, offset: int, first: int, chunk_size: int | Non
         else:  # a header longer than the chunk
             want *= 2
     infos = [_info(first + i, rec, source) for i, rec in enumerate(records)]
+    if any(rec.zimage for rec in records):  # tile-compressed: the images they hold
+        infos = [compressed.image_info(source, i) if i.zimage else i for i in infos]
     if not infos:
         return infos, resume
     last = infos[-1]

@@ -130,8 +130,8 @@ def _check_duplicates(p: Product, report: _Report) -> None:
     they have no pair to clash on and are reached by index."""
     where: dict[tuple[str, int], list[int]] = {}
     for info in p.hdus[1:]:
-        if info.name:
-            where.setdefault((info.name.upper(), info.ver), []).append(info.index)
+        if info.name and not (info.zimage and info.name == "COMPRESSED_IMAGE"):  # astropy's
+            where.setdefault((info.name.upper(), info.ver), []).append(info.index)  # default
     for (name, ver), indices in where.items():
         if len(indices) > 1:
             report.error(f"{name},{ver}", f"{len(indices)} extensions carry EXTNAME={name!r} "
