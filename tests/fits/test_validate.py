@@ -308,12 +308,19 @@ def test_xtension_asdf_is_accepted(tmp_path):
 
 
 def test_wrong_asdf_hdu_type_is_an_error(tmp_path):
-    hdus = _rate_hdus()[:-1] + [_img("ASDF", np.zeros(4, np.uint8))]
+    hdus = _rate_hdus()[:-1] + [_img("ASDF", np.zeros(4, np.int16))]
     path = _write(tmp_path / NAME.format("rate"), hdus, "ImageModel")
     errors = _validate(path).errors
     assert [e.extension for e in errors] == ["ASDF,1"]
     assert errors[0].message.startswith("the ASDF extension is an HDU of type IMAGE; "
                                         "expected a BINTABLE with an ASDF_METADATA column")
+
+
+def test_asdf_as_an_8bit_image_is_no_error(tmp_path):
+    """fits_embed's use_image_hdu layout: stdatamodels and p.meta read it (issue 21.6)."""
+    hdus = _rate_hdus()[:-1] + [_img("ASDF", np.zeros(4, np.uint8))]
+    path = _write(tmp_path / NAME.format("rate"), hdus, "ImageModel")
+    assert not [e for e in _validate(path).errors if e.extension.startswith("ASDF")]
 
 
 # --- generic products (no spec) --------------------------------------------------------

@@ -44,7 +44,8 @@ class HDUInfo:
     """The layout of one HDU, from its header's structural keywords.
 
     ``kind`` is "PRIMARY", "IMAGE", "BINTABLE", "TABLE", "GROUPS" (a random
-    groups primary) or "OTHER" (any other XTENSION).  ``shape`` is in numpy
+    groups primary), "OTHER" (any other XTENSION) or "NONSTANDARD" (``SIMPLE = F``:
+    as astropy, the one HDU of the file, its data all the bytes after its header).  ``shape`` is in numpy
     order (NAXISn reversed); ``dtype`` the big-endian stored dtype of an image
     (None for tables).  Offsets are file offsets; ``data_size`` excludes the
     padding to 2880 bytes (``data_span`` includes it).  ``zimage``: a
@@ -125,14 +126,16 @@ def _info(index: int, rec: _core.HDURecord, source: ByteSource) -> HDUInfo:
     bitpix, extname, bscale, bzero = rec.bitpix, rec.extname, rec.bscale, rec.bzero
     kind = "GROUPS" if rec.groups else rec.kind
     hoff, doff = rec.header_offset, rec.data_offset
+    primary = index == 0 and kind != "NONSTANDARD"  # astropy names SIMPLE = F ''
     info = _new(HDUInfo)
     _set(info, "__dict__", {
-        "index": index, "name": extname or ("PRIMARY" if index == 0 else ""),
+        "index": index, "name": extname or ("PRIMARY" if primary else ""),
         "ver": rec.extver, "kind": kind, "bitpix": bitpix, "shape": rec.naxis[::-1],
         "dtype": _IMAGE_DTYPES[bitpix] if kind in ("PRIMARY", "IMAGE") else None,
         "bscale": 1.0 if bscale is None else bscale, "bzero": 0.0 if bzero is None else bzero,
         "blank": rec.blank, "header_offset": hoff, "header_size": doff - hoff,
-        "data_offset": doff, "data_size": rec.data_size, "pcount": rec.pcount,
+        "data_offset": doff, "pcount": rec.pcount,
+        "data_size": max(source.size - doff, 0) if kind == "NONSTANDARD" else rec.data_size,
         "gcount": rec.gcount, "zimage": rec.zimage,
     })
     if rec.extname_truncated:  # longer than the C struct holds: ask astropy for all of it
@@ -232,6 +235,8 @@ def scan_from(source: ByteSource, offset: int, first: int, chunk_size: int | Non
             source.view(offset, n), offset, offset + n == size, _MAX_HDUS_PER_CALL)
         records += hdus
         index = first + len(records)
+        if records and records[0].kind == "NONSTANDARD":
+            break  # SIMPLE = F: the rest of the file is its data, as astropy reads it
         if error is not None:
             if error.problem == _core.FitsProblem.NOT_HDU:
                 if index == 0:

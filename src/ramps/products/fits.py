@@ -67,7 +67,10 @@ class Product(OpenFile):
         The product kind (``uncal``, ``ramp``, ``rate`` ...), a label told from
         the DATAMODL keyword, the file-name suffix and the structure (see
         :mod:`ramps.products.kind`); None for a file no product spec fits (a generic
-        product: every HDU still reads).  ``kind_reason`` says how it was told.
+        product: every HDU still reads).  ``kind_reason`` says how it was told;
+        ``kind_claimed`` is False when the file does not claim it (no DATAMODL, the
+        kind told from the file name or the structure): validation then reports the
+        spec's rules as notes, as the reference checks no such claim.
     spec : ProductSpec or None
         The spec of that kind (None for a generic product).
 
@@ -96,6 +99,7 @@ class Product(OpenFile):
             self.kind, self.kind_reason = kind.lower(), "given by the caller"
         else:
             self.kind, self.kind_reason = detect_kind(self, self._datamodl)
+        self.kind_claimed = bool(kind or model_name(self._datamodl))
         self.spec = specs.get_spec(self.kind) if self.kind else None
 
     @property
