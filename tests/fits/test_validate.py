@@ -316,13 +316,6 @@ def test_wrong_asdf_hdu_type_is_an_error(tmp_path):
                                         "expected a BINTABLE with an ASDF_METADATA column")
 
 
-def test_asdf_as_an_8bit_image_is_no_error(tmp_path):
-    """fits_embed's use_image_hdu layout: stdatamodels and p.meta read it (issue 21.6)."""
-    hdus = _rate_hdus()[:-1] + [_img("ASDF", np.zeros(4, np.uint8))]
-    path = _write(tmp_path / NAME.format("rate"), hdus, "ImageModel")
-    assert not [e for e in _validate(path).errors if e.extension.startswith("ASDF")]
-
-
 # --- generic products (no spec) --------------------------------------------------------
 
 def test_generic_product_gets_only_spec_independent_rules(tmp_path):

@@ -43,16 +43,13 @@ _FLOAT_FOR_BITPIX = {8: "f4", 16: "f4", 32: "f8", 64: "f8", -32: "f4", -64: "f8"
 class HDUInfo:
     """The layout of one HDU, from its header's structural keywords.
 
-    ``kind`` is "PRIMARY", "IMAGE", "BINTABLE", "TABLE", "GROUPS" (a random
-    groups primary), "OTHER" (any other XTENSION) or "NONSTANDARD" (``SIMPLE = F``:
-    as astropy, the one HDU of the file, its data all the bytes after its header).  ``shape`` is in numpy
+    ``kind`` is "PRIMARY", "IMAGE", "BINTABLE", "TABLE", "GROUPS" (a random groups
+    primary), "OTHER" (any other XTENSION) or "NONSTANDARD" (``SIMPLE = F``: as
+    astropy, the file's one HDU, its data the rest of the file).  ``shape`` is in numpy
     order (NAXISn reversed); ``dtype`` the big-endian stored dtype of an image
     (None for tables).  Offsets are file offsets; ``data_size`` excludes the
-    padding to 2880 bytes (``data_span`` includes it).  ``zimage``: a
-    tile-compressed image (a BINTABLE with ZIMAGE = T), listed as the image it holds
-    (kind "IMAGE", its BITPIX, shape and name; offsets and sizes the table's: see
-    :mod:`ramps.fits.compressed`).
-    """
+    padding to 2880 bytes (``data_span`` includes it).  ``zimage``: a tile-compressed
+    image, listed as the image its table holds (:mod:`ramps.fits.compressed`)."""
 
     index: int
     name: str
@@ -126,10 +123,9 @@ def _info(index: int, rec: _core.HDURecord, source: ByteSource) -> HDUInfo:
     bitpix, extname, bscale, bzero = rec.bitpix, rec.extname, rec.bscale, rec.bzero
     kind = "GROUPS" if rec.groups else rec.kind
     hoff, doff = rec.header_offset, rec.data_offset
-    primary = index == 0 and kind != "NONSTANDARD"  # astropy names SIMPLE = F ''
     info = _new(HDUInfo)
-    _set(info, "__dict__", {
-        "index": index, "name": extname or ("PRIMARY" if primary else ""),
+    _set(info, "__dict__", {  # astropy names a SIMPLE = F primary ''
+        "index": index, "name": extname or ("" if index or kind == "NONSTANDARD" else "PRIMARY"),
         "ver": rec.extver, "kind": kind, "bitpix": bitpix, "shape": rec.naxis[::-1],
         "dtype": _IMAGE_DTYPES[bitpix] if kind in ("PRIMARY", "IMAGE") else None,
         "bscale": 1.0 if bscale is None else bscale, "bzero": 0.0 if bzero is None else bzero,
@@ -169,11 +165,10 @@ def scan(source: ByteSource | str | os.PathLike[str] | BinaryIO, *,
         :func:`~ramps.sources.open_source` for the call; a file object is
         left open).
     chunk_size
-        Bytes per read for sources that are not memory-mapped (default: the
-        source's ``read_ahead`` if it has one, as remote sources do, else
-        CHUNK_SIZE).  Each read starts at a header; the HDUs whose headers fall
-        inside it cost no further reads.  Doubled as needed for a header longer
-        than a chunk.
+        Bytes per read for sources that are not memory-mapped (default: the source's
+        ``read_ahead`` if it has one, as remote sources do, else CHUNK_SIZE).  Each
+        read starts at a header; the HDUs whose headers fall inside it cost no
+        further reads.  Doubled as needed for a header longer than a chunk.
 
     Raises
     ------
@@ -263,8 +258,7 @@ def scan_from(source: ByteSource, offset: int, first: int, chunk_size: int | Non
         else:  # a header longer than the chunk
             want *= 2
     infos = [_info(first + i, rec, source) for i, rec in enumerate(records)]
-    if any(rec.zimage for rec in records):  # tile-compressed: the images they hold
-        infos = [compressed.image_info(source, i) if i.zimage else i for i in infos]
+    infos = [compressed.image_info(source, i) if i.zimage else i for i in infos]  # tiles
     if not infos:
         return infos, resume
     last = infos[-1]
