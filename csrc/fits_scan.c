@@ -345,9 +345,7 @@ static void first_card(scan_state *s, const uint8_t *c, int primary) {
                     "not a FITS file: the first card is not SIMPLE = T");
         else if (!value_of(c) || parse_logical(value_of(c), VLEN, &t))
             bad_value(s, c, "T or F");
-        else if (!t)
-            fail(s, s->card_offset, "SIMPLE = F: the file does not conform to FITS");
-        h->kind = RAMPS_HDU_PRIMARY;
+        h->kind = t ? RAMPS_HDU_PRIMARY : RAMPS_HDU_NONSTANDARD; /* F: as astropy reads it */
         return;
     }
     if (!kw(c, "XTENSION")) {
@@ -380,6 +378,12 @@ static int finish(scan_state *s) {
     ramps_hdu_info *h = s->h;
     const uint64_t at = h->header_offset;
     if (s->failed) return -1;
+    if (h->kind == RAMPS_HDU_NONSTANDARD) { /* SIMPLE = F: no structure to check */
+        h->naxis_count = 0;
+        h->groups = h->zimage = 0;
+        h->data_size = 0;
+        return 0;
+    }
     if (!s->seen_bitpix) return fail(s, at, "missing BITPIX keyword");
     if (s->bitpix != 8 && s->bitpix != 16 && s->bitpix != 32 && s->bitpix != 64 &&
         s->bitpix != -32 && s->bitpix != -64)
@@ -519,6 +523,7 @@ int ramps_fits_scan(const uint8_t *buf, size_t n, uint64_t base_offset, int at_e
         const uint64_t pad = (BLOCK - h->data_size % BLOCK) % BLOCK;
         pos = h->data_offset + h->data_size + pad - base_offset; /* < 2**63: checked */
         (*n_found)++;
+        if (h->kind == RAMPS_HDU_NONSTANDARD) break; /* its data: the rest of the file */
     }
     *next_offset = base_offset + pos;
     return RAMPS_OK;

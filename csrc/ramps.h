@@ -182,7 +182,9 @@ enum ramps_hdu_kind {
     RAMPS_HDU_IMAGE = 1,
     RAMPS_HDU_BINTABLE = 2, /* also A3DTABLE */
     RAMPS_HDU_TABLE = 3,
-    RAMPS_HDU_OTHER = 4     /* any other XTENSION */
+    RAMPS_HDU_OTHER = 4,    /* any other XTENSION */
+    RAMPS_HDU_NONSTANDARD = 5 /* SIMPLE = F: astropy's non-standard primary, whose data
+                                 is the rest of the file (no extensions follow) */
 };
 
 /* The layout of one HDU, from its header's structural keywords. */
@@ -222,7 +224,9 @@ typedef struct {
 
 /* Index the HDUs whose headers lie in buf: n bytes read from file offset
  * base_offset, which must be an HDU boundary (offset 0 holds the primary
- * header, SIMPLE = T; any other offset an XTENSION header).  Only header
+ * header, SIMPLE = T, or SIMPLE = F: a RAMPS_HDU_NONSTANDARD primary, the last
+ * HDU, its structural keywords unchecked and data_size 0 (the caller knows where
+ * the file ends); any other offset an XTENSION header).  Only header
  * bytes are read: each HDU's data is skipped by arithmetic and need not be
  * in buf, so a caller may feed header regions alone.
  *

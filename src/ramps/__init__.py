@@ -37,6 +37,8 @@ _EXPORTS = {
     "TruncatedFileError": "errors",
     "ChecksumError": "errors",
     "ClosedError": "errors",
+    "DataTypeError": "errors",
+    "IndexOutOfRangeError": "errors",
     "KernelError": "errors",
     "FormatWarning": "errors",
     "write": "ops.write",

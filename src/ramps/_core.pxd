@@ -96,6 +96,7 @@ cdef extern from "ramps.h" nogil:
         RAMPS_HDU_BINTABLE
         RAMPS_HDU_TABLE
         RAMPS_HDU_OTHER
+        RAMPS_HDU_NONSTANDARD
     cpdef enum FitsProblem "ramps_fits_problem":
         MALFORMED "RAMPS_FITS_MALFORMED"
         NOT_HDU "RAMPS_FITS_NOT_HDU"

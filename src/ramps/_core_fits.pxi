@@ -35,8 +35,8 @@ HDURecord = namedtuple("HDURecord", [
 HDURecord.__doc__ = """The layout of one HDU as the C scanner read it (ramps_hdu_info).
 
 Offsets and data_size (unpadded) are in bytes; naxis is NAXIS1..n in FITS
-order; kind is "PRIMARY", "IMAGE", "BINTABLE" (also A3DTABLE), "TABLE" or
-"OTHER"; bscale, bzero and blank are None when absent (or in a table);
+order; kind is "PRIMARY", "IMAGE", "BINTABLE" (also A3DTABLE), "TABLE",
+"OTHER" or "NONSTANDARD" (SIMPLE = F: data_size 0, the caller's to set); bscale, bzero and blank are None when absent (or in a table);
 extver is 1 when absent; extname is "" when absent and holds its first 71
 characters when extname_truncated; zimage: a tile-compressed image; groups:
 a random-groups primary; nonascii counts bytes outside printable ASCII in
@@ -54,6 +54,7 @@ next header starts (a later scan resumes there), and a ScanError or None."""
 cdef dict _KIND_NAMES = {
     RAMPS_HDU_PRIMARY: "PRIMARY", RAMPS_HDU_IMAGE: "IMAGE",
     RAMPS_HDU_BINTABLE: "BINTABLE", RAMPS_HDU_TABLE: "TABLE", RAMPS_HDU_OTHER: "OTHER",
+    RAMPS_HDU_NONSTANDARD: "NONSTANDARD",
 }
 cdef object _tuple_new = tuple.__new__
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 __all__ = [
     "ChecksumError",
     "ClosedError",
+    "DataTypeError",
     "FormatError",
     "FormatWarning",
+    "IndexOutOfRangeError",
     "KernelError",
     "RampsError",
     "TruncatedFileError",
@@ -69,6 +71,17 @@ class ChecksumError(FormatError):
 
     def __reduce__(self):
         return type(self), (self.path, self.problem, self.extension, self.failures)
+
+
+class DataTypeError(FormatError, TypeError):
+    """An HDU's data cannot be given as asked: a table, a non-standard extension or a
+    string column where an image is needed, or a dtype an image cannot be decoded into.
+    Also a TypeError, as before it was typed."""
+
+
+class IndexOutOfRangeError(FormatError, IndexError):
+    """An index past the end of an axis of an extension (``p.sci[5]`` of a SCI with
+    5 integrations, ``p.sci[0]`` of an empty one).  Also an IndexError, as numpy's."""
 
 
 class ClosedError(RampsError, ValueError):

@@ -308,7 +308,7 @@ def test_xtension_asdf_is_accepted(tmp_path):
 
 
 def test_wrong_asdf_hdu_type_is_an_error(tmp_path):
-    hdus = _rate_hdus()[:-1] + [_img("ASDF", np.zeros(4, np.uint8))]
+    hdus = _rate_hdus()[:-1] + [_img("ASDF", np.zeros(4, np.int16))]
     path = _write(tmp_path / NAME.format("rate"), hdus, "ImageModel")
     errors = _validate(path).errors
     assert [e.extension for e in errors] == ["ASDF,1"]

@@ -108,7 +108,7 @@ def _array_maker(p: Any, targets: dict[str, np.dtype], threads: int | None = Non
         unscaled = info.bscale == 1.0 and info.bzero == 0.0 and not info.blanks_to_nan
         if unscaled and (want is None or np.can_cast(info.dtype, want, "equiv")):
             n = int(np.prod(info.shape, dtype=np.int64))
-            if cow is not None and n and info.data_size:
+            if cow is not None and n and info.data_size and not info.zimage:
                 return np.frombuffer(cow, info.dtype, n, info.data_offset).reshape(info.shape)
             return p.read(info.index, dtype=info.dtype.newbyteorder("="),  # a URL: decoded
                           threads=threads)

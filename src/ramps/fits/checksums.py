@@ -67,8 +67,9 @@ def check_hdu(src: ByteSource, info: HDUInfo, threads: int | None = None) -> HDU
     datasum_kw = card_value(header, "DATASUM")
     checksum_kw = card_value(header, "CHECKSUM")
     datasum_ok = checksum_ok = None
-    if datasum_kw is not None:
-        datasum_ok = datasum_kw.isdigit() and int(datasum_kw) == computed
+    if datasum_kw is not None:  # blank-padded either side: CFITSIO right-aligns '         0'
+        value = datasum_kw.strip(" ")
+        datasum_ok = value.isdigit() and value.isascii() and int(value) == computed
     if checksum_kw is not None:
         hdu_sum = kernels.fits_checksum(np.frombuffer(header, np.uint8), initial=computed)
         checksum_ok = hdu_sum == _ALL_ONES

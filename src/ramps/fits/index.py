@@ -22,6 +22,7 @@ import numpy as np
 
 from ramps import _core
 from ramps.errors import ClosedError, FormatError, FormatWarning, TruncatedFileError
+from ramps.fits import compressed
 from ramps.kernels import BITPIX_DTYPE, INTEGER_OFFSETS
 from ramps.sources import ByteSource, open_source
 
@@ -42,13 +43,13 @@ _FLOAT_FOR_BITPIX = {8: "f4", 16: "f4", 32: "f8", 64: "f8", -32: "f4", -64: "f8"
 class HDUInfo:
     """The layout of one HDU, from its header's structural keywords.
 
-    ``kind`` is "PRIMARY", "IMAGE", "BINTABLE", "TABLE", "GROUPS" (a random
-    groups primary) or "OTHER" (any other XTENSION).  ``shape`` is in numpy
+    ``kind`` is "PRIMARY", "IMAGE", "BINTABLE", "TABLE", "GROUPS" (a random groups
+    primary), "OTHER" (any other XTENSION) or "NONSTANDARD" (``SIMPLE = F``: as
+    astropy, the file's one HDU, its data the rest of the file).  ``shape`` is in numpy
     order (NAXISn reversed); ``dtype`` the big-endian stored dtype of an image
     (None for tables).  Offsets are file offsets; ``data_size`` excludes the
-    padding to 2880 bytes (``data_span`` includes it).  ``zimage``: a
-    tile-compressed image (a BINTABLE with ZIMAGE = T).
-    """
+    padding to 2880 bytes (``data_span`` includes it).  ``zimage``: a tile-compressed
+    image, listed as the image its table holds (:mod:`ramps.fits.compressed`)."""
 
     index: int
     name: str
@@ -123,13 +124,14 @@ def _info(index: int, rec: _core.HDURecord, source: ByteSource) -> HDUInfo:
     kind = "GROUPS" if rec.groups else rec.kind
     hoff, doff = rec.header_offset, rec.data_offset
     info = _new(HDUInfo)
-    _set(info, "__dict__", {
-        "index": index, "name": extname or ("PRIMARY" if index == 0 else ""),
+    _set(info, "__dict__", {  # astropy names a SIMPLE = F primary ''
+        "index": index, "name": extname or ("" if index or kind == "NONSTANDARD" else "PRIMARY"),
         "ver": rec.extver, "kind": kind, "bitpix": bitpix, "shape": rec.naxis[::-1],
         "dtype": _IMAGE_DTYPES[bitpix] if kind in ("PRIMARY", "IMAGE") else None,
         "bscale": 1.0 if bscale is None else bscale, "bzero": 0.0 if bzero is None else bzero,
         "blank": rec.blank, "header_offset": hoff, "header_size": doff - hoff,
-        "data_offset": doff, "data_size": rec.data_size, "pcount": rec.pcount,
+        "data_offset": doff, "pcount": rec.pcount,
+        "data_size": max(source.size - doff, 0) if kind == "NONSTANDARD" else rec.data_size,
         "gcount": rec.gcount, "zimage": rec.zimage,
     })
     if rec.extname_truncated:  # longer than the C struct holds: ask astropy for all of it
@@ -163,11 +165,10 @@ def scan(source: ByteSource | str | os.PathLike[str] | BinaryIO, *,
         :func:`~ramps.sources.open_source` for the call; a file object is
         left open).
     chunk_size
-        Bytes per read for sources that are not memory-mapped (default: the
-        source's ``read_ahead`` if it has one, as remote sources do, else
-        CHUNK_SIZE).  Each read starts at a header; the HDUs whose headers fall
-        inside it cost no further reads.  Doubled as needed for a header longer
-        than a chunk.
+        Bytes per read for sources that are not memory-mapped (default: the source's
+        ``read_ahead`` if it has one, as remote sources do, else CHUNK_SIZE).  Each
+        read starts at a header; the HDUs whose headers fall inside it cost no
+        further reads.  Doubled as needed for a header longer than a chunk.
 
     Raises
     ------
@@ -229,6 +230,8 @@ def scan_from(source: ByteSource, offset: int, first: int, chunk_size: int | Non
             source.view(offset, n), offset, offset + n == size, _MAX_HDUS_PER_CALL)
         records += hdus
         index = first + len(records)
+        if records and records[0].kind == "NONSTANDARD":
+            break  # SIMPLE = F: the rest of the file is its data, as astropy reads it
         if error is not None:
             if error.problem == _core.FitsProblem.NOT_HDU:
                 if index == 0:
@@ -255,6 +258,7 @@ def scan_from(source: ByteSource, offset: int, first: int, chunk_size: int | Non
         else:  # a header longer than the chunk
             want *= 2
     infos = [_info(first + i, rec, source) for i, rec in enumerate(records)]
+    infos = [compressed.image_info(source, i) if i.zimage else i for i in infos]  # tiles
     if not infos:
         return infos, resume
     last = infos[-1]

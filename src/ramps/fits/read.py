@@ -17,6 +17,7 @@ import numpy as np
 
 from ramps import kernels
 from ramps.errors import FormatError
+from ramps.fits import compressed
 from ramps.fits.index import BLOCK, HDUInfo
 from ramps.kernels import blocks
 from ramps.kernels.blocks import BLOCK_BYTES, SMALL_BYTES, MiB
@@ -45,7 +46,11 @@ def decode_range(source: ByteSource, info: HDUInfo, first: int, count: int,
                  dtype: np.dtype, out: np.ndarray, threads: int | None) -> None:
     """Decode elements ``[first, first + count)`` of image HDU ``info`` into ``out``
     (C-contiguous, ``count`` elements of ``dtype``), releasing input pages once
-    consumed.  Kernel errors are re-raised naming the file and the extension."""
+    consumed.  Kernel errors are re-raised naming the file and the extension.  A
+    tile-compressed image is decompressed by astropy (:mod:`ramps.fits.compressed`)."""
+    if info.zimage:
+        out.reshape(-1)[...] = compressed.read_range(source, info, first, count)
+        return
     check_image(source, info)
     item = info.dtype.itemsize
     if not out.flags.c_contiguous:
@@ -156,6 +161,14 @@ def read_selection(source: ByteSource, info: HDUInfo, dtype: np.dtype, integrati
         raise ValueError(f"{where}: a {len(info.shape)}-D image has no "
                          f"{'groups' if groups is not None else 'integrations'} axis")
     ints, keep_i = pick_indices(integrations, info.shape[0], "integration", where)
+    if info.zimage:  # decompressed whole, then picked as numpy picks
+        whole = np.empty(info.shape, dtype)
+        decode_range(source, info, 0, whole.size, dtype, whole, threads)
+        picked = whole[ints if keep_i else ints[0]]
+        if groups is not None:
+            grps, keep_g = pick_indices(groups, info.shape[1], "group", where)
+            picked = picked[((slice(None),) if keep_i else ()) + (grps if keep_g else grps[0],)]
+        return np.ascontiguousarray(picked)
     if groups is None:
         grps, keep_g, rest = [None], True, info.shape[1:]
     else:

@@ -6,7 +6,8 @@ cards, dimensions in FITS order (NAXIS1 first), format, "").  For images the
 format is the stored dtype, with `` (rescales to X)`` when BSCALE/BZERO apply
 and empty when an axis is 0 or NAXIS = 0; for tables the dimensions read
 ``"{rows}R x {cols}C"`` and the format lists the TFORMn values.  A tile-compressed
-image is listed as the BINTABLE it is stored in (astropy lists the image).
+image is listed as astropy lists it: a CompImageHDU with the cards of its image header.
+A ``SIMPLE = F`` file is one NonstandardHDU (dimensions ``()``).
 """
 
 from __future__ import annotations
@@ -14,24 +15,30 @@ from __future__ import annotations
 import sys
 from typing import IO
 
+from ramps.fits import compressed
 from ramps.fits.index import HDUInfo, card_value
 from ramps.sources import ByteSource
 
 __all__ = ["format_summary", "summary_rows"]
 
 _CLASS = {"PRIMARY": "PrimaryHDU", "IMAGE": "ImageHDU", "BINTABLE": "BinTableHDU",
-          "TABLE": "TableHDU", "GROUPS": "GroupsHDU", "OTHER": "NonstandardExtHDU"}
+          "TABLE": "TableHDU", "GROUPS": "GroupsHDU", "OTHER": "NonstandardExtHDU",
+          "NONSTANDARD": "NonstandardHDU"}
 _STORED = {8: "uint8", 16: "int16", 32: "int32", 64: "int64", -32: "float32", -64: "float64"}
 _UNSIGNED = {(8, -128.0): "int8", (16, 32768.0): "uint16", (32, 2.0 ** 31): "uint32",
              (64, 2.0 ** 63): "uint64"}
 
 
 def _ncards(raw: bytes) -> int:
-    """Cards before END, as ``len(astropy Header)``."""
+    """Cards before END, as ``len(astropy Header)``: a CONTINUE card belongs to the card
+    before it (astropy joins every CONTINUE card to its predecessor: one long string)."""
+    n = 0
     for i in range(0, len(raw) - 79, 80):
-        if raw[i:i + 8] == b"END     ":
-            return i // 80
-    return len(raw) // 80
+        key = raw[i:i + 8]
+        if key == b"END     ":
+            break
+        n += key != b"CONTINUE"
+    return n
 
 
 def _image_format(h: HDUInfo) -> str:
@@ -62,7 +69,12 @@ def summary_rows(source: ByteSource, hdus: list[HDUInfo]) -> list[tuple]:
             fmt = _image_format(h)
         elif h.kind == "OTHER":
             dims = (h.data_size,)
-        rows.append((h.index, h.name, h.ver, cls, _ncards(raw), dims, fmt, ""))
+        elif h.kind == "NONSTANDARD":
+            dims = ()
+        ncards = _ncards(raw)
+        if h.zimage:
+            cls, ncards = "CompImageHDU", len(compressed.header(source, h))
+        rows.append((h.index, h.name, h.ver, cls, ncards, dims, fmt, ""))
     return rows
 
 

@@ -87,6 +87,18 @@ class _Report:
                         + [p for p in self.items if p.severity == NOTE])
 
 
+class _Unclaimed(_Report):
+    """The spec rules of a kind the file does not claim (no DATAMODL: told from its name
+    or structure): what breaks them is a note, as stdatamodels checks no such claim."""
+
+    def __init__(self, report: _Report, kind: str) -> None:
+        self.path, self.items, self.kind = report.path, report.items, kind
+
+    def error(self, ext: str | None, text: str) -> None:
+        self.note(ext, f"{text} (no DATAMODL: {self.kind} is a guess from the file name or "
+                  "the structure, not a claim of the file)")
+
+
 def validate_product(p: Product, strict: bool = False) -> Problems:
     """Check ``p`` against the spec-independent rules, then against its spec (if any).
 
@@ -102,7 +114,8 @@ def validate_product(p: Product, strict: bool = False) -> Problems:
     _check_asdf(p, report)
     _check_extver_sets(p, spec, report)
     if spec is not None:
-        _check_spec(p, spec, report)
+        claimed = getattr(p, "kind_claimed", True)
+        _check_spec(p, spec, report if claimed else _Unclaimed(report, spec.kind))
     problems = report.problems()
     if strict and problems.errors:
         raise ValidationError.from_problems(problems)
@@ -115,7 +128,11 @@ def _check_primary(p: Product, spec, report: _Report) -> None:
     """HDU 0 must be a primary HDU.  Data in it is only a note: the seeds say NAXIS=0,
     but astropy and ramps read primary data like any other image (``p[0]``)."""
     primary = p.hdus[0]
-    if primary.kind not in ("PRIMARY", "GROUPS"):
+    if primary.kind == "NONSTANDARD":
+        report.note("PRIMARY", "SIMPLE = F: the file says it does not conform to FITS; read "
+                    "as astropy reads it, one non-standard HDU whose data are the rest of "
+                    "the file")
+    elif primary.kind not in ("PRIMARY", "GROUPS"):
         report.error("PRIMARY", f"first HDU is a {primary.kind} HDU, not a primary HDU")
     elif primary.shape and spec is not None:
         report.note("PRIMARY", f"primary HDU has data (NAXIS={len(primary.shape)}); the seeds "
@@ -130,8 +147,8 @@ def _check_duplicates(p: Product, report: _Report) -> None:
     they have no pair to clash on and are reached by index."""
     where: dict[tuple[str, int], list[int]] = {}
     for info in p.hdus[1:]:
-        if info.name:
-            where.setdefault((info.name.upper(), info.ver), []).append(info.index)
+        if info.name and not (info.zimage and info.name == "COMPRESSED_IMAGE"):  # astropy's
+            where.setdefault((info.name.upper(), info.ver), []).append(info.index)  # default
     for (name, ver), indices in where.items():
         if len(indices) > 1:
             report.error(f"{name},{ver}", f"{len(indices)} extensions carry EXTNAME={name!r} "
@@ -144,7 +161,8 @@ def _check_asdf(p: Product, report: _Report) -> None:
     """The ASDF metadata extension must be one that readers find: EXTVER 1 (stdatamodels
     and ``p.meta`` look up ``ASDF,1``, so an ``ASDF,2`` alone would read as no metadata
     at all), only one of them, and either a BINTABLE with an ASDF_METADATA column (what
-    stdatamodels writes) or the older non-standard ``XTENSION='ASDF'`` HDU."""
+    stdatamodels writes), the older non-standard ``XTENSION='ASDF'`` HDU or an 8-bit IMAGE
+    (asdf's former fits_embed wrote both; stdatamodels and ``p.meta`` read them)."""
     hdus = [h for h in p.hdus[1:] if h.name.upper() == "ASDF"]
     has_first = any(h.ver == 1 for h in hdus)
     for h in hdus:
@@ -164,9 +182,12 @@ def _check_asdf(p: Product, report: _Report) -> None:
             if "ASDF_METADATA" not in columns:
                 report.error(label, "the ASDF extension has no ASDF_METADATA column "
                              f"(columns: {', '.join(columns) or 'none'})")
+        elif h.kind == "IMAGE" and h.bitpix == 8 and not h.zimage:
+            pass  # fits_embed's use_image_hdu: the bytes of the ASDF file, read as such
         elif not (h.kind == "OTHER" and (card_value(cards, "XTENSION") or "").upper() == "ASDF"):
             report.error(label, f"the ASDF extension is an HDU of type {h.kind}; expected a "
-                         "BINTABLE with an ASDF_METADATA column (or XTENSION='ASDF')")
+                         "BINTABLE with an ASDF_METADATA column, XTENSION='ASDF' or an "
+                         "8-bit IMAGE")
 
 
 def _versions(p: Product) -> dict[str, list[int]]:

@@ -94,7 +94,8 @@ def merge_segments(paths_or_glob: str | os.PathLike | Sequence[str | os.PathLike
         streamed = {(e.name, e.ver): _concat_stream(exp, e.name, e.ver, StreamedArray)
                     for e in first.extensions[1:]
                     if e.type == "IMAGE" and exp.along_nints(e.name, e.ver)
-                    and first.hdu(e.name, e.ver).bscale == 1.0}
+                    and first.hdu(e.name, e.ver).bscale == 1.0
+                    and not any(q.hdu(e.name, e.ver).zimage for q in exp.products)}  # tiles
         return copy_product(exp, output, streamed, overwrite=overwrite, checksum=checksum)
 
 

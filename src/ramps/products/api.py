@@ -25,18 +25,19 @@ differ only below this line.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
-from ramps.errors import ClosedError
+from ramps.errors import ClosedError, IndexOutOfRangeError
 
 __all__ = ["ExtensionInfo", "LazyArray", "LazyPlanes", "OpenFile", "ProductAPI", "members", "missing"]
 
-@dataclass(frozen=True)
-class ExtensionInfo:
-    """One HDU as a user sees it: what a product's ``extensions`` lists (FITS: one per HDU)."""
+class ExtensionInfo(NamedTuple):
+    """One HDU as a user sees it: what a product's ``extensions`` lists (FITS: one per HDU).
+
+    A named tuple: ``name, ver, type, dtype, shape = e`` unpacks it, ``e.shape`` reads
+    one field."""
 
     name: str
     ver: int
@@ -187,6 +188,9 @@ class LazyPlanes:
     dtype: np.dtype
     #: How errors name the array: ``file[SCI,1]`` (set by each subclass).
     where: str = "array"
+    #: The file and the extension apart, when the subclass knows them (errors' fields).
+    path: str | None = None
+    extension: str | None = None
 
     def __len__(self) -> int:
         return self.shape[0] if self.shape else 0
@@ -225,8 +229,10 @@ class LazyPlanes:
         if isinstance(first, (int, np.integer)) and not isinstance(first, (bool, np.bool_)):
             i = int(first) + n if first < 0 else int(first)
             if not 0 <= i < n:
-                raise IndexError(f"{self.where}: index {first} out of range for axis 0 "
-                                 f"of size {n}")
+                problem = f"index {first} out of range for axis 0 of size {n}"
+                if self.path is None:
+                    raise IndexOutOfRangeError(self.where, problem)
+                raise IndexOutOfRangeError(self.path, problem, self.extension)
             plane = self._planes(i, 1)[0]
             return plane[rest] if rest else plane
         if isinstance(first, slice):

@@ -18,8 +18,8 @@ from typing import IO, Any
 import numpy as np
 
 from ramps import specs
-from ramps.errors import FormatError
-from ramps.fits import asdf_tree
+from ramps.errors import DataTypeError, FormatError
+from ramps.fits import asdf_tree, compressed
 from ramps.fits.index import (
     HDUIndex,
     HDUInfo,
@@ -67,7 +67,10 @@ class Product(OpenFile):
         The product kind (``uncal``, ``ramp``, ``rate`` ...), a label told from
         the DATAMODL keyword, the file-name suffix and the structure (see
         :mod:`ramps.products.kind`); None for a file no product spec fits (a generic
-        product: every HDU still reads).  ``kind_reason`` says how it was told.
+        product: every HDU still reads).  ``kind_reason`` says how it was told;
+        ``kind_claimed`` is False when the file does not claim it (no DATAMODL, the
+        kind told from the file name or the structure): validation then reports the
+        spec's rules as notes, as the reference checks no such claim.
     spec : ProductSpec or None
         The spec of that kind (None for a generic product).
 
@@ -96,6 +99,7 @@ class Product(OpenFile):
             self.kind, self.kind_reason = kind.lower(), "given by the caller"
         else:
             self.kind, self.kind_reason = detect_kind(self, self._datamodl)
+        self.kind_claimed = bool(kind or model_name(self._datamodl))
         self.spec = specs.get_spec(self.kind) if self.kind else None
 
     @property
@@ -157,6 +161,12 @@ class Product(OpenFile):
         return self._source
 
     @property
+    def memory_mapped(self) -> bool:
+        """True when arrays are views of the memory-mapped file; False for a gzipped
+        file (decompressed into memory once at open), a file object or a URL."""
+        return bool(self._source.zero_copy)
+
+    @property
     def hdus(self) -> list[HDUInfo]:
         """The structure index: one :class:`~ramps.fits.index.HDUInfo` per HDU, primary first."""
         return self._index.hdus
@@ -178,7 +188,8 @@ class Product(OpenFile):
         self._check_open()
         info = self.hdu(name, ver)
         if info.index not in self._headers:
-            self._headers[info.index] = read_header(self._source, info)
+            self._headers[info.index] = (compressed.header if info.zimage else read_header)(
+                self._source, info)
         return self._headers[info.index]
 
     primary_header = property(lambda self: self.header(0), doc="The primary HDU's Header.")
@@ -209,7 +220,7 @@ class Product(OpenFile):
             return groups_data(self._source, info)
         if info.kind not in _IMAGE:
             return raw_data(self._source, info)
-        if info.bscale == 1.0 and info.bzero == 0.0 and not info.blanks_to_nan:
+        if info.bscale == 1.0 and info.bzero == 0.0 and not (info.blanks_to_nan or info.zimage):
             return image_view(self._source, info)
         return self.read(info.index)
 
@@ -220,7 +231,7 @@ class Product(OpenFile):
         self._check_open()
         info = self.hdu(name, ver)
         if info.kind not in _TABLE:
-            raise TypeError(f"{self.path}[{info.label}]: is an {info.kind}, not a table")
+            raise DataTypeError(self.path, f"is an {info.kind} HDU, not a table", info.label)
         return Table(asdf_tree.table_hdu(self._source, info).data)
 
     def read(self, name: Key, ver: int | None = None, *, dtype: Any = None,
@@ -239,10 +250,8 @@ class Product(OpenFile):
         those bytes are read, and from a URL fetched in few merged requests.
         """
         self._check_open()
-        info = self.hdu(name, ver)
-        if info.kind not in _IMAGE:
-            raise TypeError(f"{self.path}[{info.label}]: is a {info.kind}, not an image")
-        target = info.physical_dtype if raw or dtype is None else np.dtype(dtype)
+        info = self._image(name, ver)
+        target = info.physical_dtype if raw or dtype is None else self._dtype(info, dtype)
         if integrations is not None or groups is not None:
             if out is not None:
                 raise ValueError(f"{self.path}[{info.label}]: out= reads whole images only")
@@ -259,15 +268,33 @@ class Product(OpenFile):
     def lazy(self, name: Key, ver: int | None = None, dtype: Any = None) -> LazyImage | None:
         """A :class:`LazyImage` of an image HDU (default dtype: float32 for integer
         data, the stored float type otherwise); None when it has no data (NAXIS = 0)."""
-        info = self.hdu(name, ver)
-        if info.kind not in _IMAGE:
-            raise TypeError(f"{self.path}[{info.label}]: is a {info.kind}, not an image")
+        info = self._image(name, ver)
         if not info.shape:
             return None
         if dtype is None:
             phys = info.physical_dtype
             dtype = phys if phys.kind == "f" else np.float32
-        return LazyImage(self, info.index, None, np.dtype(dtype).newbyteorder("="))
+        return LazyImage(self, info.index, None, self._dtype(info, dtype).newbyteorder("="))
+
+    def _image(self, name: Key, ver: int | None) -> HDUInfo:
+        """The index entry of an image HDU; DataTypeError naming the file and the
+        extension for a table (string columns ...) or a non-standard extension."""
+        info = self.hdu(name, ver)
+        if info.kind not in _IMAGE:
+            raise DataTypeError(self.path, f"is a {info.kind} HDU, not an image: read it "
+                                f"with p[{info.label!r}] or p.table()", info.label)
+        return info
+
+    def _dtype(self, info: HDUInfo, dtype: Any) -> np.dtype:
+        """``dtype`` as numpy's, if an image decodes into it (numbers): else DataTypeError."""
+        try:
+            target = np.dtype(dtype)
+        except TypeError as e:
+            raise DataTypeError(self.path, f"dtype {dtype!r}: {e}", info.label) from None
+        if target.kind not in "biuf":
+            raise DataTypeError(self.path, f"an image decodes into numbers (int, uint, float), "
+                                f"not dtype {target}", info.label)
+        return target
 
     @property
     def sci(self) -> LazyImage | None:

@@ -37,11 +37,13 @@ def model_name(datamodl: str | None) -> str | None:
 
 
 def _suffix(path: str) -> str | None:
-
+    """The product-type suffix of a file name (``_rate.fits``; ``.fits.gz`` as ``.fits``)."""
+    if path.lower().endswith((".fits.gz", ".fit.gz")):
+        path = path[:-3]
     try:
         return naming.parse(path).product_type
     except Exception:
-        m = re.search(r"_([a-z0-9]+)\.fits$", os.path.basename(path))
+        m = re.search(r"_([a-z0-9]+)\.fits?$", os.path.basename(path))
         return m.group(1) if m else None
 
 

@@ -35,6 +35,7 @@ class LazyImage(LazyPlanes):
         self._label, self._index = self._info.label, self._info.index
         self.dtype = np.dtype(dtype)
         self.shape = self._info.shape
+        self.path, self.extension = product.path, self._label
         self.where = f"{product.path}[{self._label}]"
 
     def __repr__(self) -> str:

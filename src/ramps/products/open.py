@@ -17,7 +17,7 @@ from ramps.fits.checksums import verify_mode
 from ramps.fits.validate import check_requested_kind
 from ramps.products.asdf import AsdfProduct, is_asdf, open_asdf
 from ramps.products.fits import Product
-from ramps.sources import open_source
+from ramps.sources import gunzipped, open_source
 from ramps.specs.meta import Meta
 from ramps.specs.problems import Problems
 
@@ -32,6 +32,8 @@ def open(path: str | os.PathLike | Any, *, kind: str | None = None,
     object; FITS gives a :class:`Product`, ASDF an :class:`~ramps.products.asdf.AsdfProduct`.
 
     The structure is indexed at once; arrays, headers and metadata are read lazily.
+    A gzipped file (``.fits.gz``, or any starting with the gzip magic) is decompressed
+    into memory once, as astropy opens it: ``p.memory_mapped`` is then False.
     Input that is not FITS/ASDF, truncated or malformed raises
     :class:`ramps.errors.FormatError` naming the file and extension.  ``verify``:
     ``"ignore"`` (default), ``"warn"`` or ``"exception"`` verifies every
@@ -40,7 +42,7 @@ def open(path: str | os.PathLike | Any, *, kind: str | None = None,
     that contradicts the file warns, or raises ValidationError with ``strict=True``.
     """
     mode = verify_mode(checksum, verify)
-    source = open_source(path, storage_options=storage_options)
+    source = gunzipped(open_source(path, storage_options=storage_options))  # a URL's too
     if source.size >= 5 and is_asdf(source.read(0, 5)):  # Roman/ASDF
         return open_asdf(source, checksum=checksum)  # closes the source if it fails
     try:

@@ -8,6 +8,9 @@ ones), so a local memory map, a file object and a URL are interchangeable:
 * :class:`FileObjectSource` (``local.py``) wraps a seekable binary file object.
 * :class:`~ramps.sources.remote.RemoteSource` (``remote.py``) reads ``s3://``,
   ``https://`` ... URLs by range requests through fsspec (optional extra).
+* :class:`MemorySource` (``local.py``) holds bytes in memory: a gzipped file
+  (``.fits.gz``, or any file starting with the gzip magic) is decompressed into one
+  when opened, as astropy opens it (``zero_copy`` False, ``compression`` "gzip").
 
 Reads are exact: asking for bytes past the end raises
 :class:`~ramps.errors.TruncatedFileError` naming the file; any use after
@@ -18,20 +21,26 @@ from __future__ import annotations
 
 import errno
 import glob
+import gzip
 import os
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ramps.sources.local import ByteSource, FileObjectSource, MmapSource
+from ramps.errors import FormatError
+from ramps.sources.local import ByteSource, FileObjectSource, MemorySource, MmapSource
 
 __all__ = [
     "ByteSource",
     "FileObjectSource",
+    "GZIP_MAGIC",
+    "MemorySource",
     "MmapSource",
     "RemotePath",
     "expand_paths",
     "expand_url",
+    "gunzipped",
     "is_url",
     "open_source",
 ]
@@ -94,10 +103,38 @@ def expand_paths(paths_or_glob: str | os.PathLike | Iterable[str | os.PathLike],
 
 
 
+#: The first bytes of a gzip file.
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def gunzipped(source: ByteSource) -> ByteSource:
+    """``source`` itself, or, when it starts with the gzip magic, a :class:`MemorySource`
+    of its decompressed bytes under the same name (``source`` is then closed).  A
+    corrupt or truncated gzip stream is a FormatError naming the file."""
+    if source.size < 2 or source.read(0, 2) != GZIP_MAGIC:
+        return source
+    try:
+        data = gzip.decompress(source.view(0, source.size))
+    except (OSError, EOFError, zlib.error) as e:
+        raise FormatError(source.name, f"the file starts as gzip but does not decompress: "
+                          f"{e}") from None
+    finally:
+        source.close()
+    return MemorySource(data, source.name, compression="gzip")
+
+
 def open_source(path_or_fileobj: Any, *, storage_options: Any = None) -> ByteSource:
     """A ByteSource for a path (memory-mapped), a URL (range requests; ``file://``
-    is a local path), a binary file object, or a ByteSource (as is)."""
-    obj = path_or_fileobj
+    is a local path), a binary file object, or a ByteSource (as is).  A gzipped local
+    file or file object is decompressed into memory once (:func:`gunzipped`); a URL is
+    not read here (``ramps.open`` gunzips it after reading its first bytes)."""
+    if isinstance(path_or_fileobj, ByteSource):
+        return path_or_fileobj
+    source = _open_source(path_or_fileobj, storage_options)
+    return source if is_url(path_or_fileobj) else gunzipped(source)
+
+
+def _open_source(obj: Any, storage_options: Any) -> ByteSource:
     if is_url(obj):
         from ramps.sources.remote import RemoteSource
 
@@ -119,8 +156,6 @@ def open_source(path_or_fileobj: Any, *, storage_options: Any = None) -> ByteSou
             except Exception:
                 f.close()
                 raise exc from None
-    if isinstance(obj, ByteSource):
-        return obj
     if hasattr(obj, "read") and hasattr(obj, "seek"):
         return FileObjectSource(obj)
     raise TypeError(f"cannot read bytes from a {type(obj).__name__}: "

@@ -28,7 +28,7 @@ import numpy as np
 
 from ramps.errors import ClosedError, TruncatedFileError
 
-__all__ = ["ByteSource", "FileObjectSource", "MmapSource"]
+__all__ = ["ByteSource", "FileObjectSource", "MemorySource", "MmapSource"]
 
 
 @runtime_checkable
@@ -220,6 +220,35 @@ class MmapSource(_Source):
                 m.close()
             except BufferError:
                 pass  # views exist: the map closes when the last one is collected
+
+
+class MemorySource(_Source):
+    """Bytes held in memory: what a gzipped file (``.fits.gz``) is decompressed into,
+    once, when it is opened.  ``view`` hands out read-only views of those bytes, but
+    ``zero_copy`` is False: nothing is memory-mapped, the whole file is in memory.
+
+    ``compression`` names what the bytes were decompressed from (``"gzip"``), None when
+    they were not compressed."""
+
+    def __init__(self, data: bytes, name: str, *, compression: str | None = None) -> None:
+        self.name, self.size, self.compression = str(name), len(data), compression
+        self._data: bytes | None = data
+
+    def _bytes(self, offset: int, size: int) -> bytes:
+        self._check(offset, size)
+        data = self._data
+        if data is None:
+            raise ClosedError(f"{self.name}: I/O on a closed source")
+        return data
+
+    def read(self, offset: int, size: int) -> bytes:
+        return self._bytes(offset, size)[offset:offset + size]
+
+    def view(self, offset: int, size: int) -> np.ndarray:
+        return np.frombuffer(self._bytes(offset, size), np.uint8, size, offset)
+
+    def close(self) -> None:
+        self._closed, self._data = True, None  # views handed out keep the bytes alive
 
 
 class FileObjectSource(_Source):
