@@ -108,6 +108,9 @@ def _is_asdf_file(obj: Any) -> bool:
 
 
 def _product_model(p: Any, model: Any, lib: str | None, init: Any, **kwargs: Any) -> Any:
+    if p.format == "asdf" and not lib and "roman" not in p.tree \
+            and isinstance(p.tree.get("meta"), dict):
+        lib = "jwst"  # a JWST product stored as ASDF (stdatamodels writes a meta node)
     if p.format == "asdf" and lib != "jwst":
         require("roman_datamodels", "roman")
         from ramps.bridge.roman import product_model as roman_model

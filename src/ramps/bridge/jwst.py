@@ -201,6 +201,23 @@ def _decode_while_loading(p: Any, targets: dict[str, np.dtype]) -> tuple[dict[in
 _IGNORED = ("memmap",)
 
 
+def _drop_unset(node: Any) -> bool:
+    """Remove the None entries the loader leaves for schema keywords absent from the
+    file (and the nodes left empty by that), as stdatamodels' own loading does: it
+    assigns with validation, where None deletes.  True when ``node`` was emptied."""
+    if isinstance(node, dict):
+        had = bool(node)
+        for key in list(node):
+            value = node[key]
+            if value is None or _drop_unset(value):
+                del node[key]
+        return had and not node
+    if isinstance(node, list):
+        for item in node:
+            _drop_unset(item)
+    return False
+
+
 def product_model(p: Any, model: Any = None, guess: bool = True, **kwargs: Any) -> Any:
     """The stdatamodels model of product ``p`` (see :mod:`ramps.bridge.jwst`): the class
     ``model`` names, else DATAMODL's, else the one ``datamodels.open`` guesses (and its
@@ -236,6 +253,7 @@ def product_model(p: Any, model: Any = None, guess: bool = True, **kwargs: Any) 
         m = cls(hdul, **kwargs)
     if not given:
         m._validate_on_assignment = get_envar_as_boolean("VALIDATE_ON_ASSIGNMENT", True)
+        _drop_unset(m._instance)
     if isinstance(p.path, str) and p.path:
         m.meta.filename = Path(p.path).name  # as on_init does for a path
     if not named:

@@ -191,8 +191,20 @@ def _known(node: Any) -> None:
     from roman_datamodels.datamodels._core import MODEL_REGISTRY
 
     if type(node) not in MODEL_REGISTRY:
-        raise TypeError(f"Unknown datamodel type: {type(node)}, please use asdf.open for "
-                        f"non-roman_datamodels files")
+        raise TypeError(f"Unknown datamodel type: {_lazy_type(node)}, please use asdf.open "
+                        f"for non-roman_datamodels files")
+
+
+def _lazy_type(node: Any) -> type:
+    """The type roman_datamodels.open names for the node: asdf's lazy tree's (it opens
+    with ``lazy_tree=True``)."""
+    from asdf.lazy_nodes import AsdfDictNode, AsdfListNode
+    from asdf.tags.core import NDArrayType
+
+    for kind, lazy in ((dict, AsdfDictNode), (list, AsdfListNode), (np.ndarray, NDArrayType)):
+        if isinstance(node, kind):
+            return lazy
+    return type(node)
 
 
 class _Tree(dict):
