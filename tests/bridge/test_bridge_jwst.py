@@ -237,18 +237,3 @@ def test_tables_are_writable(model_files):
 def test_unknown_model_name_is_refused(model_files):
     with pytest.raises(ValueError, match="NoSuchModel"):
         ramps.open_model(model_files["ImageModel"], "NoSuchModel")
-
-
-def test_file_without_datamodl_needs_a_model(tmp_path):
-    path = tmp_path / "plain.fits"
-    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(np.ones((3, 4), np.float32), name="SCI")]
-                 ).writeto(path)
-    with pytest.raises(TypeError, match="model="):
-        ramps.open_model(path)
-    w = _quiet()
-    try:
-        ours, theirs = ramps.open_model(path, "ImageModel"), dm.ImageModel(str(path))
-    finally:
-        w.__exit__(None, None, None)
-    np.testing.assert_array_equal(ours.data, theirs.data)
-    assert ours.meta.filename == theirs.meta.filename == "plain.fits"

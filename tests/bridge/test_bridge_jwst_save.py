@@ -97,8 +97,11 @@ def test_overwrite_and_checksum(model_files, tmp_path):
 
 def test_save_refuses_other_suffixes_and_objects(model_files, tmp_path):
     m = _open(model_files["ImageModel"])
-    with pytest.raises(ValueError, match=".asdf"):
-        ramps.save(m, tmp_path / "x.asdf")
+    with pytest.raises(ValueError, match=".txt"):
+        ramps.save(m, tmp_path / "x.txt")
+    ramps.save(m, tmp_path / "x.asdf")  # as model.save: stdatamodels' to_asdf
+    with dm.open(tmp_path / "x.asdf") as back:
+        np.testing.assert_array_equal(back.data, m.data)
     with pytest.raises(TypeError, match="stdatamodels"):
         ramps.save(object(), tmp_path / "x.fits")
 

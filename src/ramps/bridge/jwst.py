@@ -41,6 +41,7 @@ from ramps.kernels.blocks import workers
 from ramps.bridge.hdulist import hdulist_from_product
 from ramps.bridge.hdulist import copy_on_write_map
 from ramps.errors import FormatError
+from ramps.bridge.jwst_open import guess_class, open_asdf_product, warn_no_type
 
 __all__ = ["model_class", "product_model"]
 
@@ -194,13 +195,44 @@ def _decode_while_loading(p: Any, targets: dict[str, np.dtype]) -> tuple[dict[in
     return decoded, array
 
 
-def product_model(p: Any, model: Any = None, **kwargs: Any) -> Any:
-    """The stdatamodels model of product ``p`` (see :mod:`ramps.bridge.jwst`)."""
+#: Keywords of ``datamodels.open`` / the model constructors that mean something for a
+#: file: ramps' arrays are copy-on-write maps whatever ``memmap`` says (writes never
+#: reach the file, as with memmap=False).
+_IGNORED = ("memmap",)
+
+
+def _drop_unset(node: Any) -> bool:
+    """Remove the None entries the loader leaves for schema keywords absent from the
+    file (and the nodes left empty by that), as stdatamodels' own loading does: it
+    assigns with validation, where None deletes.  True when ``node`` was emptied."""
+    if isinstance(node, dict):
+        had = bool(node)
+        for key in list(node):
+            value = node[key]
+            if value is None or _drop_unset(value):
+                del node[key]
+        return had and not node
+    if isinstance(node, list):
+        for item in node:
+            _drop_unset(item)
+    return False
+
+
+def product_model(p: Any, model: Any = None, guess: bool = True, **kwargs: Any) -> Any:
+    """The stdatamodels model of product ``p`` (see :mod:`ramps.bridge.jwst`): the class
+    ``model`` names, else DATAMODL's, else the one ``datamodels.open`` guesses (and its
+    NoTypeWarning; ``guess=False``: its TypeError)."""
     dm = _datamodels()
     from stdatamodels.util import get_envar_as_boolean
 
-
-    cls = model_class(model, p)
+    for key in _IGNORED:
+        kwargs.pop(key, None)
+    if p.format == "asdf":
+        return open_asdf_product(p, model, guess, **kwargs)
+    if model is not None:
+        cls, named = model_class(model, p), True
+    else:
+        cls, named = guess_class(p, guess)
     if _unsupported(p):  # old XTENSION='ASDF', random groups, tile-compressed: astropy reads
         from astropy.io import fits
 
@@ -221,6 +253,9 @@ def product_model(p: Any, model: Any = None, **kwargs: Any) -> Any:
         m = cls(hdul, **kwargs)
     if not given:
         m._validate_on_assignment = get_envar_as_boolean("VALIDATE_ON_ASSIGNMENT", True)
+        _drop_unset(m._instance)
     if isinstance(p.path, str) and p.path:
         m.meta.filename = Path(p.path).name  # as on_init does for a path
+    if not named:
+        warn_no_type(m, p.path)
     return m

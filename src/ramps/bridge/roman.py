@@ -15,9 +15,9 @@ goes through asdf:
 * inline arrays (roman_datamodels writes arrays under 512 elements in the
   tree) are built from the tree's values.
 
-Unlike ``roman_datamodels.open`` the tree is not validated against its schemas
-while opening (``model.validate()`` does it), and ``meta.filename`` is set to
-the file's name as roman_datamodels does for a path.
+As ``roman_datamodels.open``, the tree is validated against its schemas while
+opening when asdf's ``validate_on_read`` is set, and a ``meta.filename`` that
+differs from the file's name is replaced by it (FilenameMismatchWarning).
 """
 
 from __future__ import annotations
@@ -64,13 +64,13 @@ def model_class(model: Any, node: Any = None) -> type:
     return cls
 
 
-def _array_maker(p: Any):
-    """info -> the array ramps hands the model (see the module docstring)."""
+def _array_maker(p: Any, writable: bool = False):
+    """info -> the array ramps hands the model (see the module docstring); ``writable``:
+    uncompressed blocks are shared maps of the file (``memmap=True, mode="rw"``)."""
     cow = None
     if getattr(p.source, "zero_copy", False) and isinstance(p.path, str) and \
             os.path.isfile(p.path):
-
-        cow = copy_on_write_map(p.path)
+        cow = _shared_map(p.path) if writable else copy_on_write_map(p.path)
 
     def array(info: ArrayInfo) -> np.ndarray:
         if cow is not None and info.inline is None and info.strides is None and info.size:
@@ -82,12 +82,19 @@ def _array_maker(p: Any):
     return array
 
 
-def tree_with_arrays(p: Any) -> tuple[Any, dict[str, np.ndarray]]:
+def _shared_map(path: str) -> Any:
+    import mmap
+
+    with open(path, "r+b") as f:
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_WRITE)
+
+
+def tree_with_arrays(p: Any, writable: bool = False) -> tuple[Any, dict[str, np.ndarray]]:
     """ramps' tagged tree of ``p`` with each ndarray entry replaced by ramps' array;
     returns (tree, {tree path: array})."""
     from asdf.tagged import TaggedDict, TaggedList
 
-    array, index, made = _array_maker(p), p.index, {}
+    array, index, made = _array_maker(p, writable), p.index, {}
 
     def walk(node: Any, path: str) -> Any:
         tag = getattr(node, "_tag", None)
@@ -114,33 +121,104 @@ def _convert(tree: Any) -> dict:
     return tagged_tree_to_custom_tree(tree, af)
 
 
-def product_model(p: Any, model: Any = None, **kwargs: Any) -> Any:
+def product_model(p: Any, model: Any = None, *, strict: bool = False, init: Any = None,
+                  memmap: bool = False, mode: str | None = None, lazy_tree: Any = None,
+                  **kwargs: Any) -> Any:
     """The roman_datamodels model of ASDF product ``p`` (see :mod:`ramps.bridge.roman`).
 
     ``model``: the class or its name; a class other than the file's is made by
     roman_datamodels' ``create_from_model`` (its own conversion, e.g. a
     ScienceRawModel file as a RampModel).  Keywords go to the model's constructor.
+    ``strict``: the errors of ``roman_datamodels.open`` (a file with no ``roman``
+    node or one no model holds); ``init``: what was opened (a path's name replaces a
+    differing ``meta.filename``, with roman_datamodels' FilenameMismatchWarning).
+    ``memmap``/``mode``: as ``roman_datamodels.open`` takes them (``memmap=True,
+    mode="rw"``: writes to uncompressed arrays reach the file); ``lazy_tree`` changes
+    nothing here (ramps converts the whole tree once).  With asdf's
+    ``validate_on_read`` the file is validated as asdf.open validates it.
     """
+    import asdf
+
     _rdm()
+    if mode not in (None, "r", "rw"):
+        raise TypeError(f"mode={mode!r}: ramps opens models with mode 'r' or 'rw'")
     if "roman" not in p.tree:
+        if strict:
+            raise ValueError(f"'{init}' is not a roman file, please use asdf.open")
         raise ValueError(f"{p.path}: not a Roman file (no 'roman' node): use asdf.open")
-    tree, _ = tree_with_arrays(p)
+    if asdf.get_config().validate_on_read:
+        _validate_tagged(p.index.tree)
+    tree, _ = tree_with_arrays(p, writable=bool(memmap) and mode == "rw")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # unknown tags: asdf warns as on open
         node = _convert(tree)["roman"]
+    if strict and model is None:
+        _known(node)
     own = model_class(None, node)
     cls = model_class(model, node) if model is not None else own
     m = own(node, **kwargs)
     if cls is not own:
         m = cls.create_from_model(m)
-    name = _file_name(p.path)
-    meta = getattr(m._instance, "get", lambda k: None)("meta")
-    if name and meta is not None and "filename" in meta and meta["filename"] != name:
-        meta["filename"] = type(meta["filename"])(name)  # as roman_datamodels.open patches it
+    _patch_filename(m, init if init is not None else p.path)
+    m._asdf = _read_file(m._instance)
     return m
 
 
-def _file_name(path: str | None) -> str | None:
-    if not isinstance(path, str) or not path or "://" in path:
-        return None
-    return Path(path).name
+def _read_file(instance: Any) -> Any:
+    """The model's AsdfFile: ramps has read and closed the file, so closing the model
+    marks it closed, as the AsdfFile ``roman_datamodels.open`` gives a model of a file."""
+    import asdf
+
+    class ReadFile(asdf.AsdfFile):
+        def close(self) -> None:
+            super().close()
+            self._closed = True
+
+    af = ReadFile()
+    af["roman"] = instance
+    return af
+
+
+def _validate_tagged(tagged: Any) -> None:
+    """asdf.open's validation of a file's tagged tree (``validate_on_read``)."""
+    import asdf
+    import asdf.schema
+
+    asdf.schema.validate(tagged, ctx=asdf.AsdfFile(), reading=True)
+
+
+def _known(node: Any) -> None:
+    from roman_datamodels.datamodels._core import MODEL_REGISTRY
+
+    if type(node) not in MODEL_REGISTRY:
+        raise TypeError(f"Unknown datamodel type: {_lazy_type(node)}, please use asdf.open "
+                        f"for non-roman_datamodels files")
+
+
+def _lazy_type(node: Any) -> type:
+    """The type roman_datamodels.open names for the node: asdf's lazy tree's (it opens
+    with ``lazy_tree=True``)."""
+    from asdf.lazy_nodes import AsdfDictNode, AsdfListNode
+    from asdf.tags.core import NDArrayType
+
+    for kind, lazy in ((dict, AsdfDictNode), (list, AsdfListNode), (np.ndarray, NDArrayType)):
+        if isinstance(node, kind):
+            return lazy
+    return type(node)
+
+
+class _Tree(dict):
+    """The face of an AsdfFile roman_datamodels' ``_patch_meta_filename`` reads."""
+
+    @property
+    def tree(self) -> dict:
+        return self
+
+
+def _patch_filename(m: Any, init: Any) -> None:
+    """roman_datamodels' own patch of ``meta.filename`` (and its warning) for a path."""
+    from roman_datamodels.datamodels._utils import _patch_meta_filename
+
+    if isinstance(init, (str, os.PathLike)) and not isinstance(init, Path):
+        init = os.fspath(init)
+    _patch_meta_filename(init, _Tree(roman=m._instance))

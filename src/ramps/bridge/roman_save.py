@@ -15,6 +15,7 @@ core; or zlib, bzp2, uncompressed), MD5 in passing, temp file + fsync + rename.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ import numpy as np
 
 from ramps.sources.atomic import check_target
 from ramps.asdf.write import COMPRESSIONS, write_asdf
+from ramps.specs.asdf_standard import NDARRAY_TAG
 
 __all__ = ["save_model", "tagged_tree"]
 
@@ -64,34 +66,76 @@ class _Extension:
     tags: list = []
 
 
-def _unwrap(node: Any) -> Any:
-    """The tagged tree with each held array back as a numpy array and numpy
-    scalars as Python numbers (as asdf's YAML writer stores them)."""
+def _inline(arr: np.ndarray) -> Any:
+    """An ndarray entry with the values in the tree, as asdf writes an inline array."""
+    from asdf.tagged import TaggedDict
+    from asdf.tags.core.ndarray import numpy_array_to_list, numpy_dtype_to_asdf_datatype
+
+    dtype, _ = numpy_dtype_to_asdf_datatype(arr.dtype, include_byteorder=False)
+    return TaggedDict({"data": numpy_array_to_list(arr), "datatype": dtype,
+                       "shape": list(arr.shape)}, NDARRAY_TAG)
+
+
+def _unwrap(node: Any, inline_below: int) -> Any:
+    """The tagged tree with each held array back as a numpy array (or in the tree when
+    it has fewer than ``inline_below`` elements) and numpy scalars as Python numbers
+    (as asdf's YAML writer stores them)."""
     from asdf.tagged import TaggedDict, TaggedList
 
     if isinstance(node, _Held):
-        return np.asarray(node.array)
+        arr = np.asarray(node.array)
+        return _inline(arr) if arr.size < inline_below else arr
     if isinstance(node, np.generic):
         return node.item()
     tag = getattr(node, "_tag", None)
     if isinstance(node, dict):
-        out = {k: _unwrap(v) for k, v in node.items()}
+        out = {k: _unwrap(v, inline_below) for k, v in node.items()}
         return TaggedDict(out, tag) if tag else out
     if isinstance(node, (list, tuple)) and not isinstance(node, str):
-        items = [_unwrap(v) for v in node]
+        items = [_unwrap(v, inline_below) for v in node]
         return TaggedList(items, tag) if tag else items
     return node
 
 
-def tagged_tree(node: Any) -> Any:
-    """A roman_datamodels node as asdf would write it, numpy arrays left in place."""
+def _inline_below(storage: str | None) -> int:
+    """Arrays with fewer elements are written in the tree: roman_datamodels' default
+    (asdf's ``array_inline_threshold`` if set, else 512), or every array / none."""
+    import asdf
+    from roman_datamodels.datamodels._core import DEFAULT_ARRAY_INLINE_THRESHOLD
+
+    if storage not in STORAGES:
+        raise ValueError(f"array_storage must be one of {STORAGES} (ramps.save writes no "
+                         f"external blocks), not {storage!r}")
+    if storage is not None:
+        return sys.maxsize if storage == "inline" else 0
+    threshold = asdf.get_config().array_inline_threshold
+    return DEFAULT_ARRAY_INLINE_THRESHOLD if threshold is None else threshold
+
+
+#: The array storages ramps.save writes (None: roman_datamodels' default).
+STORAGES = (None, "internal", "inline")
+
+
+def tagged_tree(node: Any, inline_below: int = 0) -> Any:
+    """A roman_datamodels node as asdf would write it, numpy arrays left in place
+    (those with fewer than ``inline_below`` elements in the tree)."""
     import asdf
     from asdf.yamlutil import custom_tree_to_tagged_tree
 
     with asdf.config_context() as cfg:
         cfg.add_extension(_Extension())
         af = asdf.AsdfFile()
-        return _unwrap(custom_tree_to_tagged_tree(node, af))
+        return _unwrap(custom_tree_to_tagged_tree(node, af), inline_below)
+
+
+def validate(model: Any) -> None:
+    """Validate the tree ``model.save`` would write as asdf validates it before writing
+    (raises asdf's ValidationError, as ``model.save`` does)."""
+    import asdf
+
+    af = asdf.AsdfFile()
+    af.tree = {"roman": model._instance}
+    af.validate()
 
 
 @contextmanager
@@ -112,9 +156,11 @@ def _temporary(model: Any, key: str, value: Any) -> Iterator[None]:
 
 def save_model(model: Any, path: str | os.PathLike, *, compression: str | None = "lz4",
                overwrite: bool = False, checksum: bool | None = None,
-               threads: int | None = None) -> str:
+               threads: int | None = None, array_storage: str | None = None) -> str:
     """Save a roman_datamodels model as ``model.save(path)`` would, through ramps'
-    ASDF writer.  ``checksum``: store each block's MD5 (default, as asdf does)."""
+    ASDF writer.  ``checksum``: store each block's MD5 (default, as asdf does).
+    The tree is validated first, as asdf validates it before writing: a model
+    ``model.save`` refuses raises the same error, and no file is written."""
     from astropy.time import Time
 
 
@@ -125,8 +171,10 @@ def save_model(model: Any, path: str | os.PathLike, *, compression: str | None =
     if compression not in COMPRESSIONS:
         raise ValueError(f"compression must be one of {COMPRESSIONS}, not {compression!r}")
     check_target(target, overwrite)
+    inline_below = _inline_below(array_storage)
     with _temporary(model, "filename", target.name), _temporary(model, "file_date", Time.now()):
-        roman = tagged_tree(model._instance)
+        validate(model)
+        roman = tagged_tree(model._instance, inline_below)
     write_asdf(target, "generic", {}, tree={"roman": roman}, compression=compression,
                overwrite=overwrite, threads=threads, checksum=checksum is not False)
     return str(target)

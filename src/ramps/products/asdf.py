@@ -281,7 +281,7 @@ class AsdfProduct(OpenFile):
         if count == 0:
             return
         if info.inline is not None:
-            values = np.asarray(info.inline, dtype=info.dtype).reshape(-1)
+            values = _inline_values(info.inline, info.dtype).reshape(-1)
             if values.size != info.size:
                 raise FormatError(self.path, f"inline data hold {values.size} values, the "
                                   f"shape {info.shape} {info.size}", self.short_name(info.path))
@@ -387,3 +387,12 @@ def open_asdf(path: str | os.PathLike | Any, *, checksum: bool = False) -> AsdfP
     except BaseException:
         source.close()
         raise
+
+
+def _inline_values(data: Any, dtype: np.dtype) -> np.ndarray:
+    """An inline array's values; records (lists in the tree) made tuples as asdf does."""
+    if dtype.fields is None:
+        return np.asarray(data, dtype=dtype)
+    from asdf.tags.core.ndarray import inline_data_asarray
+
+    return np.asarray(inline_data_asarray(data, dtype), dtype=dtype)
