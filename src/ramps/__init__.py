@@ -40,6 +40,7 @@ _EXPORTS = {
     "DataTypeError": "errors",
     "IndexOutOfRangeError": "errors",
     "KernelError": "errors",
+    "MetadataError": "errors",
     "FormatWarning": "errors",
     "write": "ops.write",
     "combine_dq": "ops.quality",

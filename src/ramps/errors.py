@@ -15,6 +15,7 @@ __all__ = [
     "FormatWarning",
     "IndexOutOfRangeError",
     "KernelError",
+    "MetadataError",
     "RampsError",
     "TruncatedFileError",
 ]
@@ -51,6 +52,18 @@ class FormatError(RampsError, ValueError):
         if self.extension is not None:
             return self
         return type(self)(self.path, self.problem, extension)
+
+
+class MetadataError(RampsError, ValueError):
+    """Metadata given to a writer break the data-model schema (a keyword of the wrong
+    type): nothing is written.  ``key`` is the dotted path (``meta.exposure.nints``)."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        self.key, self.problem = key, problem
+        super().__init__(f"{key}: {problem}")
+
+    def __reduce__(self):
+        return type(self), (self.key, self.problem)
 
 
 class TruncatedFileError(FormatError):

@@ -393,3 +393,25 @@ def test_info_exits_1_on_errors_and_tells_them_apart(tmp_path, capsys):
     assert len(lines) == 3, out
     assert lines[0].startswith("    error: ") and "[DQ,1]" in lines[0]  # errors first
     assert all(ln.startswith("    note: ") and "absent" in ln for ln in lines[1:])
+
+
+@pytest.mark.parametrize("layout", ["primary only", "empty SCI"])
+def test_header_only_products_have_notes_not_errors(tmp_path, layout):
+    """Issue 20, 3: a rate with no SCI at all, or an SCI with NAXIS = 0 (the pipeline's
+    association test files), opens and validates in stdatamodels: notes here, no error."""
+    import warnings
+
+    from astropy.io import fits
+    from stdatamodels.jwst import datamodels as dm
+
+    hdus = [fits.PrimaryHDU()] + ([fits.ImageHDU(name="SCI")] if layout == "empty SCI" else [])
+    hdus[0].header["DATAMODL"] = "ImageModel"
+    path = tmp_path / "jw01234001001_01101_00001_nrcalong_rate.fits"
+    fits.HDUList(hdus).writeto(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with dm.open(path) as m:
+            m.validate()  # the reference: valid
+    with ramps.open(path) as p:
+        problems = p.validate()
+        assert problems.errors == [] and problems.notes

@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+import ramps
 from ramps.products import open as open_product
 from astropy.table import Table
 
@@ -810,3 +811,23 @@ def test_meta_date_is_isot_utc():
     assert _re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}", text)
     then = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=timezone.utc)
     assert abs((datetime.now(timezone.utc) - then).total_seconds()) < 60
+
+
+def test_metadata_breaking_the_schema_is_refused_naming_the_key(tmp_path, rng):
+    """Issue 20, 3: ``nints: "three"`` (NINTS is an integer in the schema) raises a
+    MetadataError naming meta.exposure.nints; nothing is written."""
+    s = f32(rng, 4, 5)
+    with pytest.raises(ramps.MetadataError, match=r"meta\.exposure\.nints: 'three' is not an "
+                                                    r"integer") as e:
+        write(tmp_path / "x_rate.fits", "rate", {"SCI": s},
+              meta={"meta": {"exposure": {"nints": "three"}}})
+    assert e.value.key == "meta.exposure.nints" and isinstance(e.value, ValueError)
+    assert not (tmp_path / "x_rate.fits").exists()
+    write(tmp_path / "y_rate.fits", "rate", {"SCI": s},  # the right types are written
+          meta={"meta": {"exposure": {"nints": 3, "type": "NRC_IMAGE"}}})
+
+
+def test_a_jwst_kind_to_an_asdf_target_says_how(tmp_path, rng):
+    with pytest.raises(ramps.FormatError, match="'rate' is a JWST product kind"):
+        ramps.write(tmp_path / "x_rate.asdf", "rate", {"SCI": f32(rng, 4, 5)})
+    assert not (tmp_path / "x_rate.asdf").exists()

@@ -319,6 +319,8 @@ def compose(spec: ProductSpec, target: Path, arrays: Mapping, header: Any,
         tree["extra_fits"] = extra_fits
 
     # header keywords
+    if schema is not None:
+        schema.check_types(tree, model)
     keyed = schema.cards(tree) if schema else {}
     primary = [card("SIMPLE", True, "conforms to FITS standard"),
                card("BITPIX", 8, "array data type"),

@@ -268,7 +268,12 @@ def _check_spec(p: Product, spec, report: _Report) -> None:
     product's science array.  A multi-source product is checked source by source
     (one EXTVER of the lead extension at a time)."""
     by_key = _by_key(p)
-    if "SCI" in spec.names and (len(p.hdus) < 2 or p.hdus[1].name.upper() != "SCI"):
+    header_only = ("SCI" in spec.names and not any(n.upper() == "SCI" for n, _ in by_key)
+                   and not any(h.shape for h in p.hdus[1:] if h.kind == "IMAGE"))
+    if header_only:  # stdatamodels writes one for a model whose data were never set
+        report.note("SCI", f"no SCI: a header-only {spec.kind} product (stdatamodels opens "
+                    "and validates it; its arrays were never set)")
+    elif "SCI" in spec.names and (len(p.hdus) < 2 or p.hdus[1].name.upper() != "SCI"):
         got = repr(p.hdus[1].name or "an HDU without EXTNAME") if len(p.hdus) > 1 else "nothing"
         report.error("SCI", f"SCI must be HDU 1 (the seeds guarantee it), found {got} there")
     lead = _lead(spec, _versions(p))
@@ -288,7 +293,7 @@ def _check_spec(p: Product, spec, report: _Report) -> None:
                 continue
             info = by_key.get(key)
             if info is None:
-                if ext.name == "SCI":
+                if ext.name == "SCI" and not header_only:
                     report.error(f"SCI,{key[1]}", "the science array SCI is missing from this "
                                  f"{spec.kind} product")
                 else:
@@ -317,6 +322,9 @@ def _check_extension(ext, dtypes, dims, info, axes: dict[str, int], report: _Rep
         report.error(label, f"HDU type {info.kind}, expected {ext.hdu_type}")
         return
     if not ext.is_image:
+        return
+    if not info.shape:  # NAXIS = 0: no data, as stdatamodels writes an array never set
+        report.note(label, "an image with no data (NAXIS = 0)")
         return
     phys = info.physical_dtype
     dt = _DTYPE_NAMES.get(phys) or _DTYPE_NAMES.setdefault(phys, str(phys))

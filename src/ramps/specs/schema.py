@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ramps.errors import MetadataError
 from ramps.sources.atomic import atomic_output
 
 __all__ = [
@@ -138,6 +139,29 @@ class Schema:
         for comb in ("allOf", "anyOf", "oneOf"):
             for sub in s.get(comb, ()):
                 self._index(sub, path)
+
+    def check_types(self, tree: Mapping, model: str = "the model") -> None:
+        """Refuse (:class:`~ramps.errors.MetadataError`, naming the key) a header keyword's
+        value whose JSON type the schema does not allow (``nints: "three"``), before a
+        file stdatamodels would warn about is written.  None is allowed (not written)."""
+
+        def walk(s: Any, inst: Any, path: str) -> None:
+            if not isinstance(s, Mapping) or inst is None:
+                return
+            if "fits_keyword" in s and "type" in s and not _json_type_ok(s["type"], inst):
+                raise MetadataError(path, f"{inst!r} is not {_json_type_name(s['type'])} "
+                                          f"(the {model} schema, FITS keyword "
+                                          f"{s['fits_keyword']})")
+            props = s.get("properties")
+            if isinstance(props, Mapping) and isinstance(inst, Mapping):
+                for key, sub in props.items():
+                    if key in inst:
+                        walk(sub, inst[key], f"{path}.{key}" if path else key)
+            for comb in ("allOf", "anyOf", "oneOf"):
+                for sub in s.get(comb, ()):
+                    walk(sub, inst, path)
+
+        walk(self.schema, tree, "")
 
     def path(self, name: str) -> TreePath | None:
         paths = self.arrays.get(name)
@@ -270,3 +294,26 @@ def _store_json(path: Path, tree: Any) -> None:
             f.write(text.encode("utf-8"))
     except OSError:
         pass
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "integer": (int, np.integer), "number": (int, float, np.integer, np.floating),
+    "string": (str,), "boolean": (bool, np.bool_), "null": (type(None),),
+    "object": (Mapping,), "array": (list, tuple)}
+
+
+def _json_type_ok(kind: Any, value: Any) -> bool:
+    kinds = kind if isinstance(kind, list) else [kind]
+    for k in kinds:
+        types = _JSON_TYPES.get(k)
+        if types is None:
+            return True  # a type this check does not know: the schema walk decides
+        if isinstance(value, types) and not (k in ("integer", "number")
+                                             and isinstance(value, (bool, np.bool_))):
+            return True
+    return False
+
+
+def _json_type_name(kind: Any) -> str:
+    kinds = kind if isinstance(kind, list) else [kind]
+    return " or ".join(("an " if k[0] in "aeiou" else "a ") + k for k in kinds)
