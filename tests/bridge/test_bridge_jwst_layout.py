@@ -23,7 +23,7 @@ from ramps.fits.asdf_extension import FLOW_NODES_ABOVE
 from stdatamodels import fits_support  # noqa: E402
 from stdatamodels.jwst import datamodels as dm  # noqa: E402
 
-from conftest import MAKERS, _meta  # noqa: E402
+from jwst_models import MAKERS, _meta  # noqa: E402
 from test_bridge_jwst import assert_models_equal  # noqa: E402
 
 SLITS = 40  # x 3 arrays: more array nodes than FLOW_NODES_ABOVE, written in flow style
