@@ -228,3 +228,19 @@ def test_write_dispatch_keeps_fits(tmp_path):
                       "VAR_RNOISE": sci})
     with ramps.open(out) as p:
         assert p.kind == "rate"
+
+
+def test_no_file_an_older_roman_datamodels_cannot_open(tmp_path, monkeypatch):
+    """With roman_datamodels 1.1 installed (romancal 1.1 pins it), the rad 1.2 tags ramps
+    writes would not open there: a FormatError, and no file (issue 20, 7)."""
+    from importlib import metadata
+
+    from ramps.asdf import write as asdf_write
+
+    real = metadata.version
+    monkeypatch.setattr(asdf_write.metadata, "version",
+                        lambda name: "1.1.0" if name == "roman_datamodels" else real(name))
+    target = tmp_path / "r_cal.asdf"
+    with pytest.raises(ramps.FormatError, match="installed roman_datamodels 1.1.0"):
+        ramps.write(target, "wfi_image", {"data": np.zeros((4, 4), np.float32)}, meta={})
+    assert not target.exists()

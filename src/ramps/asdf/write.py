@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import struct
 from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ import numpy as np
 
 from ramps.asdf.codecs import get_codec
 from ramps.asdf.tree import dump_tree, ndarray_node, plain_tree, table_node
+from ramps.errors import FormatError
 from ramps.kernels import check_threads
 from ramps.kernels.blocks import BLOCK_BYTES
 from ramps.sources.atomic import atomic_output
@@ -185,6 +188,25 @@ class _BlockWriter:
         self.f.write(INDEX_HEADER + f"\n%YAML 1.1\n---\n{lines}...\n".encode())
 
 
+#: The roman_datamodels release whose schema tags (rad 1.2) the writer uses.
+WRITES_FOR_ROMAN_DATAMODELS = (1, 2)
+
+
+def check_reader_knows_tags(target: Path) -> None:
+    """Refuse to write a Roman product the installed roman_datamodels could not open:
+    ramps writes the tags of rad 1.2 (roman_datamodels 1.2), which 1.1 does not know.
+    Without roman_datamodels installed, nothing to check."""
+    try:
+        installed = metadata.version("roman_datamodels")
+    except metadata.PackageNotFoundError:
+        return
+    release = tuple(int(x) for x in re.findall(r"\d+", installed)[:2])
+    if release < WRITES_FOR_ROMAN_DATAMODELS:
+        raise FormatError(str(target), f"ramps writes Roman products with the schema tags of "
+                          f"roman_datamodels 1.2 (rad 1.2); the installed roman_datamodels "
+                          f"{installed} could not open them, so nothing is written")
+
+
 def write_asdf(path: str | os.PathLike, kind: str, arrays: Mapping[str, Any], *,
                meta: Mapping[str, Any] | None = None, compression: str | None = "lz4",
                overwrite: bool = False, threads: int | None = None,
@@ -225,6 +247,8 @@ def write_asdf(path: str | os.PathLike, kind: str, arrays: Mapping[str, Any], *,
         raise ValueError(f"compression must be one of {COMPRESSIONS}, not {compression!r}")
     target = Path(path)
     nthreads = check_threads(threads)
+    if kind != GENERIC:
+        check_reader_knows_tags(target)
     with atomic_output(target, overwrite) as f:
         blocks = _BlockWriter(f, compression, nthreads, checksum)
         if kind == GENERIC:
