@@ -244,3 +244,29 @@ def test_no_file_an_older_roman_datamodels_cannot_open(tmp_path, monkeypatch):
     with pytest.raises(ramps.FormatError, match="installed roman_datamodels 1.1.0"):
         ramps.write(target, "wfi_image", {"data": np.zeros((4, 4), np.float32)}, meta={})
     assert not target.exists()
+
+
+def test_lz4_blocks_are_no_bigger_than_asdfs(tmp_path):
+    """Issue 22, 2: each lz4 block ramps writes is the size of asdf's own block for the
+    same array (python-lz4 chunk for chunk, as asdf compresses): detector-like float32
+    (our former encoder wrote 1.54x asdf's on such data), uint16 counts, sparse uint8 DQ,
+    and an odd itemsize whose chunks asdf cuts at whole elements."""
+    import asdf
+
+    rng = np.random.default_rng(3)
+    arrays = {"f32": rng.normal(100, 5, (5, 300, 280)).astype(np.float32),
+              "u16": rng.integers(0, 65535, (5, 300, 280), dtype=np.uint16),
+              "dq": (rng.random((5, 300, 280)) < 0.01).astype(np.uint8) * 4,
+              "rec": np.zeros(700_000, dtype=[("a", "<f4"), ("b", "<i2"), ("c", "u1")])}
+    theirs = tmp_path / "theirs.asdf"
+    af = asdf.AsdfFile(dict(arrays))
+    af.write_to(theirs, all_array_compression="lz4")
+    ours = ramps.write(tmp_path / "ours.asdf", "generic", arrays, compression="lz4")
+    with ramps.open(theirs) as a, ramps.open(ours) as b:
+        for name in arrays:
+            ta = a._index.block_of(a.info(name)).used_size
+            tb = b._index.block_of(b.info(name)).used_size
+            assert tb <= ta * 1.005, (name, tb, ta)
+            np.testing.assert_array_equal(b.read(name), arrays[name])
+    with asdf.open(ours) as af2:  # asdf reads our blocks
+        np.testing.assert_array_equal(af2["f32"], arrays["f32"])

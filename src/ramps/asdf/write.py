@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ramps.asdf.codecs import get_codec
+from ramps.asdf.codecs import LZ4_CHUNK, get_codec
 from ramps.asdf.tree import dump_tree, ndarray_node, plain_tree, table_node
 from ramps.errors import FormatError
 from ramps.kernels import check_threads
@@ -148,7 +148,13 @@ class _BlockWriter:
         if self.compression is None:
             batches = ([get(lo, min(nbytes, lo + BLOCK_BYTES))] for lo in range(0, nbytes, BLOCK_BYTES))
         else:
-            batches = get_codec(self.compression).encode(nbytes, get, self.threads)
+            codec = get_codec(self.compression)
+            if self.compression == "lz4":  # whole elements per chunk, as asdf cuts them
+                item = max(stored.itemsize, 1)
+                batches = codec.encode(nbytes, get, self.threads,
+                                       chunk=max(LZ4_CHUNK // item, 1) * item)
+            else:
+                batches = codec.encode(nbytes, get, self.threads)
 
         def hash_batch(batch: list) -> None:  # MD5 and write release the GIL
             for piece in batch:
