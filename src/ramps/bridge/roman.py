@@ -73,7 +73,8 @@ def _array_maker(p: Any, writable: bool = False):
         cow = _shared_map(p.path) if writable else copy_on_write_map(p.path)
 
     def array(info: ArrayInfo) -> np.ndarray:
-        if cow is not None and info.inline is None and info.strides is None and info.size:
+        if cow is not None and info.inline is None and info.strides is None and \
+                not info.external and info.size:
             blk = p.index.block_of(info)
             if blk.compression is None:
                 return np.frombuffer(cow, info.dtype, info.size,
