@@ -144,7 +144,9 @@ class AsdfProduct(OpenFile):
                for a in self._index.arrays.values()]
         for t in self.tables:
             cols = self._node(t, parsed=True).get("columns", [])
-            nrows = self.info(f"{t}/columns/0/data").shape[:1] if cols else (0,)
+            first = f"{t}/columns/0" + ("/data" if cols and self._full(f"{t}/columns/0/data")
+                                        in self._index.arrays else "")  # or a quantity
+            nrows = self.info(first).shape[:1] if cols else (0,)
             out.append(ExtensionInfo(t, 1, "TABLE", None, nrows))
         return out
 
@@ -218,12 +220,14 @@ class AsdfProduct(OpenFile):
         self._check_open()
         node = self._node(name)
         cols, names, units = [], [], []
+        colnames = node.get("colnames") or []
         for i, col in enumerate(node.get("columns", [])):
-            is_col = isinstance(col, dict) and "data" in col
-            cols.append(self.read(f"{name}/columns/{i}/data" if is_col else
-                                  f"{name}/columns/{i}"))
-            names.append(str(col.get("name", f"col{i}")) if is_col else f"col{i}")
-            units.append(col.get("unit") if is_col else None)
+            where = f"{name}/columns/{i}"
+            is_col = isinstance(col, dict) and self._full(f"{where}/data") in self._index.arrays
+            cols.append(self.read(f"{where}/data" if is_col else where))  # or a quantity
+            names.append(str(col["name"]) if is_col and "name" in col else
+                         str(colnames[i]) if i < len(colnames) else f"col{i}")
+            units.append(col.get("unit") if isinstance(col, dict) else None)
         table = Table(cols, names=names, copy=False)
         for n, unit in zip(names, units):
             if isinstance(unit, str):  # as asdf-astropy reads a unit tag
