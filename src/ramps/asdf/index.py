@@ -31,19 +31,21 @@ from typing import Any
 import numpy as np
 
 from ramps.asdf import yaml_tree
+from ramps.asdf.layout import ArrayInfo, array_info, byte_extent, is_quantity_tag
 from ramps.errors import FormatError, TruncatedFileError
 from ramps.sources import ByteSource
-from ramps.specs.asdf_standard import (ASDF_MAGIC, BLOCK_MAGIC, INDEX_HEADER, SCALAR_DATATYPES,
-                                       is_ndarray_tag)
+from ramps.specs.asdf_standard import ASDF_MAGIC, BLOCK_MAGIC, INDEX_HEADER, is_ndarray_tag
 
 __all__ = [
     "ArrayInfo",
     "AsdfIndex",
     "BlockInfo",
+    "check_extent",
     "read_index",
 ]
 
-_HEADER = struct.Struct(">I4sQQQ16s")  # 48 bytes after the 2-byte size
+_HEADER = struct.Struct(">I4sQQQ16s")
+_STANDARD = re.compile(rb"^#ASDF_STANDARD[ \t]+(\S+)", re.M)  # 48 bytes after the 2-byte size
 _END = re.compile(rb"\r?\n\.\.\.((\r?\n)|$)")
 _MAX_TREE = 1 << 28  # no end of the YAML document within 256 MiB: not ASDF
 _MAX_BLOCKS = 1 << 16  # asdf's own limit
@@ -70,28 +72,6 @@ class BlockInfo:
         return bool(self.flags & _STREAMED)
 
 
-@dataclass(frozen=True)
-class ArrayInfo:
-    """One ndarray of the tree: its path, stored dtype (with byte order), shape
-    and where its bytes are (a block, or inline in the tree)."""
-
-    path: str  # "roman/data", "roman/source_catalog/columns/0/data"
-    dtype: np.dtype
-    shape: tuple[int, ...]
-    source: Any  # block index (int), external file name (str) or None (inline)
-    offset: int = 0
-    strides: tuple[int, ...] | None = None
-    inline: Any = None
-
-    @property
-    def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
-
-
 @dataclass
 class AsdfIndex:
     """The tree (tagged, unconverted) and every block and array of one file.
@@ -105,6 +85,9 @@ class AsdfIndex:
     tree_end: int
     blocks: list[BlockInfo] = field(default_factory=list)
     arrays: dict[str, ArrayInfo] = field(default_factory=dict)
+    #: the ``#ASDF_STANDARD`` of the header lines (None: not given); what asdf
+    #: converts the tree's tags with (quantity-1.1.0 and time-1.1.0 are 1.5.0's)
+    standard: str | None = None
     _tree: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -118,8 +101,8 @@ class AsdfIndex:
         """The block holding an array (FormatError naming the array if none)."""
         src = info.source
         if isinstance(src, bool) or not isinstance(src, int):
-            raise FormatError(self.path, f"array source {src!r} is not a block of this file "
-                              "(external blocks are not supported)", info.path)
+            raise FormatError(self.path, f"array source {src!r} is not a block of this file",
+                              info.path)
         n = len(self.blocks)
         if not -n <= src < n:
             raise FormatError(self.path, f"array source {src} but the file has {n} blocks",
@@ -131,8 +114,8 @@ def _fail(path: str, problem: str, where: str | None = None) -> FormatError:
     return FormatError(path, problem, where)
 
 
-def _read_tree(source: ByteSource) -> tuple[dict, int]:
-    """The YAML tree (tagged) and the offset just after it."""
+def _read_tree(source: ByteSource) -> tuple[dict, int, str | None]:
+    """The YAML tree (tagged), the offset just after it and the standard version."""
     path, size = source.name, source.size
     head = source.read(0, min(size, 5))
     if head != ASDF_MAGIC:
@@ -140,16 +123,18 @@ def _read_tree(source: ByteSource) -> tuple[dict, int]:
     window = 1 << 14  # grows x4: a remote read of a small tree fetches little block data
     while True:
         blob = source.read(0, min(size, window))
+        std = _STANDARD.search(blob, 0, 1 << 12)
+        version = std.group(1).decode("ascii", "replace") if std else None
         yaml_at = re.search(rb"(^|\n)(%YAML|---)", blob)
         block_at = blob.find(BLOCK_MAGIC)
         if yaml_at is None or (0 <= block_at < yaml_at.start()):
             if len(blob) == size or 0 <= block_at:  # header lines only: no tree
                 end = block_at if block_at >= 0 else len(blob)
-                return {}, end
+                return {}, end, version
         else:
             m = _END.search(blob, yaml_at.start())
             if m is not None:
-                return _parse_tree(path, blob[:m.end()]), m.end()
+                return _parse_tree(path, blob[:m.end()]), m.end(), version
         if len(blob) == size:
             raise TruncatedFileError(path, "the YAML tree has no end marker ('...'): "
                                      "the file is truncated inside the tree", "tree")
@@ -235,42 +220,6 @@ def _scan_blocks(source: ByteSource, start: int, names: dict[int, str]) -> list[
     return blocks
 
 
-def _dtype(datatype: Any, byteorder: Any) -> np.dtype:
-    order = {"little": "<", "big": ">", None: "="}.get(byteorder)
-    if order is None:
-        raise ValueError(f"byteorder {byteorder!r} is not 'little' or 'big'")
-    if isinstance(datatype, str) and datatype in SCALAR_DATATYPES:
-        return np.dtype(order + SCALAR_DATATYPES[datatype])
-    if isinstance(datatype, list) and len(datatype) == 2 and datatype[0] in ("ascii", "ucs4"):
-        n = int(datatype[1])
-        return np.dtype(f"S{n}") if datatype[0] == "ascii" else np.dtype(f"{order}U{n}")
-    if isinstance(datatype, list):
-        fields = []
-        for f in datatype:
-            sub = _dtype(f["datatype"], f.get("byteorder", byteorder))
-            shape = tuple(int(s) for s in f.get("shape", ()))
-            fields.append((str(f.get("name", "")), sub, shape) if shape else
-                          (str(f.get("name", "")), sub))
-        return np.dtype(fields)
-    raise ValueError(f"unsupported datatype {datatype!r}")
-
-
-def _array_info(path: str, node: dict) -> ArrayInfo:
-    dtype = _dtype(node.get("datatype"), node.get("byteorder"))
-    raw_shape = node.get("shape")
-    inline = node.get("data") if "source" not in node else None
-    if raw_shape is None and inline is not None:
-        raw_shape = list(np.shape(inline))
-    if not isinstance(raw_shape, list):
-        raise ValueError(f"shape {raw_shape!r} is not a list")
-    shape = tuple(-1 if s == "*" else int(s) for s in raw_shape)
-    if any(s < -1 for s in shape) or shape.count(-1) > (1 if shape[:1] == (-1,) else 0):
-        raise ValueError(f"invalid shape {raw_shape!r}")
-    strides = node.get("strides")
-    return ArrayInfo(path, dtype, shape, node.get("source"), int(node.get("offset", 0)),
-                     tuple(int(s) for s in strides) if strides else None, inline)
-
-
 def _find_arrays(file: str, node: Any, path: str, out: dict[str, ArrayInfo],
                  seen: set | None = None) -> None:
     """Record every ndarray entry under its path.  A mapping or list the YAML
@@ -284,13 +233,15 @@ def _find_arrays(file: str, node: Any, path: str, out: dict[str, ArrayInfo],
         return
     seen.add(id(node))
     tag = getattr(node, "_tag", None)
+    value = node.get("value") if isinstance(node, dict) and is_quantity_tag(tag) else None
+    quantity = is_ndarray_tag(getattr(value, "_tag", None))
+    if is_ndarray_tag(tag) or quantity:  # a quantity's value is named by the quantity
+        try:
+            out[path] = array_info(path, value if quantity else node, quantity)
+        except (ValueError, TypeError, KeyError) as e:
+            raise _fail(file, f"bad ndarray entry: {e}", path) from None
+        return
     if isinstance(node, dict):
-        if is_ndarray_tag(tag):
-            try:
-                out[path] = _array_info(path, node)
-            except (ValueError, TypeError, KeyError) as e:
-                raise _fail(file, f"bad ndarray entry: {e}", path) from None
-            return
         for k, v in node.items():
             _find_arrays(file, v, f"{path}/{k}" if path else str(k), out, seen)
     else:
@@ -302,7 +253,7 @@ def read_index(source: ByteSource) -> AsdfIndex:
     """Index an ASDF file: parse the tree once, find its arrays, walk the block
     headers.  FormatError / TruncatedFileError name the file and the array (or
     block, or ``tree``) concerned."""
-    tree, tree_end = _read_tree(source)
+    tree, tree_end, standard = _read_tree(source)
     arrays: dict[str, ArrayInfo] = {}
     _find_arrays(source.name, tree, "", arrays)
     names: dict[int, str] = {}
@@ -313,23 +264,30 @@ def read_index(source: ByteSource) -> AsdfIndex:
     for i in [k for k in names if k < 0]:
         if -len(blocks) <= i:
             names.setdefault(len(blocks) + i, names[i])
-    index = AsdfIndex(source.name, tree, tree_end, blocks, arrays)
-    for a in arrays.values():
-        if a.inline is None and (a.source is None or isinstance(a.source, int)):
-            index.block_of(a)  # every block an array names exists
+    index = AsdfIndex(source.name, tree, tree_end, blocks, arrays, standard)
     for a in list(arrays.values()):
-        if a.inline is None and a.shape[:1] != (-1,) and a.strides is None:
-            blk = index.block_of(a)
-            if a.offset < 0 or a.offset + a.nbytes > blk.data_size:
-                raise _fail(source.name, f"needs {a.nbytes} bytes at offset {a.offset} of "
-                            f"block {blk.index}, which holds {blk.data_size}", a.path)
+        if a.inline is not None or a.external:
+            continue  # an external file's block is checked when it is read
+        blk = index.block_of(a)  # every block an array names exists
         if a.shape[:1] == (-1,):  # streamed: the first axis from the block's size
-            blk = index.block_of(a)
             row = int(np.prod(a.shape[1:], dtype=np.int64)) * a.dtype.itemsize
             n = (blk.data_size - a.offset) // row if row else 0
-            arrays[a.path] = ArrayInfo(a.path, a.dtype, (n,) + a.shape[1:], a.source,
-                                       a.offset, a.strides, a.inline)
+            a = arrays[a.path] = ArrayInfo(a.path, a.dtype, (n,) + a.shape[1:], a.source,
+                                           a.offset, a.strides, a.inline, a.quantity)
+        check_extent(source.name, a, blk)
     return index
+
+
+def check_extent(path: str, a: ArrayInfo, blk: BlockInfo) -> None:
+    """FormatError naming the array unless its elements (offset and strides
+    applied) lie inside the block's data."""
+    lo, hi = byte_extent(a)
+    if a.offset < 0 or lo < 0 or hi > blk.data_size:
+        what = (f"{a.nbytes} bytes at offset {a.offset}" if a.strides is None else
+                f"bytes {lo} to {hi} (offset {a.offset}, strides {list(a.strides)}, "
+                f"shape {list(a.shape)})")
+        raise _fail(path, f"needs {what} of block {blk.index}, which holds "
+                    f"{blk.data_size}", a.path)
 
 
 _TABLE_TAGS = ("tag:astropy.org:astropy/table/table-", "tag:stsci.edu:asdf/core/table-")

@@ -18,6 +18,8 @@ import numpy as np
 from ramps.specs.asdf_standard import DATATYPE_NAMES, FILE_HEADER, NDARRAY_TAG, is_ndarray_tag
 __all__ = [
     "ROOT_TAG",
+    "asdf_context",
+    "convert_tagged",
     "dump_tree",
     "ndarray_node",
     "plain_tree",
@@ -39,6 +41,26 @@ def _tagged():
     from asdf import tagged
 
     return tagged
+
+
+def asdf_context(standard: str | None = None) -> Any:
+    """An AsdfFile of a file's ASDF Standard (``#ASDF_STANDARD``; asdf's default when
+    None or not one asdf knows): the extensions asdf.open converts that file with
+    (a 1.5.0 file's quantity-1.1.0 and time-1.1.0 tags are converted by the 1.5.0
+    extensions only)."""
+    import asdf
+    from asdf.versioning import supported_versions
+
+    known = {str(v) for v in supported_versions}
+    return asdf.AsdfFile(version=standard) if standard in known else asdf.AsdfFile()
+
+
+def convert_tagged(tree: Any, standard: str | None = None) -> Any:
+    """A tagged tree converted by asdf's extensions, as ``asdf.open`` converts the
+    tree of a file of that ASDF Standard."""
+    from asdf.yamlutil import tagged_tree_to_custom_tree
+
+    return tagged_tree_to_custom_tree(tree, asdf_context(standard))
 
 
 def datatype(dtype: np.dtype) -> Any:

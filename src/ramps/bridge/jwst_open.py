@@ -98,7 +98,7 @@ def open_asdf_product(p: Any, model: Any = None, guess: bool = True, **kwargs: A
     NoTypeWarning, as ``datamodels.open`` opens it."""
     tagged, _ = tree_with_arrays(p)
     af = asdf.AsdfFile()
-    af.tree = _convert(tagged)
+    af.tree = _convert(tagged, p.index.standard)
     meta = af.tree.get("meta")
     named = _defined(meta.get("model_type") if isinstance(meta, dict) else None)
     if model is not None:

@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 
 from ramps.asdf.index import ArrayInfo
+from ramps.asdf.tree import asdf_context, convert_tagged
+from ramps.errors import FormatError
 from ramps.specs.asdf_standard import is_ndarray_tag
 from ramps.bridge import require
 from ramps.bridge.hdulist import copy_on_write_map
@@ -73,7 +75,8 @@ def _array_maker(p: Any, writable: bool = False):
         cow = _shared_map(p.path) if writable else copy_on_write_map(p.path)
 
     def array(info: ArrayInfo) -> np.ndarray:
-        if cow is not None and info.inline is None and info.strides is None and info.size:
+        if cow is not None and info.inline is None and info.strides is None and \
+                not info.external and info.size:
             blk = p.index.block_of(info)
             if blk.compression is None:
                 return np.frombuffer(cow, info.dtype, info.size,
@@ -94,14 +97,15 @@ def tree_with_arrays(p: Any, writable: bool = False) -> tuple[Any, dict[str, np.
     returns (tree, {tree path: array})."""
     from asdf.tagged import TaggedDict, TaggedList
 
-    array, index, made = _array_maker(p, writable), p.index, {}
+    array, made = _array_maker(p, writable), {}
+    entries = {a.node_path: a for a in p.index.arrays.values()}  # a quantity's: its value
 
     def walk(node: Any, path: str) -> Any:
         tag = getattr(node, "_tag", None)
+        if is_ndarray_tag(tag) and isinstance(node, (dict, list)):
+            made[path] = array(entries[path])
+            return made[path]
         if isinstance(node, dict):
-            if is_ndarray_tag(tag):
-                made[path] = array(index.arrays[path])
-                return made[path]
             out = {k: walk(v, f"{path}/{k}" if path else str(k)) for k, v in node.items()}
             return TaggedDict(out, tag) if tag else out
         if isinstance(node, list):
@@ -109,16 +113,13 @@ def tree_with_arrays(p: Any, writable: bool = False) -> tuple[Any, dict[str, np.
             return TaggedList(items, tag) if tag else items
         return node
 
-    return walk(index.tree, ""), made
+    return walk(p.index.tree, ""), made
 
 
-def _convert(tree: Any) -> dict:
-    """The tagged tree converted by asdf's extensions, as ``asdf.open`` converts it."""
-    import asdf
-    from asdf.yamlutil import tagged_tree_to_custom_tree
-
-    af = asdf.AsdfFile()
-    return tagged_tree_to_custom_tree(tree, af)
+def _convert(tree: Any, standard: str | None = None) -> dict:
+    """The tagged tree converted by asdf's extensions, as ``asdf.open`` converts it:
+    with the extensions of the file's ASDF Standard (``standard``)."""
+    return convert_tagged(tree, standard)
 
 
 def product_model(p: Any, model: Any = None, *, strict: bool = False, init: Any = None,
@@ -147,11 +148,12 @@ def product_model(p: Any, model: Any = None, *, strict: bool = False, init: Any 
             raise ValueError(f"'{init}' is not a roman file, please use asdf.open")
         raise ValueError(f"{p.path}: not a Roman file (no 'roman' node): use asdf.open")
     if asdf.get_config().validate_on_read:
-        _validate_tagged(p.index.tree)
+        _validate_tagged(p.index.tree, p.index.standard)
     tree, _ = tree_with_arrays(p, writable=bool(memmap) and mode == "rw")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # unknown tags: asdf warns as on open
-        node = _convert(tree)["roman"]
+        node = _convert(tree, p.index.standard)["roman"]
+    _check_quantities(p, node)
     if strict and model is None:
         _known(node)
     own = model_class(None, node)
@@ -162,6 +164,37 @@ def product_model(p: Any, model: Any = None, *, strict: bool = False, init: Any 
     _patch_filename(m, init if init is not None else p.path)
     m._asdf = _read_file(m._instance)
     return m
+
+
+def _check_quantities(p: Any, roman: Any) -> None:
+    """Refuse a model whose arrays asdf left unconverted: a quantity (the arrays of
+    roman_datamodels 0.19 and earlier) of a tag no installed extension converts
+    for the file's ASDF Standard would be a raw mapping with no shape."""
+    for info in p.index.arrays.values():
+        if not info.quantity or not info.path.startswith("roman/"):
+            continue
+        node = roman
+        for part in info.path.split("/")[1:]:
+            try:
+                node = node[int(part) if isinstance(node, (list, tuple)) else part]
+            except (KeyError, IndexError, TypeError, ValueError):
+                node = None
+                break
+        if isinstance(node, dict) and not hasattr(node, "unit"):
+            name = p.short_name(info.path)
+            raise FormatError(
+                p.path, f"{name} is a {_tag_at(p, info.path)} quantity, which the installed "
+                f"asdf extensions do not convert in a file of ASDF Standard "
+                f"{p.index.standard or '(not given)'}: the model would hold a raw mapping "
+                "instead of the array. Open it with the roman_datamodels of its generation "
+                "(0.19 or earlier), or read its arrays with ramps.open", name)
+
+
+def _tag_at(p: Any, path: str) -> str:
+    node = p.index.nodes
+    for part in path.split("/"):
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return str(getattr(node, "_tag", None))
 
 
 def _read_file(instance: Any) -> Any:
@@ -179,12 +212,11 @@ def _read_file(instance: Any) -> Any:
     return af
 
 
-def _validate_tagged(tagged: Any) -> None:
+def _validate_tagged(tagged: Any, standard: str | None = None) -> None:
     """asdf.open's validation of a file's tagged tree (``validate_on_read``)."""
-    import asdf
     import asdf.schema
 
-    asdf.schema.validate(tagged, ctx=asdf.AsdfFile(), reading=True)
+    asdf.schema.validate(tagged, ctx=asdf_context(standard), reading=True)
 
 
 def _known(node: Any) -> None:

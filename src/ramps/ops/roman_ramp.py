@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 
 from ramps.errors import FormatError
+from ramps.asdf.tree import convert_tagged
 from ramps.asdf.write import write_asdf
 from ramps.products.asdf import open_asdf
+from ramps.specs.asdf_standard import STANDARD_VERSION
 
 __all__ = ["CAL_STEPS", "NBORDER", "l1_to_ramp", "ramp_name"]
 
@@ -80,6 +82,16 @@ def ramp_meta(meta: dict) -> dict[str, Any]:
     return out
 
 
+def _meta_of(p: Any) -> Any:
+    """A product's meta, for a file of the ASDF Standard ramps writes as its tags are;
+    for an older one (roman_datamodels 0.19 and earlier wrote 1.5.0: ``time-1.1.0``
+    ...) converted by asdf's extensions of that version, so the writer tags its
+    values (astropy Time ...) as asdf writes them today."""
+    if p.index.standard in (None, STANDARD_VERSION):
+        return p.meta
+    return convert_tagged(p.tree["roman"]["meta"], p.index.standard)
+
+
 def l1_to_ramp(src: str | os.PathLike, dst: str | os.PathLike, *,
                compression: str | None = "lz4", overwrite: bool = False,
                threads: int | None = None) -> Path:
@@ -92,6 +104,6 @@ def l1_to_ramp(src: str | os.PathLike, dst: str | os.PathLike, *,
         data = p.read("data", dtype="float32", threads=threads)
         arrays = ramp_arrays(data, p.read("amp33"),
                              p.read("resultantdq") if "resultantdq" in p else None)
-        meta = ramp_meta(p.meta)
+        meta = ramp_meta(_meta_of(p))
     return write_asdf(dst, "ramp", arrays, meta=meta, compression=compression,
                       overwrite=overwrite, threads=threads)

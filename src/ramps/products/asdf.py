@@ -19,11 +19,10 @@ from typing import IO, Any, Iterator
 
 import numpy as np
 
-from ramps.asdf.codecs import DecodeError, Target, get_codec
 from ramps.asdf.index import ArrayInfo, AsdfIndex, read_index, table_paths
 from ramps.asdf.tree import unit_from_node
-from ramps.errors import FormatError
 from ramps.products.api import ASDF, ExtensionInfo, OpenFile
+from ramps.products.asdf_blocks import BlockReader
 from ramps.products.asdf_lazy import AsdfLazyArray, read_selection
 from ramps.asdf.summary import format_summary
 from ramps.sources import ByteSource, open_source
@@ -56,7 +55,6 @@ class AsdfProduct(OpenFile):
     def __init__(self, source: ByteSource):
         self._source, self.path = source, source.name
         self._closed = False
-        self._chunks: dict[int, tuple] = {}
         self._index: AsdfIndex = read_index(source)
         nodes = self._index.nodes  # as parsed: asdf is imported only for .tree / .meta
         node = nodes.get("roman")
@@ -69,6 +67,7 @@ class AsdfProduct(OpenFile):
         self.model = str(model) if model else (self.spec.model if self.spec else None)
         self.level = self.spec.level if self.spec else None
         self._meta: Meta | None = None
+        self._blocks = BlockReader(self.path, source, self._index, self.short_name)
 
     # -- life cycle ---------------------------------------------------------
     def __repr__(self) -> str:
@@ -145,7 +144,9 @@ class AsdfProduct(OpenFile):
                for a in self._index.arrays.values()]
         for t in self.tables:
             cols = self._node(t, parsed=True).get("columns", [])
-            nrows = self.info(f"{t}/columns/0/data").shape[:1] if cols else (0,)
+            first = f"{t}/columns/0" + ("/data" if cols and self._full(f"{t}/columns/0/data")
+                                        in self._index.arrays else "")  # or a quantity
+            nrows = self.info(first).shape[:1] if cols else (0,)
             out.append(ExtensionInfo(t, 1, "TABLE", None, nrows))
         return out
 
@@ -173,9 +174,9 @@ class AsdfProduct(OpenFile):
         if e.type != "IMAGE":
             return None
         info = self.info(e.name)
-        if info.inline is not None or isinstance(info.source, str):
-            return "inline" if info.inline is not None else "external"
-        return self._index.block_of(info).compression
+        if info.inline is not None:
+            return "inline"
+        return self._blocks.compression(info)
 
     def __len__(self) -> int:
         """The number of arrays and tables (``extensions``), as ``len`` of a FITS
@@ -191,7 +192,9 @@ class AsdfProduct(OpenFile):
 
     # -- arrays -------------------------------------------------------------
     def __getitem__(self, name: str | int) -> Any:
-        """An array (a read-only view over the file when stored uncompressed),
+        """An array (a read-only view over the file when stored uncompressed; in the
+        stored dtype and byte order, as ``asdf.open`` gives it, where ``read`` gives
+        native numbers),
         a table as an astropy Table, or any other tree node as it is; an int is a
         position in ``extensions`` (negative from the end), as FITS HDU numbers."""
         self._check_open()
@@ -207,8 +210,8 @@ class AsdfProduct(OpenFile):
             if name in self.tables:
                 return self.table(name)
             return self._node(name)
-        view = self._mapped_view(info)
-        return view if view is not None else self.read(name)
+        view = self._mapped_view(info)  # as asdf.open hands it out: the stored byte order
+        return view if view is not None else self.read(name, dtype=info.dtype)
 
     def table(self, name: str):
         """A table entry (``source_catalog``) as an astropy Table."""
@@ -217,12 +220,14 @@ class AsdfProduct(OpenFile):
         self._check_open()
         node = self._node(name)
         cols, names, units = [], [], []
+        colnames = node.get("colnames") or []
         for i, col in enumerate(node.get("columns", [])):
-            is_col = isinstance(col, dict) and "data" in col
-            cols.append(self.read(f"{name}/columns/{i}/data" if is_col else
-                                  f"{name}/columns/{i}"))
-            names.append(str(col.get("name", f"col{i}")) if is_col else f"col{i}")
-            units.append(col.get("unit") if is_col else None)
+            where = f"{name}/columns/{i}"
+            is_col = isinstance(col, dict) and self._full(f"{where}/data") in self._index.arrays
+            cols.append(self.read(f"{where}/data" if is_col else where))  # or a quantity
+            names.append(str(col["name"]) if is_col and "name" in col else
+                         str(colnames[i]) if i < len(colnames) else f"col{i}")
+            units.append(col.get("unit") if isinstance(col, dict) else None)
         table = Table(cols, names=names, copy=False)
         for n, unit in zip(names, units):
             if isinstance(unit, str):  # as asdf-astropy reads a unit tag
@@ -230,13 +235,7 @@ class AsdfProduct(OpenFile):
         return table
 
     def _mapped_view(self, info: ArrayInfo) -> np.ndarray | None:
-        if info.inline is not None or info.strides is not None:
-            return None
-        blk = self._index.block_of(info)
-        if blk.compression is not None:
-            return None
-        view = self._source.view(blk.data_offset + info.offset, info.nbytes)
-        return view.view(info.dtype).reshape(info.shape)
+        return self._blocks.mapped_view(info)
 
     def read(self, name: str, ver: int = 1, *, dtype: Any = None,
              out: np.ndarray | None = None, raw: bool = False, integrations: Any = None,
@@ -277,51 +276,14 @@ class AsdfProduct(OpenFile):
 
     def _decode(self, info: ArrayInfo, first: int, count: int, out: np.ndarray,
                 threads: int | None) -> None:
-        flat = out.reshape(-1)
-        if count == 0:
-            return
-        if info.inline is not None:
-            values = _inline_values(info.inline, info.dtype).reshape(-1)
-            if values.size != info.size:
-                raise FormatError(self.path, f"inline data hold {values.size} values, the "
-                                  f"shape {info.shape} {info.size}", self.short_name(info.path))
-            np.copyto(flat, values[first:first + count], casting="unsafe")
-            return
-        blk = self._index.block_of(info)
-        nthreads = 0 if threads is None else int(threads)
-        where = self.short_name(info.path)
-        if info.strides is not None:  # an odd view: decode the block, then take it
-            whole = np.empty(blk.data_size, np.uint8)
-            self._decode_block(blk, Target(whole, np.dtype(np.uint8)), nthreads, where)
-            arr = np.lib.stride_tricks.as_strided(
-                whole[info.offset:].view(info.dtype), info.shape, info.strides)
-            np.copyto(flat, arr.reshape(-1)[first:first + count], casting="unsafe")
-            return
-        item = info.dtype.itemsize
-        lo = info.offset + first * item
-        if blk.compression is None:
-            stored = self._source.view(blk.data_offset + lo, count * item).view(info.dtype)
-            np.copyto(flat, stored, casting="unsafe")
-            return
-        self._decode_block(blk, Target(flat, info.dtype, lo), nthreads, where)
+        self._blocks.decode(info, first, count, out, threads)
 
-    def _decode_block(self, blk, target: Target, threads: int, where: str) -> None:
-        try:
-            codec = get_codec(blk.compression)
-            comp = self._source.view(blk.data_offset, blk.used_size)
-            chunks = None
-            if blk.compression == "lz4":
-                chunks = self._chunks.get(blk.index)
-                if chunks is None:
-                    chunks = self._chunks[blk.index] = codec.chunks(comp)
-            if blk.compression == "lz4":  # a mapped file: C drops each chunk's pages
-                codec.decode(comp, blk.data_size, target, threads, chunks, lambda a, b:
-                             self._source.release(blk.data_offset + a, b - a),
-                             mapped=bool(getattr(self._source, "zero_copy", False)))
-            else:
-                codec.decode(comp, blk.data_size, target, threads, chunks)
-        except DecodeError as e:
-            raise FormatError(self.path, f"block {blk.index}: {e}", where) from None
+    def close(self) -> None:
+        """Release the file (and its memory map, and the external files it named)."""
+        blocks = getattr(self, "_blocks", None)  # None: __init__ failed
+        if not self._closed and blocks is not None:
+            blocks.close()
+        super().close()
 
     def lazy(self, name: str, dtype: Any = None) -> AsdfLazyArray:
         """A lazy array (default dtype: float32 for integer data, the stored float
@@ -387,12 +349,3 @@ def open_asdf(path: str | os.PathLike | Any, *, checksum: bool = False) -> AsdfP
     except BaseException:
         source.close()
         raise
-
-
-def _inline_values(data: Any, dtype: np.dtype) -> np.ndarray:
-    """An inline array's values; records (lists in the tree) made tuples as asdf does."""
-    if dtype.fields is None:
-        return np.asarray(data, dtype=dtype)
-    from asdf.tags.core.ndarray import inline_data_asarray
-
-    return np.asarray(inline_data_asarray(data, dtype), dtype=dtype)

@@ -4,7 +4,7 @@ files (``ramps.asdf``) and the ASDF extension of JWST FITS products (``ramps.fit
 from __future__ import annotations
 
 __all__ = ["ASDF_MAGIC", "BLOCK_MAGIC", "INDEX_HEADER", "NDARRAY_TAG_PREFIX", "NDARRAY_TAG",
-           "FILE_HEADER", "SCALAR_DATATYPES", "DATATYPE_NAMES", "is_ndarray_tag", "ndarray_tag"]
+           "FILE_HEADER", "STANDARD_VERSION", "SCALAR_DATATYPES", "DATATYPE_NAMES", "is_ndarray_tag", "ndarray_tag"]
 
 #: The first bytes of every ASDF file (and of the FITS ASDF extension's data).
 ASDF_MAGIC = b"#ASDF"
@@ -12,8 +12,10 @@ ASDF_MAGIC = b"#ASDF"
 BLOCK_MAGIC = b"\xd3BLK"
 #: The line that starts the block index at the end of a file.
 INDEX_HEADER = b"#ASDF BLOCK INDEX"
+#: The version of the ASDF Standard ramps writes.
+STANDARD_VERSION = "1.6.0"
 #: The two comment lines ramps writes at the top of an ASDF file.
-FILE_HEADER = b"#ASDF 1.0.0\n#ASDF_STANDARD 1.6.0\n"
+FILE_HEADER = f"#ASDF 1.0.0\n#ASDF_STANDARD {STANDARD_VERSION}\n".encode()
 #: Every version of the ndarray tag starts with this.
 NDARRAY_TAG_PREFIX = "tag:stsci.edu:asdf/core/ndarray-"
 
