@@ -2,8 +2,9 @@
 
 Expected values come from reading seeds/001_*.txt (the JWST "science products"
 page) in the ``shared`` folder beside the repository (``../shared`` from its root;
-``RAMPS_SEEDS_DIR`` overrides).  Without the seeds the parity tests skip, except
-under CI (``CI=true``), where they fail: CI must not pass on skipped parity tests. The parity tests re-parse that file's RST grid
+``RAMPS_SEEDS_DIR`` overrides).  The parity tests need them, so they are marked
+``external``: the default run leaves them out, CI runs ``pytest -m external`` with the
+seeds beside the clone, and a missing seed fails that run. The parity tests re-parse that file's RST grid
 tables at test time, independently of the module, and compare every row.
 """
 
@@ -51,16 +52,16 @@ ON_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def needs_seed(test):
-    """Run ``test`` with the seed; without it skip, or fail under CI."""
+    """The seed-parity tests read the seeds beside the checkout (../shared/seeds): they are
+    marked ``external`` (the default run needs nothing outside the checkout; CI runs
+    ``pytest -m external`` with the seeds there), and fail when the seed is missing."""
     if SEED_FILES:
-        return test
-    if ON_CI:
-        @functools.wraps(test)
-        def missing(*args, **kwargs):
-            pytest.fail(f"seed 001_*.txt not found in {SEED_DIR} (CI=true: the parity "
-                        "tests must run)")
-        return missing
-    return pytest.mark.skip(reason=f"seed 001_*.txt not found in {SEED_DIR}")(test)
+        return pytest.mark.external(test)
+
+    @functools.wraps(test)
+    def missing(*args, **kwargs):
+        pytest.fail(f"seed 001_*.txt not found in {SEED_DIR} (the parity tests must run)")
+    return pytest.mark.external(missing)
 
 
 # ---------------------------------------------------------------- seed parser
@@ -142,7 +143,7 @@ def parse_seed(text: str) -> dict[str, list[dict]]:
 @pytest.fixture(scope="module")
 def seed_text() -> str:
     if not SEED_FILES:
-        (pytest.fail if ON_CI else pytest.skip)(f"seed 001_*.txt not found in {SEED_DIR}")
+        pytest.fail(f"seed 001_*.txt not found in {SEED_DIR}")
     return Path(SEED_FILES[0]).read_text()
 
 
@@ -490,13 +491,13 @@ def test_seeds_found_relative_to_the_repository():
     assert (REPO_ROOT / "pyproject.toml").is_file()
 
 
-@pytest.mark.parametrize("ci, status, expect", [("true", 1, "2 error"), ("", 0, "2 skipped")])
-def test_missing_seeds_fail_under_ci(tmp_path, ci, status, expect):
+def test_missing_seeds_fail_the_external_run(tmp_path):
     """With the seeds absent (RAMPS_SEEDS_DIR pointing at an empty folder) the parity
-    tests skip on a developer's machine and fail the run under CI=true (their seed
-    fixture fails: pytest counts errors, exit status 1)."""
-    env = dict(os.environ, RAMPS_SEEDS_DIR=str(tmp_path), CI=ci)
-    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                        __file__, "-k", "seed_parser or same_as_sentences"],
+    tests, run as CI runs them (``-m external``), fail the run (their seed fixture fails:
+    pytest counts errors, exit status 1) instead of passing unseen; the default run
+    leaves them out (external)."""
+    env = dict(os.environ, RAMPS_SEEDS_DIR=str(tmp_path))
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m",
+                        "external", __file__, "-k", "seed_parser or same_as_sentences"],
                        capture_output=True, text=True, env=env, cwd=REPO_ROOT)
-    assert r.returncode == status and expect in r.stdout, r.stdout[-2000:]
+    assert r.returncode == 1 and "2 error" in r.stdout, r.stdout[-2000:]
