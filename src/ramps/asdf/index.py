@@ -23,6 +23,7 @@ unconverted: ndarray entries are found by their ``core/ndarray`` tag.
 
 from __future__ import annotations
 
+import math
 import re
 import struct
 from dataclasses import dataclass, field
@@ -31,8 +32,9 @@ from typing import Any
 import numpy as np
 
 from ramps.asdf import yaml_tree
-from ramps.errors import FormatError, TruncatedFileError
+from ramps.errors import FormatError, TreeTooLargeError, TruncatedFileError
 from ramps.sources import ByteSource
+from ramps.specs import walk
 from ramps.specs.asdf_standard import (ASDF_MAGIC, BLOCK_MAGIC, INDEX_HEADER, SCALAR_DATATYPES,
                                        is_ndarray_tag)
 
@@ -85,11 +87,19 @@ class ArrayInfo:
 
     @property
     def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+        return math.prod(self.shape) * self.dtype.itemsize  # Python ints: no overflow
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
+
+    @property
+    def extent(self) -> int:
+        """The bytes the array spans from its offset (its strides', when it has them)."""
+        if self.strides is None or 0 in self.shape:
+            return self.nbytes
+        return sum((n - 1) * abs(s) for n, s in zip(self.shape, self.strides)) + \
+            self.dtype.itemsize
 
 
 @dataclass
@@ -105,13 +115,14 @@ class AsdfIndex:
     tree_end: int
     blocks: list[BlockInfo] = field(default_factory=list)
     arrays: dict[str, ArrayInfo] = field(default_factory=dict)
+    tables: list[str] = field(default_factory=list)  # tree paths of table entries
     _tree: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def tree(self) -> dict:
         """The tree with asdf's TaggedDict/TaggedList/TaggedString (imports asdf)."""
         if self._tree is None:
-            self._tree = yaml_tree.to_asdf(self.nodes)
+            self._tree = yaml_tree.to_asdf(self.nodes, name=self.path)
         return self._tree
 
     def block_of(self, info: ArrayInfo) -> BlockInfo:
@@ -160,7 +171,9 @@ def _read_tree(source: ByteSource) -> tuple[dict, int]:
 
 def _parse_tree(path: str, blob: bytes) -> dict:
     try:
-        tree = yaml_tree.load(blob)
+        tree = yaml_tree.load(blob, name=path)
+    except TreeTooLargeError:
+        raise
     except Exception as e:  # yaml and asdf raise many types for corrupt input
         raise _fail(path, f"corrupt YAML tree: {type(e).__name__}: {e}", "tree") from None
     if tree is None:
@@ -267,35 +280,34 @@ def _array_info(path: str, node: dict) -> ArrayInfo:
     if any(s < -1 for s in shape) or shape.count(-1) > (1 if shape[:1] == (-1,) else 0):
         raise ValueError(f"invalid shape {raw_shape!r}")
     strides = node.get("strides")
+    if strides and (not isinstance(strides, list) or len(strides) != len(shape)):
+        raise ValueError(f"strides {strides!r} do not match shape {raw_shape!r}")
     return ArrayInfo(path, dtype, shape, node.get("source"), int(node.get("offset", 0)),
                      tuple(int(s) for s in strides) if strides else None, inline)
 
 
-def _find_arrays(file: str, node: Any, path: str, out: dict[str, ArrayInfo],
-                 seen: set | None = None) -> None:
-    """Record every ndarray entry under its path.  A mapping or list the YAML
-    repeats through aliases is walked once, at its first path (a "billion
-    laughs" tree of a few KB would otherwise be walked for minutes; a cycle
-    for ever)."""
-    if not isinstance(node, (dict, list)):
-        return
-    seen = set() if seen is None else seen
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    tag = getattr(node, "_tag", None)
-    if isinstance(node, dict):
-        if is_ndarray_tag(tag):
+_TABLE_TAGS = ("tag:astropy.org:astropy/table/table-", "tag:stsci.edu:asdf/core/table-")
+
+
+def _find_arrays(file: str, tree: Any, out: dict[str, ArrayInfo], tables: list[str]) -> None:
+    """Record every ndarray entry under its path, and the paths of the table entries
+    (astropy or asdf core tables), in tree order.  The walk is
+    :func:`ramps.specs.walk.walk`'s: a mapping or list the YAML repeats through aliases
+    is walked once, at its first path (a "billion laughs" tree of a few KB would
+    otherwise be walked for minutes; a cycle for ever), within the node budget."""
+    def visit(node: Any, path: str) -> bool:
+        tag = getattr(node, "_tag", None) or ""
+        if isinstance(node, dict) and is_ndarray_tag(tag):
             try:
                 out[path] = _array_info(path, node)
             except (ValueError, TypeError, KeyError) as e:
                 raise _fail(file, f"bad ndarray entry: {e}", path) from None
-            return
-        for k, v in node.items():
-            _find_arrays(file, v, f"{path}/{k}" if path else str(k), out, seen)
-    else:
-        for i, v in enumerate(node):
-            _find_arrays(file, v, f"{path}/{i}" if path else str(i), out, seen)
+            return False
+        if isinstance(node, dict) and tag.startswith(_TABLE_TAGS):
+            tables.append(path)
+        return True
+
+    walk.walk(tree, visit, name=file, where="tree")
 
 
 def read_index(source: ByteSource) -> AsdfIndex:
@@ -304,7 +316,8 @@ def read_index(source: ByteSource) -> AsdfIndex:
     block, or ``tree``) concerned."""
     tree, tree_end = _read_tree(source)
     arrays: dict[str, ArrayInfo] = {}
-    _find_arrays(source.name, tree, "", arrays)
+    tables: list[str] = []
+    _find_arrays(source.name, tree, arrays, tables)
     names: dict[int, str] = {}
     for a in arrays.values():
         if isinstance(a.source, int) and not isinstance(a.source, bool):
@@ -313,48 +326,24 @@ def read_index(source: ByteSource) -> AsdfIndex:
     for i in [k for k in names if k < 0]:
         if -len(blocks) <= i:
             names.setdefault(len(blocks) + i, names[i])
-    index = AsdfIndex(source.name, tree, tree_end, blocks, arrays)
+    index = AsdfIndex(source.name, tree, tree_end, blocks, arrays, tables)
     for a in arrays.values():
         if a.inline is None and (a.source is None or isinstance(a.source, int)):
             index.block_of(a)  # every block an array names exists
     for a in list(arrays.values()):
-        if a.inline is None and a.shape[:1] != (-1,) and a.strides is None:
+        if a.inline is None and a.shape[:1] != (-1,) and isinstance(a.source, int):
             blk = index.block_of(a)
-            if a.offset < 0 or a.offset + a.nbytes > blk.data_size:
-                raise _fail(source.name, f"needs {a.nbytes} bytes at offset {a.offset} of "
-                            f"block {blk.index}, which holds {blk.data_size}", a.path)
+            if a.offset < 0 or a.offset + a.extent > blk.data_size:
+                raise _fail(source.name, f"shape {list(a.shape)} of {a.dtype} "
+                            f"{'with strides ' + str(list(a.strides)) + ' ' if a.strides else ''}"
+                            f"needs {a.extent} bytes at offset {a.offset} of block {blk.index}, "
+                            f"which holds {blk.data_size}", a.path)
         if a.shape[:1] == (-1,):  # streamed: the first axis from the block's size
             blk = index.block_of(a)
-            row = int(np.prod(a.shape[1:], dtype=np.int64)) * a.dtype.itemsize
+            row = math.prod(a.shape[1:]) * a.dtype.itemsize
             n = (blk.data_size - a.offset) // row if row else 0
             arrays[a.path] = ArrayInfo(a.path, a.dtype, (n,) + a.shape[1:], a.source,
                                        a.offset, a.strides, a.inline)
     return index
 
 
-_TABLE_TAGS = ("tag:astropy.org:astropy/table/table-", "tag:stsci.edu:asdf/core/table-")
-
-
-def table_paths(nodes: Any) -> list[str]:
-    """The tree paths of table entries (astropy or asdf core tables), in tree order;
-    nodes repeated through YAML aliases are walked once."""
-    out: list[str] = []
-    seen: set[int] = set()
-
-    def walk(node: Any, path: str) -> None:
-        if isinstance(node, (dict, list)):
-            if id(node) in seen:
-                return
-            seen.add(id(node))
-        if isinstance(node, dict):
-            if (getattr(node, "_tag", None) or "").startswith(_TABLE_TAGS):
-                out.append(path)
-                return
-            for k, v in node.items():
-                walk(v, f"{path}/{k}" if path else str(k))
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                walk(v, f"{path}/{i}" if path else str(i))
-
-    walk(nodes, "")
-    return out

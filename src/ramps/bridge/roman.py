@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ramps.asdf.index import ArrayInfo
+from ramps.specs import walk
 from ramps.specs.asdf_standard import is_ndarray_tag
 from ramps.bridge import require
 from ramps.bridge.hdulist import copy_on_write_map
@@ -91,25 +92,23 @@ def _shared_map(path: str) -> Any:
 
 def tree_with_arrays(p: Any, writable: bool = False) -> tuple[Any, dict[str, np.ndarray]]:
     """ramps' tagged tree of ``p`` with each ndarray entry replaced by ramps' array;
-    returns (tree, {tree path: array})."""
+    returns (tree, {tree path: array}).  The walk is :func:`ramps.specs.walk.copy`'s:
+    nodes the YAML repeats (aliases, cycles) stay shared, within the node budget."""
     from asdf.tagged import TaggedDict, TaggedList
 
     array, index, made = _array_maker(p, writable), p.index, {}
 
-    def walk(node: Any, path: str) -> Any:
+    def shell(node: Any, path: str) -> Any:
         tag = getattr(node, "_tag", None)
         if isinstance(node, dict):
             if is_ndarray_tag(tag):
                 made[path] = array(index.arrays[path])
-                return made[path]
-            out = {k: walk(v, f"{path}/{k}" if path else str(k)) for k, v in node.items()}
-            return TaggedDict(out, tag) if tag else out
-        if isinstance(node, list):
-            items = [walk(v, f"{path}/{i}" if path else str(i)) for i, v in enumerate(node)]
-            return TaggedList(items, tag) if tag else items
-        return node
+                return walk.Leaf(made[path])
+            return TaggedDict({}, tag) if tag else {}
+        return TaggedList([], tag) if tag else []
 
-    return walk(index.tree, ""), made
+    tree = walk.copy(index.tree, shell, paths=True, name=p.path, where="tree")
+    return tree, made
 
 
 def _convert(tree: Any) -> dict:
