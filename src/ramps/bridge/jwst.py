@@ -259,7 +259,9 @@ def product_model(p: Any, model: Any = None, guess: bool = True, **kwargs: Any) 
         warnings.filterwarnings("ignore", message="Card is too long")
         try:  # stdatamodels parses the headers and the ASDF extension itself
             m = cls(hdul, **kwargs)
-        except (VerifyError, yaml.YAMLError) as e:
+        except (VerifyError, yaml.YAMLError, ValueError) as e:  # FormatError is a ValueError
+            if isinstance(e, FormatError):
+                raise
             raise FormatError(p.path, f"stdatamodels cannot load it: {type(e).__name__}: "
                               f"{e}") from None
     if not given:

@@ -174,6 +174,7 @@ def save_model(model: Any, path: str | os.PathLike, *, compression: str | None =
         raise ValueError(f"compression must be one of {COMPRESSIONS}, not {compression!r}")
     check_target(target, overwrite)
     inline_below = _inline_below(array_storage)
+    walk.check_expansion(model._instance, name=str(target), where="roman")  # asdf walks it
     with _temporary(model, "filename", target.name), _temporary(model, "file_date", Time.now()):
         validate(model)
         roman = tagged_tree(model._instance, inline_below)

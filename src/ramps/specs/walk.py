@@ -28,7 +28,7 @@ from typing import Any
 
 from ramps.errors import InputError, TreeCycleError, TreeTooLargeError
 
-__all__ = ["MAX_TREE_NODES", "SKIP", "Leaf", "bounded_loader", "copy", "walk"]
+__all__ = ["MAX_TREE_NODES", "SKIP", "Leaf", "bounded_loader", "check_expansion", "copy", "walk"]
 
 #: The most work one walk does: distinct mappings and lists plus their entries (a node
 #: repeated through YAML aliases counted once).  A Roman or JWST tree holds thousands.
@@ -63,9 +63,12 @@ class _Budget:
     def take(self, node: Any) -> None:
         self.used += 1 + len(node)
         if self.used > self.limit:
-            raise TreeTooLargeError(self.name, f"the metadata tree holds more than {self.limit} "
-                                    "nodes (mappings, lists and their entries, each repeated "
-                                    "alias counted once): refused", self.where)
+            self.refuse("holds", "each repeated alias counted once")
+
+    def refuse(self, verb: str, how: str) -> None:
+        raise TreeTooLargeError(self.name, f"the metadata tree {verb} more than {self.limit} "
+                                f"nodes (mappings, lists and their entries, {how}): refused",
+                                self.where)
 
 
 def _items(node: Any) -> Any:
@@ -179,7 +182,33 @@ def bounded_loader(base: type, name: str = "<tree>", where: str | None = None,
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
             budget.used += 1
             if budget.used > budget.limit:
-                budget.take(())
+                budget.refuse("holds", "each repeated alias counted once")
             return super().resolve(kind, value, implicit)
 
     return Bounded
+
+
+def check_expansion(root: Any, *, name: str = "<tree>", where: str | None = None,
+                    max_nodes: int | None = None) -> None:
+    """Refuse (:class:`~ramps.errors.TreeTooLargeError`) a tree whose expansion, each
+    alias walked again as asdf's validation and writers walk it, holds more than the
+    node budget; the work is the tree as stored (a cycle counts once)."""
+    budget = _Budget(name, where, max_nodes)
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        values = node.values() if isinstance(node, Mapping) else node
+        if done:
+            on_path.discard(key)
+            size[key] = 1 + sum(size.get(id(v), 1) for v in values)
+            if size[key] > budget.limit:
+                budget.refuse("expands to", "each alias walked again, as asdf walks it")
+            continue
+        if key in size or key in on_path or not isinstance(node, (Mapping, list, tuple)):
+            continue
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((v, False) for v in values if isinstance(v, (Mapping, list, tuple)))
