@@ -206,9 +206,12 @@ static int naxis_keyword(const uint8_t *c) {
     return v;
 }
 
+/* An integer keyword.  A structural one given twice counts its last card, as
+ * astropy reads the data (its Header's h[key] gives the first card, but the
+ * data's shape, type and size follow the last); the repeats are counted. */
 static void int_keyword(scan_state *s, const uint8_t *c, int64_t *dst, int *seen) {
     const uint8_t *v = value_of(c);
-    if (*seen) return; /* first occurrence wins, as in astropy's Header */
+    if (*seen) s->h->duplicates++;
     *seen = 1;
     if (!v) {
         char key[9], val[41];
@@ -273,9 +276,9 @@ static void card(scan_state *s, const uint8_t *c) {
         const int k = naxis_keyword(c);
         if (k == 0) {
             int_keyword(s, c, &s->naxis, &s->seen_naxis);
-        } else if (k >= 1 && k <= RAMPS_FITS_MAX_AXES && !(s->seen_axes >> (k - 1) & 1)) {
+        } else if (k >= 1 && k <= RAMPS_FITS_MAX_AXES) {
             int64_t v = 0;
-            int seen = 0;
+            int seen = (int)(s->seen_axes >> (k - 1) & 1); /* the last card counts */
             int_keyword(s, c, &v, &seen);
             s->seen_axes |= 1u << (k - 1);
             if (v < 0) bad_value(s, c, "a non-negative integer");

@@ -205,6 +205,8 @@ typedef struct {
     int32_t groups;            /* random groups: primary, GROUPS = T, NAXIS1 = 0 */
     int32_t extname_truncated; /* EXTNAME (with CONTINUE cards) longer than 71 */
     int32_t nonascii;          /* non-printable bytes in values or comments */
+    int32_t duplicates;        /* repeated BITPIX/NAXIS/NAXISn/PCOUNT/GCOUNT cards: the
+                                  last one counts, as astropy reads the data */
     char extname[72];          /* trimmed, NUL-terminated; empty when absent */
 } ramps_hdu_info;
 

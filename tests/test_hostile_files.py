@@ -110,3 +110,61 @@ def test_image_with_pcount_or_gcount(tmp_path, pcount, gcount):
             p["SCI"]
         np.testing.assert_array_equal(p.read("DQ"), SCI.astype(np.uint8))
     assert info.value.extension == "SCI,1" and info.value.path == path
+
+
+# ---------------------------------------------------------------------------
+# issue 24: repeated structural cards, truncated padding (agree with astropy)
+# ---------------------------------------------------------------------------
+def _sci_with(*extra):
+    """SCI (3 x 4 float32) whose header repeats structural cards after EXTNAME."""
+    cards = [card("XTENSION", "IMAGE"), card("BITPIX", -32), card("NAXIS", 2),
+             card("NAXIS1", 4), card("NAXIS2", 3), card("PCOUNT", 0), card("GCOUNT", 1),
+             card("EXTNAME", "SCI"), *extra]
+    return header(*cards) + padded(np.arange(12, dtype=">f4").tobytes())
+
+
+@pytest.mark.parametrize("extra", [
+    [card("NAXIS1", 7)], [card("NAXIS2", 2)], [card("BITPIX", -64)], [card("BITPIX", 16)],
+    [card("NAXIS", 3), card("NAXIS3", 2)], [card("GCOUNT", 3)], [card("NAXIS1", 4)]],
+    ids=["naxis1", "naxis2", "bitpix-64", "bitpix16", "naxis3", "gcount", "same-value"])
+def test_repeated_structural_card_reads_as_astropy(tmp_path, extra):
+    """The scanner's rule for a repeated BITPIX/NAXIS/NAXISn/PCOUNT/GCOUNT is astropy's:
+    the data follow the last card (shape, dtype and where the next HDU starts); opening
+    warns and validate() reports it (before: the first card won, and the shape differed
+    from astropy's)."""
+    dq = np.ones((3, 4), np.uint32)
+    path = _write(tmp_path, "dup.fits", primary() + _sci_with(*extra) + image("DQ", dq))
+    with fits.open(path) as hdul:
+        want = [(h.name, None if h.data is None else np.array(h.data)) for h in hdul]
+    with pytest.warns(ramps.FormatWarning, match="repeat a structural keyword"):
+        p = ramps.open(path)
+    with p:
+        assert [e.name for e in p.extensions] == [n for n, _ in want]
+        for i, (_, data) in enumerate(want[1:], 1):
+            if i == 1 and extra[0][:8] == b"GCOUNT  ":  # GCOUNT != 1 on an image: refused,
+                with pytest.raises(FormatError, match="GCOUNT = 1"):  # as with one card
+                    p.read(i)
+                continue
+            got = p.read(i)
+            assert got.shape == data.shape and got.dtype == data.dtype.newbyteorder("=")
+            np.testing.assert_array_equal(got, data)
+        problems = [x for x in p.validate().errors if x.extension == "SCI,1"]
+    assert len(problems) == 1 and "the last counts" in problems[0].message
+
+
+def test_truncated_inside_padding_warns_and_validates(tmp_path):
+    """A file cut inside SCI's padding has lost its ASDF extension: opening warns as astropy
+    does ("may have been truncated") and validate() says so (before: silent, meta {})."""
+    full = primary() + image("SCI", SCI) + asdf_table(BLOB)
+    cut = len(primary()) + 2880 + 24 + 100  # inside SCI's data block, after its 24 bytes
+    path = _write(tmp_path, "cut.fits", full[:cut])
+    with pytest.warns(ramps.FormatWarning, match="may have been truncated"):
+        p = ramps.open(path)
+    with p:
+        np.testing.assert_array_equal(p.read("SCI"), SCI)
+        assert p.meta == {}
+        errors = p.validate().errors
+    assert any("ends inside the padding" in x.message and x.extension == "SCI,1"
+               for x in errors), errors
+    with ramps.open(_write(tmp_path, "whole.fits", full)) as p:  # the whole file: no error
+        assert not [x for x in p.validate().errors if "padding" in x.message]

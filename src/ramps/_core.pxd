@@ -108,7 +108,7 @@ cdef extern from "ramps.h" nogil:
         double bscale, bzero
         int32_t naxis_count, bitpix, extver, kind
         int32_t has_bscale, has_bzero, has_blank, zimage, groups
-        int32_t extname_truncated, nonascii
+        int32_t extname_truncated, nonascii, duplicates
         char extname[72]
     ctypedef struct ramps_fits_error:
         uint64_t offset

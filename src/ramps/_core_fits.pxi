@@ -31,7 +31,7 @@ def checksum_encode(uint32_t value, bint complement=True) -> str:
 HDURecord = namedtuple("HDURecord", [
     "header_offset", "data_offset", "data_size", "naxis", "bitpix", "extver", "kind",
     "pcount", "gcount", "bscale", "bzero", "blank", "extname", "extname_truncated",
-    "zimage", "groups", "nonascii"], module="ramps._core")
+    "zimage", "groups", "nonascii", "duplicates"], module="ramps._core")
 HDURecord.__doc__ = """The layout of one HDU as the C scanner read it (ramps_hdu_info).
 
 Offsets and data_size (unpadded) are in bytes; naxis is NAXIS1..n in FITS
@@ -40,7 +40,8 @@ order; kind is "PRIMARY", "IMAGE", "BINTABLE" (also A3DTABLE), "TABLE",
 extver is 1 when absent; extname is "" when absent and holds its first 71
 characters when extname_truncated; zimage: a tile-compressed image; groups:
 a random-groups primary; nonascii counts bytes outside printable ASCII in
-values and comments."""
+values and comments; duplicates counts repeated structural keywords (the last
+card counts, as astropy reads the data)."""
 
 ScanError = namedtuple("ScanError", ["offset", "problem", "message", "partial"],
                        module="ramps._core")
@@ -72,7 +73,7 @@ cdef object _record(ramps_hdu_info *h):
         h.bscale if h.has_bscale else None, h.bzero if h.has_bzero else None,
         h.blank if h.has_blank else None,
         h.extname.decode("latin-1"), bool(h.extname_truncated), bool(h.zimage),
-        bool(h.groups), h.nonascii))
+        bool(h.groups), h.nonascii, h.duplicates))
     PyObject_GC_UnTrack(rec)
     return rec
 

@@ -14,10 +14,14 @@ __all__ = [
     "FormatError",
     "FormatWarning",
     "IndexOutOfRangeError",
+    "InputError",
     "KernelError",
     "MetadataError",
     "RampsError",
+    "TreeCycleError",
+    "TreeTooLargeError",
     "TruncatedFileError",
+    "WriteError",
 ]
 
 
@@ -95,6 +99,34 @@ class DataTypeError(FormatError, TypeError):
 class IndexOutOfRangeError(FormatError, IndexError):
     """An index past the end of an axis of an extension (``p.sci[5]`` of a SCI with
     5 integrations, ``p.sci[0]`` of an empty one).  Also an IndexError, as numpy's."""
+
+
+class TreeTooLargeError(FormatError):
+    """A metadata tree (ASDF file or FITS ASDF extension) holds more distinct nodes
+    than the one budget of ``ramps.specs.walk``: refused rather than walked for minutes."""
+
+
+class TreeCycleError(FormatError):
+    """A metadata tree holds itself through a YAML alias (``a: &a [1, *a]``) where
+    ramps cannot keep the cycle (a copy that is written out)."""
+
+
+class InputError(RampsError, ValueError):
+    """An argument ramps cannot act on (an unknown format, kind or task, a file that is
+    already in the target format ...).  Also a ValueError, as before it was typed."""
+
+
+class WriteError(RampsError, OSError):
+    """Writing a file failed at the operating system (no space left, quota, I/O error).
+    An OSError with the original ``errno`` and the target as ``filename``, whose
+    message names the target."""
+
+    def __init__(self, errno: int | None, problem: str, filename: str) -> None:
+        super().__init__(errno, problem)  # str(): "[Errno 28] problem: 'filename'"
+        self.problem, self.filename = problem, filename
+
+    def __reduce__(self):
+        return type(self), (self.errno, self.problem, self.filename)
 
 
 class ClosedError(RampsError, ValueError):

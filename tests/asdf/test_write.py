@@ -5,6 +5,7 @@ blocks; streaming, casting, atomic publishing and refusals."""
 import hashlib
 import os
 import warnings
+from pathlib import Path
 
 import asdf
 import numpy as np
@@ -270,3 +271,43 @@ def test_lz4_blocks_are_no_bigger_than_asdfs(tmp_path):
             np.testing.assert_array_equal(b.read(name), arrays[name])
     with asdf.open(ours) as af2:  # asdf reads our blocks
         np.testing.assert_array_equal(af2["f32"], arrays["f32"])
+
+
+def _asdf_opens_silently(path):
+    """asdf opens the file and reads every block with no warning at all (an off-by-one
+    block index gives "Invalid block index contents"; a bad checksum, a bad tree ...)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with asdf.open(str(path), lazy_load=False, validate_checksums=True,
+                       memmap=False) as af:
+            blocks = af._blocks.blocks
+            assert [b.data.nbytes for b in blocks] == [b.header["data_size"] for b in blocks]
+
+
+@pytest.mark.parametrize("model", ["ScienceRawModel", "ImageModel", "ImageSourceCatalogModel"])
+def test_every_asdf_file_ramps_writes_opens_in_asdf_without_warning(tmp_path, roman_file,
+                                                                    model):
+    """ramps.write of Roman kinds, ramps.save of the model, l1_to_ramp and convert --to
+    asdf: asdf opens each with warnings as errors."""
+    from ramps.convert.cli import convert_main
+    from ramps.ops.roman_ramp import l1_to_ramp
+
+    src, _ = roman_file(model)
+    kind, arrays, meta = contents(src)
+    written = [ramps.write(tmp_path / "w.asdf", kind, arrays, meta=meta),
+               ramps.write(tmp_path / "w_none.asdf", kind, arrays, meta=meta, compression=None)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = ramps.open_model(src)
+    written.append(Path(ramps.save(m, tmp_path / "saved.asdf")))
+    if model == "ScienceRawModel":
+        written.append(l1_to_ramp(src, tmp_path / "ramp.asdf"))
+    rate = tmp_path / "jw01234001001_01101_00001_nrcalong_rate.fits"
+    f = np.ones((8, 8), np.float32)
+    ramps.write(rate, "rate", {"SCI": f, "ERR": f, "DQ": np.zeros((8, 8), np.uint32),
+                               "VAR_POISSON": f, "VAR_RNOISE": f}, meta={"meta": {}})
+    assert convert_main([str(rate), "--to", "asdf", "-o", str(tmp_path / "conv"),
+                         "--quiet"]) == 0
+    written.append(tmp_path / "conv" / (rate.stem + ".asdf"))
+    for path in written:
+        _asdf_opens_silently(path)

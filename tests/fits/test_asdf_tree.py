@@ -18,8 +18,9 @@ import pytest
 from astropy.io import fits
 
 import ramps
-from ramps.errors import FormatError
+from ramps.errors import FormatError, TreeTooLargeError
 from ramps.fits import asdf_tree
+from ramps.specs import walk
 
 import stdatamodels.jwst.datamodels as dm
 
@@ -215,12 +216,12 @@ def test_node_budget_refuses_a_large_tree(tmp_path, monkeypatch):
     """The bomb holds 10 lists of 10 entries (110 nodes counting each list once) plus a
     few mappings: a budget of 50 refuses it with a FormatError naming file and extension."""
     _bomb_file(tmp_path / "bomb.fits")
-    monkeypatch.setattr(asdf_tree, "MAX_TREE_NODES", 50)
+    monkeypatch.setattr(walk, "MAX_TREE_NODES", 50)
     with ramps.open(tmp_path / "bomb.fits") as p:
         with pytest.raises(FormatError, match="more than 50 nodes") as info:
             p.meta
     assert info.value.path == str(tmp_path / "bomb.fits") and info.value.extension == "ASDF,1"
-    with pytest.raises(asdf_tree.TreeTooLarge):
+    with pytest.raises(TreeTooLargeError):
         asdf_tree.link_arrays({"x": list(range(100))}, lambda n, v: None, max_nodes=100)
     assert asdf_tree.link_arrays({"x": list(range(97))}, lambda n, v: None,
                                  max_nodes=100) == {"x": list(range(97))}

@@ -349,3 +349,53 @@ def test_a_missing_or_unwritable_folder_names_the_target(tmp_path, monkeypatch):
         with atomic.atomic_output(tmp_path / "x_rate.fits"):
             pass
     assert e.value.filename == str(tmp_path / "x_rate.fits") and ".part" not in str(e.value)
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT, errno.EFBIG])
+def test_full_disk_is_a_typed_error_naming_the_target(tmp_path, monkeypatch, code):
+    """ENOSPC (EDQUOT, EFBIG) while ramps.write writes: a WriteError, which is a RampsError
+    and still an OSError with the errno, naming the target; nothing is left behind."""
+    import ramps
+    from ramps.errors import RampsError, WriteError
+
+    def full(fd):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(atomic.os, "fsync", full)
+    target = tmp_path / "x_uncal.fits"
+    with pytest.raises(WriteError) as info:
+        ramps.write(target, "uncal", {"SCI": np.zeros((1, 2, 4, 4), np.uint16)})
+    e = info.value
+    assert isinstance(e, OSError) and isinstance(e, RampsError)
+    assert e.errno == code and e.filename == str(target) and str(target) in str(e)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_real_file_size_limit_is_a_write_error(tmp_path):
+    """The kernel's own EFBIG (RLIMIT_FSIZE) in a child: a WriteError, no file."""
+    code = (f"import resource, signal, sys, numpy as np, ramps\n"
+            f"signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+            f"resource.setrlimit(resource.RLIMIT_FSIZE, (100000, 100000))\n"
+            f"try:\n"
+            f"    ramps.write({str(tmp_path / 'big.asdf')!r}, 'generic',\n"
+            f"                {{'x': np.random.default_rng(1).random((300, 300))}})\n"
+            f"except ramps.errors.WriteError as e:\n"
+            f"    print(type(e).__name__, e.errno, e.filename)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.stdout.split() == ["WriteError", str(errno.EFBIG), str(tmp_path / "big.asdf")], \
+        r.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_bad_arguments_are_input_errors_and_value_errors(tmp_path):
+    """Deliberate refusals of bad input are RampsErrors that still are ValueErrors."""
+    import ramps
+    from ramps.errors import InputError
+    from ramps.ops import formats
+
+    with pytest.raises(InputError) as info:
+        formats.converted_name("x_cal.fits", "hdf5")
+    assert isinstance(info.value, ValueError)
+    with pytest.raises(ValueError, match="given twice"):
+        ramps.write(tmp_path / "r_rate.fits", "rate", {"SCI": np.zeros((2, 2), np.float32),
+                                                      ("SCI", 1): np.zeros((2, 2), np.float32)})

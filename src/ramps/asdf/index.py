@@ -23,17 +23,18 @@ unconverted: ndarray entries are found by their ``core/ndarray`` tag.
 
 from __future__ import annotations
 
+import math
 import re
 import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 
 from ramps.asdf import yaml_tree
 from ramps.asdf.layout import ArrayInfo, array_info, byte_extent, is_quantity_tag
-from ramps.errors import FormatError, TruncatedFileError
+from ramps.errors import FormatError, TreeTooLargeError, TruncatedFileError
 from ramps.sources import ByteSource
+from ramps.specs import walk
 from ramps.specs.asdf_standard import ASDF_MAGIC, BLOCK_MAGIC, INDEX_HEADER, is_ndarray_tag
 
 __all__ = [
@@ -88,13 +89,14 @@ class AsdfIndex:
     #: the ``#ASDF_STANDARD`` of the header lines (None: not given); what asdf
     #: converts the tree's tags with (quantity-1.1.0 and time-1.1.0 are 1.5.0's)
     standard: str | None = None
+    tables: list[str] = field(default_factory=list)  # tree paths of table entries
     _tree: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def tree(self) -> dict:
         """The tree with asdf's TaggedDict/TaggedList/TaggedString (imports asdf)."""
         if self._tree is None:
-            self._tree = yaml_tree.to_asdf(self.nodes)
+            self._tree = yaml_tree.to_asdf(self.nodes, name=self.path)
         return self._tree
 
     def block_of(self, info: ArrayInfo) -> BlockInfo:
@@ -145,7 +147,9 @@ def _read_tree(source: ByteSource) -> tuple[dict, int, str | None]:
 
 def _parse_tree(path: str, blob: bytes) -> dict:
     try:
-        tree = yaml_tree.load(blob)
+        tree = yaml_tree.load(blob, name=path)
+    except TreeTooLargeError:
+        raise
     except Exception as e:  # yaml and asdf raise many types for corrupt input
         raise _fail(path, f"corrupt YAML tree: {type(e).__name__}: {e}", "tree") from None
     if tree is None:
@@ -220,33 +224,31 @@ def _scan_blocks(source: ByteSource, start: int, names: dict[int, str]) -> list[
     return blocks
 
 
-def _find_arrays(file: str, node: Any, path: str, out: dict[str, ArrayInfo],
-                 seen: set | None = None) -> None:
-    """Record every ndarray entry under its path.  A mapping or list the YAML
-    repeats through aliases is walked once, at its first path (a "billion
-    laughs" tree of a few KB would otherwise be walked for minutes; a cycle
-    for ever)."""
-    if not isinstance(node, (dict, list)):
-        return
-    seen = set() if seen is None else seen
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    tag = getattr(node, "_tag", None)
-    value = node.get("value") if isinstance(node, dict) and is_quantity_tag(tag) else None
-    quantity = is_ndarray_tag(getattr(value, "_tag", None))
-    if is_ndarray_tag(tag) or quantity:  # a quantity's value is named by the quantity
-        try:
-            out[path] = array_info(path, value if quantity else node, quantity)
-        except (ValueError, TypeError, KeyError) as e:
-            raise _fail(file, f"bad ndarray entry: {e}", path) from None
-        return
-    if isinstance(node, dict):
-        for k, v in node.items():
-            _find_arrays(file, v, f"{path}/{k}" if path else str(k), out, seen)
-    else:
-        for i, v in enumerate(node):
-            _find_arrays(file, v, f"{path}/{i}" if path else str(i), out, seen)
+_TABLE_TAGS = ("tag:astropy.org:astropy/table/table-", "tag:stsci.edu:asdf/core/table-")
+
+
+def _find_arrays(file: str, tree: Any, out: dict[str, ArrayInfo], tables: list[str]) -> None:
+    """Record every ndarray entry under its path (a quantity's value under the
+    quantity's), and the paths of the table entries (astropy or asdf core tables), in
+    tree order.  The walk is :func:`ramps.specs.walk.walk`'s: a mapping or list the YAML
+    repeats through aliases is walked once, at its first path (a "billion laughs" tree
+    of a few KB would otherwise be walked for minutes; a cycle for ever), within the
+    node budget shared with the FITS ASDF extension."""
+    def visit(node: Any, path: str) -> bool:
+        tag = getattr(node, "_tag", None) or ""
+        value = node.get("value") if isinstance(node, dict) and is_quantity_tag(tag) else None
+        quantity = is_ndarray_tag(getattr(value, "_tag", None))
+        if (is_ndarray_tag(tag) and isinstance(node, (dict, list))) or quantity:
+            try:
+                out[path] = array_info(path, value if quantity else node, quantity)
+            except (ValueError, TypeError, KeyError) as e:
+                raise _fail(file, f"bad ndarray entry: {e}", path) from None
+            return False
+        if isinstance(node, dict) and tag.startswith(_TABLE_TAGS):
+            tables.append(path)
+        return True
+
+    walk.walk(tree, visit, name=file, where="tree")
 
 
 def read_index(source: ByteSource) -> AsdfIndex:
@@ -255,7 +257,8 @@ def read_index(source: ByteSource) -> AsdfIndex:
     block, or ``tree``) concerned."""
     tree, tree_end, standard = _read_tree(source)
     arrays: dict[str, ArrayInfo] = {}
-    _find_arrays(source.name, tree, "", arrays)
+    tables: list[str] = []
+    _find_arrays(source.name, tree, arrays, tables)
     names: dict[int, str] = {}
     for a in arrays.values():
         if isinstance(a.source, int) and not isinstance(a.source, bool):
@@ -264,13 +267,13 @@ def read_index(source: ByteSource) -> AsdfIndex:
     for i in [k for k in names if k < 0]:
         if -len(blocks) <= i:
             names.setdefault(len(blocks) + i, names[i])
-    index = AsdfIndex(source.name, tree, tree_end, blocks, arrays, standard)
+    index = AsdfIndex(source.name, tree, tree_end, blocks, arrays, standard, tables)
     for a in list(arrays.values()):
         if a.inline is not None or a.external:
             continue  # an external file's block is checked when it is read
         blk = index.block_of(a)  # every block an array names exists
         if a.shape[:1] == (-1,):  # streamed: the first axis from the block's size
-            row = int(np.prod(a.shape[1:], dtype=np.int64)) * a.dtype.itemsize
+            row = math.prod(a.shape[1:]) * a.dtype.itemsize
             n = (blk.data_size - a.offset) // row if row else 0
             a = arrays[a.path] = ArrayInfo(a.path, a.dtype, (n,) + a.shape[1:], a.source,
                                            a.offset, a.strides, a.inline, a.quantity)
@@ -290,29 +293,3 @@ def check_extent(path: str, a: ArrayInfo, blk: BlockInfo) -> None:
                     f"{blk.data_size}", a.path)
 
 
-_TABLE_TAGS = ("tag:astropy.org:astropy/table/table-", "tag:stsci.edu:asdf/core/table-")
-
-
-def table_paths(nodes: Any) -> list[str]:
-    """The tree paths of table entries (astropy or asdf core tables), in tree order;
-    nodes repeated through YAML aliases are walked once."""
-    out: list[str] = []
-    seen: set[int] = set()
-
-    def walk(node: Any, path: str) -> None:
-        if isinstance(node, (dict, list)):
-            if id(node) in seen:
-                return
-            seen.add(id(node))
-        if isinstance(node, dict):
-            if (getattr(node, "_tag", None) or "").startswith(_TABLE_TAGS):
-                out.append(path)
-                return
-            for k, v in node.items():
-                walk(v, f"{path}/{k}" if path else str(k))
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                walk(v, f"{path}/{i}" if path else str(i))
-
-    walk(nodes, "")
-    return out

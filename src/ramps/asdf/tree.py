@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ramps.errors import InputError
+from ramps.specs import walk
 from ramps.specs.asdf_standard import DATATYPE_NAMES, FILE_HEADER, NDARRAY_TAG, is_ndarray_tag
 __all__ = [
     "ROOT_TAG",
@@ -143,51 +145,61 @@ def unit_from_node(node: Any) -> Any:
 
 
 def _is_plain(node: Any) -> bool:
-    if node is None or isinstance(node, (str, bool, int, float)):
+    """Plain values only (str keys; numpy arrays the writer stores in blocks)."""
+    def leaf_ok(v: Any) -> bool:
+        if v is None or isinstance(v, (str, bool, int, float)):
+            return True
+        return isinstance(v, np.ndarray) and v.dtype != object
+
+    plain = [True]
+
+    def visit(n: Any, _path: str) -> bool:
+        if isinstance(n, dict):
+            ok = all(isinstance(k, str) and (isinstance(v, (dict, list)) or leaf_ok(v))
+                     for k, v in n.items())
+        else:
+            ok = all(isinstance(v, (dict, list)) or leaf_ok(v) for v in n)
+        plain[0] = plain[0] and ok
+        return plain[0]
+
+    if not isinstance(node, (dict, list)):
+        return leaf_ok(node)
+    walk.walk(node, visit)
+    return plain[0]
+
+
+def _block_refs(node: Any) -> str | None:
+    found: list[str] = []
+
+    def visit(n: Any, path: str) -> bool:
+        if found:
+            return False
+        if isinstance(n, dict) and is_ndarray_tag(getattr(n, "_tag", "") or "") and \
+                "source" in n:
+            found.append("/" + path)
+            return False
         return True
-    if isinstance(node, np.ndarray):  # the writer puts these in blocks
-        return node.dtype != object
-    if isinstance(node, dict):
-        return all(isinstance(k, str) and _is_plain(v) for k, v in node.items())
-    if isinstance(node, (list, tuple)):
-        return all(_is_plain(v) for v in node)
-    return False
+
+    walk.walk(node, visit)
+    return found[0] if found else None
 
 
-def _block_refs(node: Any, path: str = "") -> str | None:
-    tag = getattr(node, "_tag", "") or ""
-    if isinstance(node, dict):
-        if is_ndarray_tag(tag) and "source" in node:
-            return path or "/"
-        for k, v in node.items():
-            found = _block_refs(v, f"{path}/{k}")
-            if found:
-                return found
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            found = _block_refs(v, f"{path}/{i}")
-            if found:
-                return found
-    return None
-
-
-def plain_tree(meta: Any) -> Any:
+def plain_tree(meta: Any, *, name: str = "<tree>") -> Any:
     """``meta`` as plain values and tagged containers: numpy scalars become Python
     numbers, numpy arrays stay (the writer stores them in blocks); other objects
     are converted by asdf's extensions (loaded only then).  Refuses ndarray
-    entries that point at blocks of another file."""
-    def simple(node: Any) -> Any:
-        if isinstance(node, np.generic):
-            return node.item()
+    entries that point at blocks of another file.  The walks are
+    :mod:`ramps.specs.walk`'s: repeated nodes stay shared (YAML aliases in the file
+    written); a cycle is a TreeCycleError naming ``name`` (the file written)."""
+    def shell(node: Any, _path: str) -> Any:
         if isinstance(node, dict):
-            out = {str(k): simple(v) for k, v in node.items()}
             tag = getattr(node, "_tag", None)
-            return _tagged().TaggedDict(out, tag) if tag else out
-        if isinstance(node, (list, tuple)) and not hasattr(node, "_tag"):
-            return [simple(v) for v in node]
-        return node
+            return _tagged().TaggedDict({}, tag) if tag else {}
+        return walk.Leaf(node) if hasattr(node, "_tag") else []
 
-    node = simple(meta)
+    node = walk.copy(meta, shell, leaf=lambda v: v.item() if isinstance(v, np.generic) else v,
+                     keys=str, containers=(dict, list, tuple), cycles="raise", name=name,
+                     where="meta")
     if not _is_plain(node):
         import asdf
         from asdf.yamlutil import custom_tree_to_tagged_tree
@@ -195,7 +207,7 @@ def plain_tree(meta: Any) -> Any:
         node = custom_tree_to_tagged_tree(node, asdf.AsdfFile())
     ref = _block_refs(node)
     if ref:
-        raise ValueError(f"meta{ref} is an array stored in a block of another file; "
+        raise InputError(f"meta{ref} is an array stored in a block of another file; "
                          "pass its values (numpy array) instead")
     return node
 

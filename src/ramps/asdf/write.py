@@ -33,6 +33,7 @@ from ramps.errors import FormatError
 from ramps.kernels import check_threads
 from ramps.kernels.blocks import BLOCK_BYTES
 from ramps.sources.atomic import atomic_output
+from ramps.specs import walk
 from ramps.specs.asdf_standard import BLOCK_MAGIC, INDEX_HEADER
 from ramps.specs.roman import GENERIC, RomanProductSpec, get_roman_spec
 from ramps import __version__
@@ -83,26 +84,22 @@ def _check_arrays(spec: RomanProductSpec, arrays: Mapping[str, Any]) -> dict[str
 
 def _blockify(node: Any, blocks: _BlockWriter) -> Any:
     """A tree with every numpy array (at any depth) replaced by an ndarray entry
-    whose data go to a block; tagged containers keep their tags."""
-    if isinstance(node, np.ndarray) and node.dtype != object:
-        return ndarray_node(blocks.add(node, node.dtype), node.dtype, node.shape)
-    if isinstance(node, dict):
-        out = {k: _blockify(v, blocks) for k, v in node.items()}
-        tag = getattr(node, "_tag", None)
-        if tag:
-            from asdf.tagged import TaggedDict
+    whose data go to a block; tagged containers keep their tags (the walk is
+    :func:`ramps.specs.walk.copy`'s: shared nodes stay shared)."""
+    from asdf.tagged import TaggedDict, TaggedList
 
-            return TaggedDict(out, tag)
-        return out
-    if isinstance(node, (list, tuple)) and not isinstance(node, str):
-        items = [_blockify(v, blocks) for v in node]
-        tag = getattr(node, "_tag", None)
-        if tag:
-            from asdf.tagged import TaggedList
+    def leaf(v: Any) -> Any:
+        if isinstance(v, np.ndarray) and v.dtype != object:
+            return ndarray_node(blocks.add(v, v.dtype), v.dtype, v.shape)
+        return v
 
-            return TaggedList(items, tag)
-        return items
-    return node
+    def shell(n: Any, _path: str) -> Any:
+        tag = getattr(n, "_tag", None)
+        if isinstance(n, dict):
+            return TaggedDict({}, tag) if tag else {}
+        return TaggedList([], tag) if tag else []
+
+    return walk.copy(node, shell, leaf=leaf, containers=(dict, list, tuple))
 
 
 def _reader(arr: np.ndarray, stored: np.dtype):
@@ -258,7 +255,7 @@ def write_asdf(path: str | os.PathLike, kind: str, arrays: Mapping[str, Any], *,
     with atomic_output(target, overwrite) as f:
         blocks = _BlockWriter(f, compression, nthreads, checksum)
         if kind == GENERIC:
-            node: dict = dict(_blockify(plain_tree(dict(tree or {})), blocks))
+            node: dict = dict(_blockify(plain_tree(dict(tree or {}), name=str(target)), blocks))
             for name, arr in arrays.items():
                 arr = np.asarray(arr)
                 node[name] = ndarray_node(blocks.add(arr, arr.dtype), arr.dtype, arr.shape)
@@ -268,10 +265,11 @@ def write_asdf(path: str | os.PathLike, kind: str, arrays: Mapping[str, Any], *,
             checked = _check_arrays(spec, arrays)
             if meta is None:
                 raise ValueError(f"{spec.kind}: meta is required (the product's meta tree)")
-            m = dict(_blockify(plain_tree(meta), blocks))
+            m = dict(_blockify(plain_tree(meta, name=str(target)), blocks))
             m["model_type"] = spec.model
             m["filename"] = target.name
-            node = {"meta": m, **_blockify(plain_tree(dict(tree or {})), blocks)}
+            node = {"meta": m, **_blockify(plain_tree(dict(tree or {}), name=str(target)),
+                                                blocks)}
             for a in spec.arrays:
                 if a.name not in checked:
                     continue

@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from ramps.specs import walk
+
 __all__ = ["TagDict", "TagList", "TagStr", "load", "to_asdf"]
 
 _BASE = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
@@ -95,38 +97,29 @@ _Loader.add_constructor(None, _Loader.construct_undefined)
 _Loader.add_constructor("tag:yaml.org,2002:omap", _Loader.construct_yaml_omap)
 
 
-def load(blob: bytes) -> Any:
-    """Parse one YAML document (an ASDF file's header lines and tree)."""
-    return yaml.load(blob, Loader=_Loader)
+def load(blob: bytes, *, name: str = "<tree>", where: str | None = "tree") -> Any:
+    """Parse one YAML document (an ASDF file's header lines and tree); a document over
+    the node budget is refused while parsed (:func:`ramps.specs.walk.bounded_loader`)."""
+    return yaml.load(blob, Loader=walk.bounded_loader(_Loader, name, where))
 
 
-def to_asdf(tree: Any) -> Any:
+def to_asdf(tree: Any, *, name: str = "<tree>") -> Any:
     """``tree`` with asdf's tagged containers in place of ramps' (a new tree; a
-    node reached twice, through YAML aliases, is converted once and shared)."""
+    node reached twice, through YAML aliases, is converted once and shared: the
+    walk is :func:`ramps.specs.walk.copy`'s)."""
     from asdf.tagged import TaggedDict, TaggedList, TaggedString
 
-    memo: dict[int, Any] = {}
-
-    def conv(node: Any) -> Any:
+    def leaf(node: Any) -> Any:
         if isinstance(node, TagStr):
             out = TaggedString(str(node))
             out._tag = node._tag
             return out
-        if not isinstance(node, (dict, list)):
-            return node
-        found = memo.get(id(node))
-        if found is not None:
-            return found
-        if isinstance(node, dict):
-            d: Any = (TaggedDict({}, node._tag) if isinstance(node, TagDict) else
-                      OrderedDict() if isinstance(node, OrderedDict) else {})
-            memo[id(node)] = d
-            for k, v in node.items():
-                d[conv(k)] = conv(v)
-            return d
-        seq: Any = TaggedList([], node._tag) if isinstance(node, TagList) else []
-        memo[id(node)] = seq
-        seq.extend(conv(v) for v in node)
-        return seq
+        return node
 
-    return conv(tree)
+    def shell(node: Any, _path: str) -> Any:
+        if isinstance(node, dict):
+            return (TaggedDict({}, node._tag) if isinstance(node, TagDict) else
+                    OrderedDict() if isinstance(node, OrderedDict) else {})
+        return TaggedList([], node._tag) if isinstance(node, TagList) else []
+
+    return walk.copy(tree, shell, leaf=leaf, keys=leaf, name=name, where="tree")

@@ -36,6 +36,7 @@ import numpy as np
 from ramps.bridge import require
 from ramps.fits.index import HDUInfo
 from ramps.specs import schema as schemas
+from ramps.specs import walk
 from ramps.bridge.hdulist import SUPPORTED_KINDS
 from ramps.kernels.blocks import workers
 from ramps.bridge.hdulist import hdulist_from_product
@@ -201,21 +202,24 @@ def _decode_while_loading(p: Any, targets: dict[str, np.dtype]) -> tuple[dict[in
 _IGNORED = ("memmap",)
 
 
-def _drop_unset(node: Any) -> bool:
+def _drop_unset(node: Any) -> None:
     """Remove the None entries the loader leaves for schema keywords absent from the
     file (and the nodes left empty by that), as stdatamodels' own loading does: it
-    assigns with validation, where None deletes.  True when ``node`` was emptied."""
-    if isinstance(node, dict):
-        had = bool(node)
-        for key in list(node):
-            value = node[key]
-            if value is None or _drop_unset(value):
-                del node[key]
-        return had and not node
-    if isinstance(node, list):
-        for item in node:
-            _drop_unset(item)
-    return False
+    assigns with validation, where None deletes.  Each distinct node is looked at
+    once, children before parents (the nodes :func:`ramps.specs.walk.walk` finds, in
+    reverse): YAML aliases and cycles cost nothing more."""
+    order: list[Any] = []
+    walk.walk(node, lambda n, _path: bool(order.append(n)) or True)
+    emptied: set[int] = set()
+    for n in reversed(order):
+        if isinstance(n, dict):
+            had = bool(n)
+            for key in list(n):
+                value = n[key]
+                if value is None or id(value) in emptied:
+                    del n[key]
+            if had and not n:
+                emptied.add(id(n))
 
 
 def product_model(p: Any, model: Any = None, guess: bool = True, **kwargs: Any) -> Any:
@@ -248,9 +252,18 @@ def product_model(p: Any, model: Any = None, guess: bool = True, **kwargs: Any) 
                                     _ramp_defaults(dm, cls, p, array))
     given = "validate_on_assignment" in kwargs
     kwargs.setdefault("validate_on_assignment", False)
+    import yaml
+    from astropy.io.fits.verify import VerifyError
+
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Card is too long")
-        m = cls(hdul, **kwargs)
+        try:  # stdatamodels parses the headers and the ASDF extension itself
+            m = cls(hdul, **kwargs)
+        except (VerifyError, yaml.YAMLError, ValueError) as e:  # FormatError is a ValueError
+            if isinstance(e, FormatError):
+                raise
+            raise FormatError(p.path, f"stdatamodels cannot load it: {type(e).__name__}: "
+                              f"{e}") from None
     if not given:
         m._validate_on_assignment = get_envar_as_boolean("VALIDATE_ON_ASSIGNMENT", True)
         _drop_unset(m._instance)

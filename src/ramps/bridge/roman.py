@@ -32,6 +32,7 @@ import numpy as np
 from ramps.asdf.index import ArrayInfo
 from ramps.asdf.tree import asdf_context, convert_tagged
 from ramps.errors import FormatError
+from ramps.specs import walk
 from ramps.specs.asdf_standard import is_ndarray_tag
 from ramps.bridge import require
 from ramps.bridge.hdulist import copy_on_write_map
@@ -94,26 +95,24 @@ def _shared_map(path: str) -> Any:
 
 def tree_with_arrays(p: Any, writable: bool = False) -> tuple[Any, dict[str, np.ndarray]]:
     """ramps' tagged tree of ``p`` with each ndarray entry replaced by ramps' array;
-    returns (tree, {tree path: array})."""
+    returns (tree, {tree path: array}).  The walk is :func:`ramps.specs.walk.copy`'s:
+    nodes the YAML repeats (aliases, cycles) stay shared, within the node budget."""
     from asdf.tagged import TaggedDict, TaggedList
 
     array, made = _array_maker(p, writable), {}
     entries = {a.node_path: a for a in p.index.arrays.values()}  # a quantity's: its value
 
-    def walk(node: Any, path: str) -> Any:
+    def shell(node: Any, path: str) -> Any:
         tag = getattr(node, "_tag", None)
         if is_ndarray_tag(tag) and isinstance(node, (dict, list)):
             made[path] = array(entries[path])
-            return made[path]
+            return walk.Leaf(made[path])
         if isinstance(node, dict):
-            out = {k: walk(v, f"{path}/{k}" if path else str(k)) for k, v in node.items()}
-            return TaggedDict(out, tag) if tag else out
-        if isinstance(node, list):
-            items = [walk(v, f"{path}/{i}" if path else str(i)) for i, v in enumerate(node)]
-            return TaggedList(items, tag) if tag else items
-        return node
+            return TaggedDict({}, tag) if tag else {}
+        return TaggedList([], tag) if tag else []
 
-    return walk(p.index.tree, ""), made
+    tree = walk.copy(p.index.tree, shell, paths=True, name=p.path, where="tree")
+    return tree, made
 
 
 def _convert(tree: Any, standard: str | None = None) -> dict:

@@ -25,6 +25,7 @@ import numpy as np
 
 from ramps.sources.atomic import check_target
 from ramps.asdf.write import COMPRESSIONS, write_asdf
+from ramps.specs import walk
 from ramps.specs.asdf_standard import NDARRAY_TAG
 
 __all__ = ["save_model", "tagged_tree"]
@@ -79,22 +80,23 @@ def _inline(arr: np.ndarray) -> Any:
 def _unwrap(node: Any, inline_below: int) -> Any:
     """The tagged tree with each held array back as a numpy array (or in the tree when
     it has fewer than ``inline_below`` elements) and numpy scalars as Python numbers
-    (as asdf's YAML writer stores them)."""
+    (as asdf's YAML writer stores them); shared nodes stay shared
+    (:func:`ramps.specs.walk.copy`)."""
     from asdf.tagged import TaggedDict, TaggedList
 
-    if isinstance(node, _Held):
-        arr = np.asarray(node.array)
-        return _inline(arr) if arr.size < inline_below else arr
-    if isinstance(node, np.generic):
-        return node.item()
-    tag = getattr(node, "_tag", None)
-    if isinstance(node, dict):
-        out = {k: _unwrap(v, inline_below) for k, v in node.items()}
-        return TaggedDict(out, tag) if tag else out
-    if isinstance(node, (list, tuple)) and not isinstance(node, str):
-        items = [_unwrap(v, inline_below) for v in node]
-        return TaggedList(items, tag) if tag else items
-    return node
+    def leaf(v: Any) -> Any:
+        if isinstance(v, _Held):
+            arr = np.asarray(v.array)
+            return _inline(arr) if arr.size < inline_below else arr
+        return v.item() if isinstance(v, np.generic) else v
+
+    def shell(n: Any, _path: str) -> Any:
+        tag = getattr(n, "_tag", None)
+        if isinstance(n, dict):
+            return TaggedDict({}, tag) if tag else {}
+        return TaggedList([], tag) if tag else []
+
+    return walk.copy(node, shell, leaf=leaf, containers=(dict, list, tuple))
 
 
 def _inline_below(storage: str | None) -> int:
@@ -172,6 +174,7 @@ def save_model(model: Any, path: str | os.PathLike, *, compression: str | None =
         raise ValueError(f"compression must be one of {COMPRESSIONS}, not {compression!r}")
     check_target(target, overwrite)
     inline_below = _inline_below(array_storage)
+    walk.check_expansion(model._instance, name=str(target), where="roman")  # asdf walks it
     with _temporary(model, "filename", target.name), _temporary(model, "file_date", Time.now()):
         validate(model)
         roman = tagged_tree(model._instance, inline_below)

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ramps.fits.cards import card
-from ramps.specs import asdf_standard
+from ramps.specs import asdf_standard, walk
 from ramps.specs.asdf_standard import is_ndarray_tag
 
 __all__ = [
@@ -76,14 +76,17 @@ def ndarray_node(name: str, ver: int, dtype: np.dtype, shape: tuple[int, ...]) -
     )
 
 
-def copy_tree(node: Any) -> Any:
+def copy_tree(node: Any, *, name: str = "<tree>", where: str | None = "ASDF") -> Any:
     """Copy the containers of a tree, dropping references to FITS arrays (the
-    writer links the arrays it writes; any other reference would dangle)."""
-    if isinstance(node, Mapping):
-        return {k: copy_tree(v) for k, v in node.items() if not _fits_array_ref(v)}
-    if isinstance(node, (list, tuple)):
-        return [copy_tree(v) for v in node if not _fits_array_ref(v)]
-    return node
+    writer links the arrays it writes; any other reference would dangle).  The walk
+    is :func:`ramps.specs.walk.copy`'s: repeated nodes stay shared, within the node
+    budget; a cycle, which the written extension cannot keep, is a TreeCycleError
+    naming the file ``name``."""
+    def shell(node: Any, _path: str) -> Any:
+        return walk.SKIP if _fits_array_ref(node) else {} if isinstance(node, Mapping) else []
+
+    return walk.copy(node, shell, leaf=lambda v: walk.SKIP if _fits_array_ref(v) else v,
+                     containers=(Mapping, list, tuple), cycles="raise", name=name, where=where)
 
 
 def _fits_array_ref(node: Any) -> bool:
@@ -137,13 +140,23 @@ _PLAIN = (str, int, float, bool, type(None))
 
 
 def _plain_tree(node: Any, ndarray_tag: str) -> bool:
-    """True when ``node`` holds only YAML-native values (and ndarray nodes)."""
-    if type(node) in (dict, list):
-        items = node.values() if type(node) is dict else node
-        return all(_plain_tree(v, ndarray_tag) for v in items)
-    if getattr(node, "_tag", None) == ndarray_tag:
-        return _plain_tree(dict(node), ndarray_tag)
-    return type(node) in _PLAIN
+    """True when ``node`` holds only YAML-native values (and ndarray nodes); each
+    shared node looked at once (:func:`ramps.specs.walk.walk`)."""
+    if not isinstance(node, (dict, list)):
+        return type(node) in _PLAIN
+    plain = [True]
+
+    def visit(n: Any, _path: str) -> bool:
+        if type(n) not in (dict, list) and getattr(n, "_tag", None) != ndarray_tag:
+            plain[0] = False
+        else:
+            items = n.values() if isinstance(n, dict) else n
+            plain[0] = plain[0] and all(isinstance(v, (dict, list)) or type(v) in _PLAIN
+                                        for v in items)
+        return plain[0]
+
+    walk.walk(node, visit)
+    return plain[0]
 
 
 def _asdf_blob_yaml(tree: dict) -> bytes | None:
@@ -217,17 +230,15 @@ def asdf_blob(tree: dict, direct: bool = True) -> bytes:
     token, tag = f"RAMPSNDARRAY{os.urandom(8).hex()}N", ndarray_tag()
     nodes: list[Any] = []
 
-    def swap(node: Any) -> Any:
+    def swap(node: Any, _path: str) -> Any:
         if getattr(node, "_tag", None) == tag and isinstance(node.get("source"), str):
             nodes.append(node)
-            return f"{token}{len(nodes) - 1}"
+            return walk.Leaf(f"{token}{len(nodes) - 1}")
         if type(node) is dict or type(node).__name__ == "AsdfObject":  # a model's root
-            return type(node)({k: swap(v) for k, v in node.items()})
-        if isinstance(node, list):
-            return [swap(v) for v in node]
-        return node
+            return type(node)()
+        return [] if isinstance(node, list) else walk.Leaf(node)
 
-    light = swap(tree)
+    light = walk.copy(tree, swap)
     if len(nodes) <= FLOW_NODES_ABOVE:
         return dump(tree)
     parts = re.split(token + r"(\d+)", dump(light).decode("utf-8"))

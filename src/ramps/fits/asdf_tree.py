@@ -26,14 +26,15 @@ from typing import Any
 
 import numpy as np
 
-from ramps.errors import FormatError
+from ramps.errors import FormatError, TreeTooLargeError
 from ramps.fits.index import HDUInfo
 from ramps.fits.index import BLOCK
 from ramps.sources import ByteSource
+from ramps.specs import walk
+from ramps.specs.walk import Leaf
 
 __all__ = [
     "ASDF_EXTNAME",
-    "MAX_TREE_NODES",
     "TreeTooLarge",
     "asdf_bytes",
     "find_asdf_hdu",
@@ -118,85 +119,59 @@ def load_tree(blob: bytes, name: str, label: str) -> dict:
     values with tags other than ndarray stay as asdf's tagged containers.  An
     empty blob is an empty tree; anything unparsable is a :class:`FormatError`
     naming the file ``name`` and the extension ``label``."""
-    from asdf.util import load_yaml
+    import yaml
+    from asdf import constants
+    from asdf.yamlutil import AsdfLoader
 
     if not blob.strip(b"\0 "):
         return {}
     try:
-        tree = load_yaml(io.BytesIO(blob), tagged=True)
+        end = re.search(constants.YAML_END_MARKER_REGEX, blob)
+        if end is None:
+            raise ValueError("no end of the YAML document ('...')")
+        tree = yaml.load(blob[:end.end()], Loader=walk.bounded_loader(AsdfLoader, name, label))
         if not isinstance(tree, dict):
             raise ValueError(f"the tree is a {type(tree).__name__}, not a mapping")
+    except TreeTooLargeError:
+        raise
     except Exception as e:  # yaml and asdf raise many types for corrupt input
         raise FormatError(name, f"corrupt ASDF metadata: {type(e).__name__}: {e}",
                           label) from None
     return {k: v for k, v in tree.items()}
 
 
-#: The most work :func:`link_arrays` does on one tree: distinct mappings and lists plus
-#: their entries.  A node repeated through YAML aliases counts once (it is shared, not
-#: expanded), so a "billion laughs" tree of a few KB costs a few dozen nodes; a tree
-#: over the budget is refused rather than walked for minutes.
-MAX_TREE_NODES = 2_000_000
+#: Refused by :func:`link_arrays` (a FormatError naming the file and the extension).
+TreeTooLarge = TreeTooLargeError
 
 
-class TreeTooLarge(Exception):
-    """Raised by :func:`link_arrays` when a tree exceeds its node budget."""
-
-
-def link_arrays(node: Any, resolve: Callable[[str, int], Any], *,
-                max_nodes: int | None = None) -> Any:
+def link_arrays(node: Any, resolve: Callable[[str, int], Any], *, name: str = "<tree>",
+                where: str | None = None, max_nodes: int | None = None) -> Any:
     """Replace the ``fits:NAME,VER`` ndarray entries of a tree with ``resolve(NAME, VER)``
     (entries it returns None for stay as they are).
 
     asdf hands such an entry over as an NDArrayType (``_source``) or, when it
     cannot resolve the source, as a tagged dict with a ``source`` key.
 
-    A node the YAML repeats through aliases (``&a`` ... ``*a``) is linked once and
-    shared in the result, as in the input (``out["x"] is out["y"]``), cycles
-    included; the distinct mappings and lists and their entries may number at most
-    ``max_nodes`` (default :data:`MAX_TREE_NODES`), else :class:`TreeTooLarge`."""
-    limit = MAX_TREE_NODES if max_nodes is None else int(max_nodes)
-    memo: dict[int, Any] = {}
-    keep: list[Any] = []  # the inputs memoised by id stay alive, so ids are not reused
-    work = [0]
+    The walk is :func:`ramps.specs.walk.copy`'s: a node the YAML repeats through
+    aliases (``&a`` ... ``*a``) is linked once and shared in the result, as in the
+    input (``out["x"] is out["y"]``), cycles included; a tree over the node budget
+    (``max_nodes``, default :data:`ramps.specs.walk.MAX_TREE_NODES`) raises
+    :class:`~ramps.errors.TreeTooLargeError` naming ``name`` and ``where``."""
+    from asdf.tagged import TaggedDict
 
-    def count(n: int) -> None:
-        work[0] += n
-        if work[0] > limit:
-            raise TreeTooLarge(f"the tree holds more than {limit} nodes (mappings, lists and "
-                               f"their entries, each repeated alias counted once)")
-
-    def visit(node: Any) -> Any:
-        if not isinstance(node, (dict, list)):
-            return _leaf(node, resolve)
-        found = memo.get(id(node))
-        if found is not None:
-            return found
-        count(1 + len(node))
-        keep.append(node)
+    def shell(node: Any, _path: str) -> Any:
         if isinstance(node, list):
-            out: Any = []
-            memo[id(node)] = out
-            out.extend(visit(v) for v in node)
-            return out
+            return []
         tag = getattr(node, "_tag", None)
         if isinstance(node.get("source"), str) and "shape" in node and (
                 tag is None or "/ndarray-" in tag):
-            out = _leaf(node, resolve, node["source"])
-            memo[id(node)] = out
-            return out
+            return Leaf(_leaf(node, resolve, node["source"]))
         if tag is None or tag.startswith("tag:stsci.edu:asdf/core/asdf-"):
-            out = {}  # plain mappings and nested models (slits, spec ...)
-        else:
-            from asdf.tagged import TaggedDict
+            return {}  # plain mappings and nested models (slits, spec ...)
+        return TaggedDict({}, tag)  # times, transforms ... keep their tag
 
-            out = TaggedDict({}, tag)  # times, transforms ... keep their tag
-        memo[id(node)] = out
-        for k, v in node.items():
-            out[k] = visit(v)
-        return out
-
-    return visit(node)
+    return walk.copy(node, shell, leaf=lambda v: _leaf(v, resolve), name=name, where=where,
+                     max_nodes=max_nodes)
 
 
 def _leaf(node: Any, resolve: Callable[[str, int], Any], src: Any = None) -> Any:
@@ -228,12 +203,7 @@ def read_tree(source: ByteSource, hdus: list[HDUInfo],
     tree = load_tree(blob, source.name, info.label)
     if only is not None:
         tree = {only: tree[only]} if isinstance(tree, dict) and only in tree else {}
-    try:
-        return link_arrays(tree, resolve)
-    except TreeTooLarge as e:
-        raise FormatError(source.name, f"ASDF metadata refused: {e}", info.label) from None
-    except RecursionError:
-        raise FormatError(source.name, "ASDF metadata nested too deeply", info.label) from None
+    return link_arrays(tree, resolve, name=source.name, where=info.label)
 
 
 def open_asdf(blob: bytes):

@@ -16,9 +16,10 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from ramps.errors import FormatError, InputError
 from ramps.fits.index import BLOCK
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "caller_cards",
     "card",
     "card_image",
+    "checked_header",
     "checksum_cards",
     "header_bytes",
     "image_cards",
@@ -116,12 +118,22 @@ def image_cards(bitpix: int, bzero: int, shape: tuple[int, ...], name: str, ver:
                     card("EXTVER", ver, "extension value")]
 
 
+def _astropy_cards(header: Any) -> Iterator[tuple[str, Any, str]]:
+    from astropy.io.fits.verify import VerifyError
+
+    for c in header.cards:
+        try:  # the value is parsed here
+            yield c.keyword, c.value, c.comment
+        except VerifyError as e:  # a non-ASCII byte in the value ...
+            raise InputError(f"header card {c.keyword} cannot be parsed: {e}") from None
+
+
 def caller_cards(header: Any) -> list[tuple[str, Any, str]]:
     """``header`` (astropy Header, mapping or iterable of cards) as (key, value, comment)."""
     if header is None:
         return []
     if hasattr(header, "cards"):
-        items: Iterable[Any] = ((c.keyword, c.value, c.comment) for c in header.cards)
+        items: Iterable[Any] = _astropy_cards(header)
     elif isinstance(header, Mapping):
         items = ((k, *(v if isinstance(v, tuple) else (v,))) for k, v in header.items())
     else:
@@ -136,6 +148,17 @@ def caller_cards(header: Any) -> list[tuple[str, Any, str]]:
         comment = item[2] if len(item) > 2 and item[2] is not None else ""
         out.append((key, "" if value is None and key in COMMENTARY else value, str(comment)))
     return out
+
+
+def checked_header(header: Any, path: str, extension: str = "PRIMARY") -> Any:
+    """``header`` (read from the file ``path``) as it is when every card parses as the
+    writer will parse it; else a FormatError naming the file, the extension and the
+    card (a non-ASCII byte in a value ...), rather than astropy's VerifyError."""
+    try:
+        caller_cards(header)
+    except InputError as e:
+        raise FormatError(path, str(e), extension) from None
+    return header
 
 
 def checksum_cards(datasum: int, placeholder: bool) -> list[str]:

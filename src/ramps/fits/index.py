@@ -68,6 +68,7 @@ class HDUInfo:
     pcount: int
     gcount: int
     zimage: bool = False
+    duplicates: int = 0  # repeated structural cards (the last counts, as in astropy)
 
     @property
     def data_span(self) -> int:
@@ -132,7 +133,7 @@ def _info(index: int, rec: _core.HDURecord, source: ByteSource) -> HDUInfo:
         "blank": rec.blank, "header_offset": hoff, "header_size": doff - hoff,
         "data_offset": doff, "pcount": rec.pcount,
         "data_size": max(source.size - doff, 0) if kind == "NONSTANDARD" else rec.data_size,
-        "gcount": rec.gcount, "zimage": rec.zimage,
+        "gcount": rec.gcount, "zimage": rec.zimage, "duplicates": rec.duplicates,
     })
     if rec.extname_truncated:  # longer than the C struct holds: ask astropy for all of it
         try:
@@ -264,20 +265,19 @@ def scan_from(source: ByteSource, offset: int, first: int, chunk_size: int | Non
     last = infos[-1]
     end = last.data_offset + last.data_size
     if last.data_size and end > size:
-        raise TruncatedFileError(
-            name,
-            f"the data of HDU {last.index} spans bytes {last.data_offset}..{end} but the file "
-            f"ends at byte {size}: {end - size} bytes missing (truncated file)",
-            last.label,
-        )
-    bad = [first + i for i, rec in enumerate(records) if rec.nonascii]
-    if bad:
-        warnings.warn(
-            f"{name}: {len(bad)} header(s) hold bytes that are not printable ASCII "
-            f"(first: HDU {bad[0]}); FITS headers must be ASCII text",
-            FormatWarning,
-            stacklevel=3,
-        )
+        raise TruncatedFileError(name, f"the data of HDU {last.index} spans bytes "
+                                 f"{last.data_offset}..{end} but the file ends at byte {size}: "
+                                 f"{end - size} bytes missing (truncated file)", last.label)
+    for flag, text in (("nonascii", "hold bytes that are not printable ASCII (first: HDU {}); "
+                         "FITS headers must be ASCII text"), ("duplicates", "repeat a structural "
+                        "keyword (first: HDU {}); the last card counts, as astropy reads it")):
+        if bad := [first + i for i, rec in enumerate(records) if getattr(rec, flag)]:
+            warnings.warn(f"{name}: {len(bad)} header(s) " + text.format(bad[0]), FormatWarning,
+                          stacklevel=3)
+    if end <= size < last.data_offset + last.data_span:  # as astropy warns
+        warnings.warn(f"{name}: the file ends inside the padding of HDU {last.index} "
+                      f"({last.data_offset + last.data_span - size} bytes short): it may have "
+                      "been truncated", FormatWarning, stacklevel=3)
     return infos, resume
 
 

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from ramps.errors import InputError
 from ramps.fits.asdf_extension import (
     asdf_table,
     copy_tree,
@@ -122,15 +123,15 @@ def _normalize_arrays(arrays: Mapping, spec: ProductSpec) -> dict[tuple[str, int
             raise TypeError(f"array key {key!r}: expected 'EXTNAME' or ('EXTNAME', EXTVER >= 1)")
         name, ver = name.strip().upper(), int(ver)
         if not name or not name.isascii() or not name.isprintable():
-            raise ValueError(f"invalid EXTNAME {key!r}")
+            raise InputError(f"invalid EXTNAME {key!r}")
         if name == "ASDF":
-            raise ValueError("the ASDF extension is written by the writer from `meta`; "
+            raise InputError("the ASDF extension is written by the writer from `meta`; "
                              "do not pass it in arrays")
         if ver > 1 and not spec.multi_source:
-            raise ValueError(f"{spec.kind!r} products hold one source; got {name} with "
+            raise InputError(f"{spec.kind!r} products hold one source; got {name} with "
                              f"EXTVER {ver} (only multi-source kinds repeat extensions)")
         if (name, ver) in out:
-            raise ValueError(f"extension {name},{ver} given twice")
+            raise InputError(f"extension {name},{ver} given twice")
         if value is None:
             continue
         if not (isinstance(value, np.ndarray) or _is_table(value) or hasattr(value, "iter_chunks")):
@@ -146,7 +147,7 @@ def _axes_from_sci(spec: ProductSpec, shape: tuple[int, ...], ver: int) -> dict[
         if dims is not None and len(dims) == len(shape):
             return {d: n for d, n in zip(dims, shape) if isinstance(d, str)}
     want = " or ".join(f"{len(d)}-D {d}" for d in sci.accepted_dims if d)
-    raise ValueError(f"SCI,{ver} of {spec.kind!r} must be {want}; got shape {shape}")
+    raise InputError(f"SCI,{ver} of {spec.kind!r} must be {want}; got shape {shape}")
 
 
 def _check_image(ext: ExtensionSpec, value: Any, axes: Mapping[str, int], sci_shape: tuple,
@@ -175,7 +176,7 @@ def _check_image(ext: ExtensionSpec, value: Any, axes: Mapping[str, int], sci_sh
             return
         expected.append("(" + ", ".join("?" if w is None else str(w) for w in want) + ")")
     if expected:
-        raise ValueError(f"{ext.name},{ver} of {kind!r} has shape {shape}, inconsistent with "
+        raise InputError(f"{ext.name},{ver} of {kind!r} has shape {shape}, inconsistent with "
                          f"SCI shape {sci_shape}: expected {' or '.join(expected)}"
                          if sci_shape is not None else
                          f"{ext.name},{ver} of {kind!r} has shape {shape}; expected "
@@ -186,7 +187,7 @@ def _plan(spec: ProductSpec, arrays: dict[tuple[str, int], Any]) -> list[tuple[s
     """Order and check the extensions: [(name, ver, value)] without the ASDF one."""
     vers = sorted({v for _, v in arrays}) or [1]
     if vers != list(range(1, len(vers) + 1)):
-        raise ValueError(f"EXTVERs must run 1..n without gaps, got {vers}")
+        raise InputError(f"EXTVERs must run 1..n without gaps, got {vers}")
     has_sci = "SCI" in spec.names
     groups: dict[int, dict[str, Any]] = {v: {} for v in vers}
     for (n, v), a in arrays.items():
@@ -197,7 +198,7 @@ def _plan(spec: ProductSpec, arrays: dict[tuple[str, int], Any]) -> list[tuple[s
         sci, axes = group.get("SCI"), {}
         if has_sci:
             if sci is None:
-                raise ValueError(f"{spec.kind!r} needs a SCI extension (EXTVER {ver})")
+                raise InputError(f"{spec.kind!r} needs a SCI extension (EXTVER {ver})")
             if _is_table(sci):
                 raise TypeError(f"SCI,{ver} must be an image array, not a table")
             axes = _axes_from_sci(spec, tuple(sci.shape), ver)
@@ -226,7 +227,7 @@ def _plan(spec: ProductSpec, arrays: dict[tuple[str, int], Any]) -> list[tuple[s
 def _image_hdu(name: str, ver: int, value: Any) -> Hdu:
     shape = tuple(int(n) for n in value.shape)
     if not shape:
-        raise ValueError(f"{name},{ver}: a FITS image needs at least one axis")
+        raise InputError(f"{name},{ver}: a FITS image needs at least one axis")
     dtype = np.dtype(value.dtype)
     bitpix, bzero = fits_dtype(dtype)
     logical = dtype.newbyteorder("=") if dtype.itemsize > 1 else dtype
@@ -255,7 +256,7 @@ def _resolve_model(spec: ProductSpec, tree: Mapping, cards: list, vers: set[int]
         model = multi[0] if max(vers, default=1) > 1 and multi else spec.model
     model = str(model).rsplit(".", 1)[-1]
     if spec.models and model not in spec.models:
-        raise ValueError(f"model {model!r} does not write {spec.kind!r} products "
+        raise InputError(f"model {model!r} does not write {spec.kind!r} products "
                          f"({', '.join(spec.models)} do)")
     return model
 
@@ -264,7 +265,7 @@ def compose(spec: ProductSpec, target: Path, arrays: Mapping, header: Any,
              meta: Mapping | None) -> tuple[list[Hdu], list[str], dict, Schema | None]:
     """Check the input and lay out the file: (extension HDUs, primary cards, tree, schema)."""
     items = _normalize_arrays(arrays, spec)
-    tree: dict = copy_tree(meta or {})
+    tree: dict = copy_tree(meta or {}, name=str(target))
     tree.pop("_fits_hash", None)
     # header cards a tree carries (stdatamodels' extra_fits) are written like `header`,
     # unless `header` has the keyword too (a product's own header and tree, say)
@@ -305,7 +306,7 @@ def compose(spec: ProductSpec, target: Path, arrays: Mapping, header: Any,
         elif hdu.ver == 1:
             extra_fits.setdefault(hdu.name, {})["data"] = hdu.node
         else:
-            raise ValueError(f"{hdu.name},{hdu.ver}: {model} has no per-source {hdu.name} "
+            raise InputError(f"{hdu.name},{hdu.ver}: {model} has no per-source {hdu.name} "
                              f"(only EXTVER 1 can be written)")
         if schema is not None and hdu.kind == "bytes" and hdu.ver == 1:
             cards = [[c[:8].strip(), *parse_card(c)] for c in hdu.cards  # astropy Table meta

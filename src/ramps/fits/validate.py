@@ -7,13 +7,12 @@ severity; :func:`check_requested_kind` tells ``ramps.open(kind=...)`` when the
 asked kind contradicts the file.  All read only the structure index (names,
 EXTVERs, HDU types, dtypes, shapes) and a few raw header cards, never data.
 
-The rules split in two.  Spec-independent rules hold for any FITS file, a
-generic product (``p.spec is None``) included: the primary HDU first, no two
+Spec-independent rules hold for any FITS file, a generic product included: the
+primary HDU first, no repeated structural card, no truncated padding, no two
 extensions with one EXTNAME/EXTVER pair, EXTVER sets without gaps, an ASDF
-metadata extension that readers will find.  Spec rules compare the
-extensions with the seed table of the product's kind.  Severities follow
-the reference: a file stdatamodels writes and validates has no errors (it
-omits the extensions of arrays never set, so an absent extension is a note).
+extension that readers will find.  Spec rules compare the extensions with the seed
+table of the kind.  A file stdatamodels writes and validates has no errors (it omits
+the extensions of arrays never set, so an absent extension is a note).
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from ramps.fits.index import card_value
 from ramps.specs.problems import ERROR, NOTE, Problem, Problems, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover - annotations only
-    from ramps.products.fits import Product  # noqa: F401 (annotations only)
+    from ramps.products.fits import Product  # noqa: F401
 
 __all__ = ["Problem", "Problems", "ValidationError", "best_structural_match",
            "check_requested_kind", "kind_conflict", "validate_product"]
@@ -35,10 +34,7 @@ __all__ = ["Problem", "Problems", "ValidationError", "best_structural_match",
 
 def _by_key(p: Product) -> dict:
     """(EXTNAME, EXTVER) -> HDUInfo of the extensions, the first of any duplicates."""
-    out: dict = {}
-    for info in p.hdus[1:]:
-        out.setdefault((info.name.upper(), info.ver), info)
-    return out
+    return {k: i for i in reversed(p.hdus[1:]) if (k := (i.name.upper(), i.ver))}
 
 
 def best_structural_match(p: Product, pool: tuple[str, ...]) -> str | None:
@@ -73,8 +69,7 @@ class _Report:
     """Collects problems about one product, each naming the file and the extension."""
 
     def __init__(self, path: str) -> None:
-        self.path = path
-        self.items: list[Problem] = []
+        self.path, self.items = path, []
 
     def error(self, ext: str | None, text: str) -> None:
         self.items.append(Problem(ERROR, self.path, ext, text))
@@ -83,8 +78,7 @@ class _Report:
         self.items.append(Problem(NOTE, self.path, ext, text))
 
     def problems(self) -> Problems:
-        return Problems([p for p in self.items if p.severity == ERROR]
-                        + [p for p in self.items if p.severity == NOTE])
+        return Problems(sorted(self.items, key=lambda p: p.severity != ERROR))  # stable
 
 
 class _Unclaimed(_Report):
@@ -110,6 +104,7 @@ def validate_product(p: Product, strict: bool = False) -> Problems:
     report = _Report(p.path)
     spec = getattr(p, "spec", None)
     _check_primary(p, spec, report)
+    _check_damage(p, report)
     _check_duplicates(p, report)
     _check_asdf(p, report)
     _check_extver_sets(p, spec, report)
@@ -137,6 +132,17 @@ def _check_primary(p: Product, spec, report: _Report) -> None:
     elif primary.shape and spec is not None:
         report.note("PRIMARY", f"primary HDU has data (NAXIS={len(primary.shape)}); the seeds "
                     "say a product's primary HDU holds only header cards (NAXIS=0)")
+
+
+def _check_damage(p: Product, report: _Report) -> None:
+    """Repeated structural cards; a file ending inside the last HDU's padding."""
+    for info in (i for i in p.hdus if i.duplicates):
+        report.error(info.label, f"{info.duplicates} repeated structural card(s) (BITPIX, NAXIS, "
+                     "NAXISn, PCOUNT, GCOUNT): the last counts, as astropy reads the data")
+    last, size = p.hdus[-1], p.source.size
+    if last.data_offset + last.data_size <= size < last.data_offset + last.data_span:
+        report.error(last.label, f"the file ends inside the padding of this HDU, at byte "
+                     f"{size}: truncated? (any later HDU is lost)")
 
 
 def _check_duplicates(p: Product, report: _Report) -> None:

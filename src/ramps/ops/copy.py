@@ -21,9 +21,11 @@ import numpy as np
 
 from ramps.asdf.write import write_asdf
 from ramps.errors import FormatError
+from ramps.fits.cards import checked_header
 from ramps.fits.write import write
 from ramps.products.api import ASDF, ProductAPI
 from ramps.products.roles import where
+from ramps.specs import walk
 
 __all__ = ["copy_product"]
 
@@ -105,7 +107,7 @@ def _copy_fits(product: ProductAPI, output: str | os.PathLike,
         else:
             arrays[key] = product[e.name, e.ver]
     arrays.update(new)
-    header = product.header() if header is None else header
+    header = checked_header(product.header(), where(product)) if header is None else header
     meta = product.meta if meta is None else meta
     return write(output, product.kind, arrays, header=header,
                  meta={"meta": dict(meta)} if meta else None, overwrite=overwrite,
@@ -113,14 +115,16 @@ def _copy_fits(product: ProductAPI, output: str | os.PathLike,
 
 
 def _has_block_array(node: Any) -> bool:
-    if isinstance(node, dict):
-        tag = getattr(node, "_tag", "") or ""
-        if tag.startswith("tag:stsci.edu:asdf/core/ndarray-"):
-            return True
-        return any(_has_block_array(v) for v in node.values())
-    if isinstance(node, list):
-        return any(_has_block_array(v) for v in node)
-    return False
+    found: list[bool] = []
+
+    def visit(n: Any, _path: str) -> bool:
+        if isinstance(n, dict) and str(getattr(n, "_tag", "") or "").startswith(
+                "tag:stsci.edu:asdf/core/ndarray-"):
+            found.append(True)
+        return not found
+
+    walk.walk(node, visit)
+    return bool(found)
 
 
 def _copy_asdf(p: Any, output: str | os.PathLike, replace: Mapping[str, Any], *,

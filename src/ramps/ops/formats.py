@@ -30,11 +30,11 @@ from typing import Any
 
 import numpy as np
 
-from ramps.errors import FormatError
+from ramps.errors import FormatError, InputError
 from ramps.asdf.write import write_asdf
 from ramps.fits import asdf_tree
 from ramps.products.open import open as open_product
-from ramps.specs import get_spec, kinds_for_model
+from ramps.specs import get_spec, kinds_for_model, walk
 from ramps.specs import schema as datamodels
 from ramps.fits.write import write
 from ramps.ops.roman_ramp import l1_to_ramp
@@ -60,7 +60,7 @@ def converted_name(path: str | os.PathLike, to: str) -> str:
     """The output name of ``--to asdf|fits``: the input's with the other extension
     (``x_cal.fits`` -> ``x_cal.asdf``; any other ending gets the extension appended)."""
     if to not in FORMATS:
-        raise ValueError(f"--to takes one of {', '.join(FORMATS)}, not {to!r}")
+        raise InputError(f"--to takes one of {', '.join(FORMATS)}, not {to!r}")
     base = os.path.basename(os.fspath(path))
     stem, ext = os.path.splitext(base)
     return f"{stem if ext.lower() in ('.fits', '.asdf') else base}.{to}"
@@ -82,7 +82,7 @@ def run_format_task(action: str, src: Any, dst: str | os.PathLike, *,
         path = getattr(src, "path", src)
         return l1_to_ramp(path, dst, compression="lz4" if compression is None else comp,
                           overwrite=overwrite, threads=threads)
-    raise ValueError(f"unknown format task {action!r}")
+    raise InputError(f"unknown format task {action!r}")
 
 
 def _is_asdf_product(p: Any) -> bool:
@@ -99,7 +99,7 @@ def fits_to_asdf(src: Any, dst: str | os.PathLike, *, compression: str | None = 
     p = open_product(src) if isinstance(src, (str, os.PathLike)) else src
     try:
         if _is_asdf_product(p):
-            raise ValueError(f"{p.path}: is already an ASDF file")
+            raise InputError(f"{p.path}: is already an ASDF file")
         if asdf_tree.find_asdf_hdu(p.hdus) is None:
             raise FormatError(p.path, "no ASDF extension: nothing says which model attribute "
                               "each extension is", "ASDF")
@@ -139,7 +139,7 @@ def jwst_kind(model: str, name: str | os.PathLike = "", extnames: Any = None) ->
 
     kinds = kinds_for_model(model)
     if not kinds:
-        raise ValueError(f"no JWST product kind is written as {model!r}")
+        raise InputError(f"no JWST product kind is written as {model!r}")
     m = re.search(r"_([a-z0-9]+)(?:-seg\d+)?\.[a-z]+$", os.path.basename(os.fspath(name)))
     if m and m.group(1) in kinds:
         return m.group(1)
@@ -186,31 +186,31 @@ def extension_of(path: str, patterns: list[tuple[tuple, str]]) -> tuple[str, int
     return None
 
 
-def _strip_arrays(node: Any, path: str, moved: set[str], inline: dict[str, np.ndarray]) -> Any:
+def _strip_arrays(tree: Any, moved: set[str], inline: dict[str, np.ndarray], *,
+                  name: str) -> Any:
     """A copy of the tree without the array nodes at ``moved`` paths and with those
-    at ``inline`` paths holding their values (tags kept)."""
+    at ``inline`` paths holding their values (tags kept).  The walk is
+    :func:`ramps.specs.walk.copy`'s: nodes the YAML repeats stay shared (a node
+    first met at a moved path is left out wherever it is repeated); a cycle, which
+    the FITS file's ASDF extension cannot keep, is a TreeCycleError naming ``name``."""
     from asdf import tagged
 
-    tag = getattr(node, "_tag", None)
-    if isinstance(node, dict):
-        if path in inline:
-            arr = inline[path]
-            out = {k: v for k, v in node.items() if k not in ("source", "offset", "strides",
-                                                               "byteorder")}
-            out["data"] = arr.tolist()
-            out["byteorder"] = "little" if arr.dtype.byteorder in "<=|" else "big"
-            return tagged.TaggedDict(out, tag)
-        items = {}
-        for k, v in node.items():
-            sub = f"{path}/{k}" if path else str(k)
-            if sub not in moved:
-                items[k] = _strip_arrays(v, sub, moved, inline)
-        return tagged.TaggedDict(items, tag) if tag else items
-    if isinstance(node, list):
-        items = [_strip_arrays(v, f"{path}/{i}" if path else str(i), moved, inline)
-                 for i, v in enumerate(node)]
-        return tagged.TaggedList(items, tag) if tag else items
-    return node
+    def shell(node: Any, path: str) -> Any:
+        if path in moved:
+            return walk.SKIP
+        tag = getattr(node, "_tag", None)
+        if isinstance(node, dict):
+            if path in inline:
+                arr = inline[path]
+                out = {k: v for k, v in node.items() if k not in ("source", "offset", "strides",
+                                                                   "byteorder")}
+                out["data"] = arr.tolist()
+                out["byteorder"] = "little" if arr.dtype.byteorder in "<=|" else "big"
+                return walk.Leaf(tagged.TaggedDict(out, tag))
+            return tagged.TaggedDict({}, tag) if tag else {}
+        return tagged.TaggedList([], tag) if tag else []
+
+    return walk.copy(tree, shell, paths=True, cycles="raise", name=name, where="tree")
 
 
 def asdf_to_fits(src: Any, dst: str | os.PathLike, *, kind: str | None = None,
@@ -224,9 +224,9 @@ def asdf_to_fits(src: Any, dst: str | os.PathLike, *, kind: str | None = None,
     p = open_product(src) if isinstance(src, (str, os.PathLike)) else src
     try:
         if not _is_asdf_product(p):
-            raise ValueError(f"{p.path}: is already a FITS file")
+            raise InputError(f"{p.path}: is already a FITS file")
         if p.tag is not None or "roman" in p.tree:
-            raise ValueError(f"{p.path}: is a Roman {p.kind} product; only JWST product trees "
+            raise InputError(f"{p.path}: is a Roman {p.kind} product; only JWST product trees "
                              "convert to FITS")
         model = str((p.meta or {}).get("model_type") or "").rsplit(".", 1)[-1]
         if not model:
@@ -245,7 +245,7 @@ def asdf_to_fits(src: Any, dst: str | os.PathLike, *, kind: str | None = None,
             arrays[ext] = p[path]  # a mapped view when stored uncompressed
             moved.add(path)
         kind = kind or jwst_kind(model, dst, {n for n, _ in arrays})
-        tree = _strip_arrays(p.tree, "", moved, inline)
+        tree = _strip_arrays(p.tree, moved, inline, name=p.path)
         for key in ("asdf_library", "_fits_hash"):
             tree.pop(key, None)
         return write(dst, kind, arrays, meta=tree, overwrite=overwrite, checksum=checksum,

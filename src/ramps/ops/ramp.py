@@ -22,10 +22,12 @@ import numpy as np
 
 from ramps import kernels, naming
 from ramps.errors import FormatError
+from ramps.fits.cards import checked_header
 from ramps.fits.write import StreamedArray, write
 from ramps.products.exposure import Exposure
 from ramps.products.segments import SEGMENT_KEYWORDS, SEGMENT_META, plan_segments
 from ramps.products.fits import Product
+from ramps.products.roles import where
 
 __all__ = [
     "SEGMENT_KEYWORDS",
@@ -180,7 +182,7 @@ def _zeros(shape: tuple[int, ...], dtype: Any) -> StreamedArray:
 
     def chunks() -> Iterator[np.ndarray]:
         buf = np.zeros(min(nbytes, 16 * MiB), np.uint8)
-        for i in range(0, nbytes, buf.size):
+        for i in range(0, nbytes, max(buf.size, 1)):
             yield buf[:min(buf.size, nbytes - i)]
 
     return StreamedArray(shape, dtype, chunks)
@@ -218,8 +220,11 @@ def uncal_to_ramp(exposure: Exposure, job: OutputJob, *, err: bool = False,
     first = exposure.products[0]
     sci = first.hdu("SCI")
     if sci.physical_dtype != np.uint16 or len(sci.shape) != 4:
-        raise ValueError(f"{first.path}[SCI,1]: expected 4-D uint16 raw counts (BITPIX=16, "
-                         f"BZERO=32768), found {sci.physical_dtype} shape {sci.shape}")
+        raise FormatError(first.path, f"expected 4-D uint16 raw counts (BITPIX=16, BZERO=32768), "
+                          f"found {sci.physical_dtype} shape {sci.shape}", sci.label)
+    if 0 in sci.shape:
+        raise FormatError(first.path, f"SCI has shape {sci.shape}: no counts to convert "
+                          "(an axis of length 0)", sci.label)
     n = job.end - job.start
     tail = tuple(sci.shape[1:])
     arrays: dict[str, Any] = {
@@ -238,7 +243,7 @@ def uncal_to_ramp(exposure: Exposure, job: OutputJob, *, err: bool = False,
     int_times = _int_times(exposure, job.start, job.end)
     if int_times is not None:
         arrays["INT_TIMES"] = int_times
-    header = job.header_from.primary_header.copy()
+    header = checked_header(job.header_from.primary_header.copy(), where(job.header_from))
     for key in SEGMENT_KEYWORDS:
         header.remove(key, ignore_missing=True)
     if job.segment is not None:

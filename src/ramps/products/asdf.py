@@ -19,7 +19,7 @@ from typing import IO, Any, Iterator
 
 import numpy as np
 
-from ramps.asdf.index import ArrayInfo, AsdfIndex, read_index, table_paths
+from ramps.asdf.index import ArrayInfo, AsdfIndex, read_index
 from ramps.asdf.tree import unit_from_node
 from ramps.products.api import ASDF, ExtensionInfo, OpenFile
 from ramps.products.asdf_blocks import BlockReader
@@ -135,7 +135,7 @@ class AsdfProduct(OpenFile):
     @property
     def tables(self) -> list[str]:
         """The names of table entries (astropy or asdf core tables)."""
-        return [self.short_name(path) for path in table_paths(self._index.nodes)]
+        return [self.short_name(path) for path in self._index.tables]
 
     @property
     def extensions(self) -> list[ExtensionInfo]:

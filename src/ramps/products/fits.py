@@ -232,7 +232,11 @@ class Product(OpenFile):
         info = self.hdu(name, ver)
         if info.kind not in _TABLE:
             raise DataTypeError(self.path, f"is an {info.kind} HDU, not a table", info.label)
-        return Table(asdf_tree.table_hdu(self._source, info).data)
+        try:  # columns convert here (OSError: a variable-length one's heap is gone ...)
+            return Table(asdf_tree.table_hdu(self._source, info).data)
+        except (OSError, ValueError, TypeError, IndexError) as e:
+            raise FormatError(self.path, f"malformed table: {type(e).__name__}: {e}",
+                              info.label) from None
 
     def read(self, name: Key, ver: int | None = None, *, dtype: Any = None,
              out: np.ndarray | None = None, raw: bool = False, integrations: Any = None,

@@ -43,6 +43,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from ramps.errors import WriteError
+
 __all__ = [
     "TEMP_NAME",
     "atomic_output",
@@ -276,6 +278,10 @@ def _open_temp(target: Path) -> tuple[int, Path | None]:
             continue
 
 
+#: The errnos of a full or refusing file system: raised as WriteError naming the target.
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
 @contextlib.contextmanager
 def atomic_output(target: str | os.PathLike, overwrite: bool = False) -> Iterator[BinaryIO]:
     """A binary file object whose contents become ``target`` when the block ends cleanly.
@@ -309,9 +315,17 @@ def atomic_output(target: str | os.PathLike, overwrite: bool = False) -> Iterato
             os.close(fd)
             raise
         try:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
+            try:
+                yield f
+                f.flush()
+                os.fsync(f.fileno())
+            except OSError as e:
+                if e.errno not in _FULL:
+                    raise
+                with contextlib.suppress(OSError):  # its flush fails as the write did
+                    f.close()
+                raise WriteError(e.errno, f"cannot write: {e.strerror or e}",
+                                 str(target)) from None
             if tmp is None:  # linked while still open: /proc/self/fd/N names it
                 _publish_unnamed(f.fileno(), target, overwrite)
             else:

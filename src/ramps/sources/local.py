@@ -26,7 +26,7 @@ from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
 
-from ramps.errors import ClosedError, TruncatedFileError
+from ramps.errors import ClosedError, InputError, TruncatedFileError
 
 __all__ = ["ByteSource", "FileObjectSource", "MemorySource", "MmapSource"]
 
@@ -82,7 +82,7 @@ class _Source:
             raise ClosedError(f"{self.name}: I/O on a closed source")
         offset, size = int(offset), int(size)
         if offset < 0 or size < 0:
-            raise ValueError(f"{self.name}: invalid range (offset {offset}, size {size})")
+            raise InputError(f"{self.name}: invalid range (offset {offset}, size {size})")
         if offset + size > self.size:
             raise TruncatedFileError(
                 self.name,
@@ -268,7 +268,7 @@ class FileObjectSource(_Source):
         if not (hasattr(fileobj, "read") and hasattr(fileobj, "seek")):
             raise TypeError(f"expected a binary file object, got {type(fileobj).__name__}")
         if hasattr(fileobj, "seekable") and not fileobj.seekable():
-            raise ValueError("the file object is not seekable")
+            raise InputError("the file object is not seekable")
         if name is None:
             fname = getattr(fileobj, "name", None)
             name = os.fspath(fname) if isinstance(fname, (str, os.PathLike)) else f"<{type(fileobj).__name__}>"

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ramps.specs import walk
+
 __all__ = ["TREE_ONLY_KEYS", "Meta", "as_tree", "wrap"]
 
 #: Top-level keys of a data-model tree that are never keys of its ``meta`` mapping.
@@ -75,31 +77,15 @@ def _plain(node: Any) -> Any:
 
 def _convert(node: Any, new_mapping: Any, keep_meta: bool) -> Any:
     """Copy the plain mappings and lists of a tree, each distinct one once (shared
-    nodes stay shared, cycles stay cycles): the work is the size of the tree as
-    stored, never of its expansion."""
-    memo: dict[int, Any] = {}
+    nodes stay shared, cycles stay cycles; :func:`ramps.specs.walk.copy`): the work
+    is the size of the tree as stored, never of its expansion."""
+    def shell(node: Any, _path: str) -> Any:
+        if (keep_meta and isinstance(node, Meta)) or (isinstance(node, dict) and
+                                                       _is_tagged(node)):
+            return walk.Leaf(node)
+        return new_mapping(None) if isinstance(node, dict) else []
 
-    def visit(node: Any) -> Any:
-        if keep_meta and isinstance(node, Meta):
-            return node
-        is_map = isinstance(node, dict) and not _is_tagged(node)
-        if not (is_map or isinstance(node, list)):
-            return node
-        found = memo.get(id(node))
-        if found is not None:
-            return found
-        if is_map:
-            out = new_mapping(None)
-            memo[id(node)] = out
-            for k, v in node.items():
-                dict.__setitem__(out, k, visit(v))
-        else:
-            out = []
-            memo[id(node)] = out
-            out.extend(visit(v) for v in node)
-        return out
-
-    return visit(node)
+    return walk.copy(node, shell)
 
 
 def as_tree(meta: Mapping | None) -> Mapping | None:
