@@ -3,7 +3,7 @@
 :func:`best_structural_match` names the spec a file's extensions fit best (when
 neither DATAMODL nor the file name tells the kind); :func:`validate_product`
 lists what a product does not match, as :class:`~ramps.specs.problems.Problem` s with a
-severity; :func:`check_requested_kind` tells ``ramps.open(kind=...)`` when the
+severity; :func:`kind_conflict` tells ``ramps.open(kind=...)`` when the
 asked kind contradicts the file.  All read only the structure index (names,
 EXTVERs, HDU types, dtypes, shapes) and a few raw header cards, never data.
 
@@ -17,11 +17,9 @@ the extensions of arrays never set, so an absent extension is a note).
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING
 
 from ramps import specs
-from ramps.errors import FormatWarning
 from ramps.fits.index import card_value
 from ramps.specs.problems import ERROR, NOTE, Problem, Problems, ValidationError
 
@@ -29,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover - annotations only
     from ramps.products.fits import Product  # noqa: F401
 
 __all__ = ["Problem", "Problems", "ValidationError", "best_structural_match",
-           "check_requested_kind", "kind_conflict", "validate_product"]
+           "kind_conflict", "validate_product"]
 
 
 def _by_key(p: Product) -> dict:
@@ -391,16 +389,3 @@ def kind_conflict(p: Product, kind: str) -> str | None:
         return (f"kind {kind!r} was asked for, but the file's structure does not fit a {kind} "
                 f"product: [{errors[0].extension}] {errors[0].message}{more}")
     return None
-
-
-def check_requested_kind(p: Product, kind: str, strict: bool = False) -> None:
-    """``ramps.open(path, kind=...)``'s check: a kind that contradicts the file
-    (:func:`kind_conflict`) warns with a :class:`~ramps.errors.FormatWarning` naming
-    the file, what it says and what was asked, or raises :class:`ValidationError`
-    with ``strict=True``.  The product keeps the asked kind: a kind is a label."""
-    conflict = kind_conflict(p, kind)
-    if conflict is None:
-        return
-    if strict:
-        raise ValidationError(p.path, conflict)
-    warnings.warn(FormatWarning(f"{p.path}: {conflict}"), stacklevel=3)

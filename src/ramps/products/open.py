@@ -11,10 +11,12 @@ already read, and the ASDF extension is the one data unit fetched.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, NamedTuple
 
 from ramps.fits.checksums import verify_mode
-from ramps.fits.validate import check_requested_kind
+from ramps.errors import FormatWarning
+from ramps.fits.validate import ValidationError, kind_conflict
 from ramps.products.asdf import AsdfProduct, is_asdf, open_asdf
 from ramps.products.fits import Product
 from ramps.sources import gunzipped, open_source
@@ -83,3 +85,16 @@ def read_meta(path: str | os.PathLike | Any, *,
     with open(path, storage_options=storage_options) as p:
         header = p.header(0) if isinstance(p, Product) else None
         return ProductMeta(header, p.meta, p.kind, p.model)
+
+
+def check_requested_kind(p: Product, kind: str, strict: bool = False) -> None:
+    """``ramps.open(path, kind=...)``'s check: a kind that contradicts the file
+    (:func:`kind_conflict`) warns with a :class:`~ramps.errors.FormatWarning` naming
+    the file, what it says and what was asked, or raises :class:`ValidationError`
+    with ``strict=True``.  The product keeps the asked kind: a kind is a label."""
+    conflict = kind_conflict(p, kind)
+    if conflict is None:
+        return
+    if strict:
+        raise ValidationError(p.path, conflict)
+    warnings.warn(FormatWarning(f"{p.path}: {conflict}"), stacklevel=3)
