@@ -9,9 +9,7 @@
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
-import importlib.util
 import sys
 import warnings
 from typing import Any
@@ -78,7 +76,7 @@ _MOVED = {
 }
 
 
-class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+class _MovedModules:
     """Finds the old module paths of ``_MOVED``: the new module under the old name, with
     a DeprecationWarning; ``python -m`` of an old path runs the new module's code."""
 
@@ -96,6 +94,8 @@ class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         pass
 
     def get_code(self, fullname: str) -> Any:  # runpy (python -m ramps.info)
+        import importlib.util  # stdlib, only for python -m of an old path
+
         return importlib.util.find_spec(_MOVED[fullname]).loader.get_code(_MOVED[fullname])
 
 

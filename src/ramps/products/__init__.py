@@ -17,9 +17,16 @@ and ``asdf/``, below ``ops/``).
 
 from ramps.products.api import ExtensionInfo, ProductAPI
 from ramps.products.asdf import AsdfProduct
-from ramps.products.exposure import Exposure, open_exposure
 from ramps.products.fits import Product
 from ramps.products.open import ProductMeta, open, read_meta, validate
 
 __all__ = ["AsdfProduct", "Exposure", "ExtensionInfo", "Product", "ProductAPI", "ProductMeta",
            "open", "open_exposure", "read_meta", "validate"]
+
+
+def __getattr__(name: str):  # the exposure machinery loads only when asked for
+    if name in ("Exposure", "open_exposure"):
+        from ramps.products import exposure
+
+        return getattr(exposure, name)
+    raise AttributeError(f"module 'ramps.products' has no attribute {name!r}")
