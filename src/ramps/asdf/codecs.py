@@ -23,7 +23,6 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import lz4.block
 import numpy as np
 
 from ramps import _core
@@ -158,6 +157,8 @@ class Lz4:
         on two cores took a fifth of the CPU the writer's MD5 needs).  Three
         buffers rotate: a batch stays valid while the next two are compressed
         (the writer hashes and writes it meanwhile)."""
+        import lz4.block  # python-lz4, only when writing (reading is ours, in C)
+
         nt = max(1, _core.max_threads(threads))
         per = 2 * nt
         stride = _core.LZ4_CHUNK_HEADER + _core.lz4_bound(chunk)
