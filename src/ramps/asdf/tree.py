@@ -45,6 +45,15 @@ def _tagged():
     return tagged
 
 
+def tagged_shell(node: Any, _path: str = "") -> Any:
+    """An empty container of ``node``'s kind keeping its tag (asdf's TaggedDict /
+    TaggedList when tagged): the shell :func:`ramps.specs.walk.copy` fills."""
+    tag = getattr(node, "_tag", None)
+    if isinstance(node, dict):
+        return _tagged().TaggedDict({}, tag) if tag else {}
+    return _tagged().TaggedList([], tag) if tag else []
+
+
 def asdf_context(standard: str | None = None) -> Any:
     """An AsdfFile of a file's ASDF Standard (``#ASDF_STANDARD``; asdf's default when
     None or not one asdf knows): the extensions asdf.open converts that file with

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ramps.asdf.codecs import LZ4_CHUNK, get_codec
-from ramps.asdf.tree import dump_tree, ndarray_node, plain_tree, table_node
+from ramps.asdf.tree import dump_tree, ndarray_node, plain_tree, table_node, tagged_shell
 from ramps.errors import FormatError
 from ramps.kernels import check_threads
 from ramps.kernels.blocks import BLOCK_BYTES
@@ -86,20 +86,13 @@ def _blockify(node: Any, blocks: _BlockWriter) -> Any:
     """A tree with every numpy array (at any depth) replaced by an ndarray entry
     whose data go to a block; tagged containers keep their tags (the walk is
     :func:`ramps.specs.walk.copy`'s: shared nodes stay shared)."""
-    from asdf.tagged import TaggedDict, TaggedList
 
     def leaf(v: Any) -> Any:
         if isinstance(v, np.ndarray) and v.dtype != object:
             return ndarray_node(blocks.add(v, v.dtype), v.dtype, v.shape)
         return v
 
-    def shell(n: Any, _path: str) -> Any:
-        tag = getattr(n, "_tag", None)
-        if isinstance(n, dict):
-            return TaggedDict({}, tag) if tag else {}
-        return TaggedList([], tag) if tag else []
-
-    return walk.copy(node, shell, leaf=leaf, containers=(dict, list, tuple))
+    return walk.copy(node, tagged_shell, leaf=leaf, containers=(dict, list, tuple))
 
 
 def _reader(arr: np.ndarray, stored: np.dtype):

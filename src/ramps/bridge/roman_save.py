@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ramps.sources.atomic import check_target
+from ramps.asdf.tree import tagged_shell
 from ramps.asdf.write import COMPRESSIONS, write_asdf
 from ramps.specs import walk
 from ramps.specs.asdf_standard import NDARRAY_TAG
@@ -82,7 +83,6 @@ def _unwrap(node: Any, inline_below: int) -> Any:
     it has fewer than ``inline_below`` elements) and numpy scalars as Python numbers
     (as asdf's YAML writer stores them); shared nodes stay shared
     (:func:`ramps.specs.walk.copy`)."""
-    from asdf.tagged import TaggedDict, TaggedList
 
     def leaf(v: Any) -> Any:
         if isinstance(v, _Held):
@@ -90,13 +90,7 @@ def _unwrap(node: Any, inline_below: int) -> Any:
             return _inline(arr) if arr.size < inline_below else arr
         return v.item() if isinstance(v, np.generic) else v
 
-    def shell(n: Any, _path: str) -> Any:
-        tag = getattr(n, "_tag", None)
-        if isinstance(n, dict):
-            return TaggedDict({}, tag) if tag else {}
-        return TaggedList([], tag) if tag else []
-
-    return walk.copy(node, shell, leaf=leaf, containers=(dict, list, tuple))
+    return walk.copy(node, tagged_shell, leaf=leaf, containers=(dict, list, tuple))
 
 
 def _inline_below(storage: str | None) -> int:
