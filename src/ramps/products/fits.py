@@ -233,7 +233,11 @@ class Product(OpenFile):
         if info.kind not in _TABLE:
             raise DataTypeError(self.path, f"is an {info.kind} HDU, not a table", info.label)
         try:  # columns convert here (OSError: a variable-length one's heap is gone ...)
-            return Table(asdf_tree.table_hdu(self._source, info).data)
+            table = Table(asdf_tree.table_hdu(self._source, info).data)
+            for name in table.colnames:  # FITS pads strings with blanks; astropy strips them
+                if table[name].dtype.kind in "US" and table[name].ndim == 1:
+                    table[name] = np.char.rstrip(table[name])
+            return table
         except (OSError, ValueError, TypeError, IndexError) as e:
             raise FormatError(self.path, f"malformed table: {type(e).__name__}: {e}",
                               info.label) from None
