@@ -18,6 +18,7 @@ import numpy as np
 from ramps import kernels
 from ramps.errors import FormatError
 from ramps.fits import compressed
+from ramps.fits.asdf_tree import table_hdu
 from ramps.fits.index import BLOCK, HDUInfo
 from ramps.kernels import blocks
 from ramps.kernels.blocks import BLOCK_BYTES, SMALL_BYTES, MiB
@@ -229,4 +230,21 @@ def groups_data(source: ByteSource, info: HDUInfo):
         return fits.HDUList.fromstring(raw + b"\0" * ((-len(raw)) % BLOCK))[0].data
     except Exception as e:  # astropy raises many types on malformed groups
         raise FormatError(source.name, f"malformed random groups: {type(e).__name__}: {e}",
+                          info.label) from None
+
+
+def read_table(source: ByteSource, info: HDUInfo):
+    """A BINTABLE/TABLE HDU as an astropy Table, its string columns without the FITS
+    padding blanks (as astropy reads them); a malformed table (a variable-length
+    column whose heap is gone ...) raises FormatError naming the extension."""
+    from astropy.table import Table
+
+    try:  # columns convert here
+        table = Table(table_hdu(source, info).data)
+        for name in table.colnames:
+            if table[name].dtype.kind in "US" and table[name].ndim == 1:
+                table[name] = np.char.rstrip(table[name])
+        return table
+    except (OSError, ValueError, TypeError, IndexError) as e:
+        raise FormatError(source.name, f"malformed table: {type(e).__name__}: {e}",
                           info.label) from None

@@ -33,6 +33,7 @@ from ramps.fits.read import (
     image_view,
     raw_data,
     read_image,
+    read_table,
     read_selection,
 )
 from ramps.fits.tail import find_tail_asdf
@@ -226,21 +227,11 @@ class Product(OpenFile):
 
     def table(self, name: Key, ver: int | None = None):
         """A table extension (INT_TIMES, GROUP, EXTRACT1D ...) as an astropy Table."""
-        from astropy.table import Table
-
         self._check_open()
         info = self.hdu(name, ver)
         if info.kind not in _TABLE:
             raise DataTypeError(self.path, f"is an {info.kind} HDU, not a table", info.label)
-        try:  # columns convert here (OSError: a variable-length one's heap is gone ...)
-            table = Table(asdf_tree.table_hdu(self._source, info).data)
-            for name in table.colnames:  # FITS pads strings with blanks; astropy strips them
-                if table[name].dtype.kind in "US" and table[name].ndim == 1:
-                    table[name] = np.char.rstrip(table[name])
-            return table
-        except (OSError, ValueError, TypeError, IndexError) as e:
-            raise FormatError(self.path, f"malformed table: {type(e).__name__}: {e}",
-                              info.label) from None
+        return read_table(self._source, info)
 
     def read(self, name: Key, ver: int | None = None, *, dtype: Any = None,
              out: np.ndarray | None = None, raw: bool = False, integrations: Any = None,
